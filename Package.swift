@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+// The module graph reads like the data path:
+//   C shims (libopus, libogg, speexdsp) -> Codecs -> Nodes -> router
+//   RouterCore (engine: media, ports, registry, YAML spec, validation, runtime, taps, metrics; no transport)
+//   PersonaPlex (WebSocket client) -> Nodes
+//   MLS (RFC 9420, suite 2) -> DAVE (Discord E2EE session + frame cryptor)
+import PackageDescription
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "voice-router",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "router", targets: ["router"]),
+        .library(name: "RouterCore", targets: ["RouterCore"]),
+        .library(name: "Nodes", targets: ["Nodes"]),
+        .library(name: "Codecs", targets: ["Codecs"]),
+        .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
+        .library(name: "MLS", targets: ["MLS"]),
+        .library(name: "DAVE", targets: ["DAVE"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        .target(name: "CAllocCounter"),
+
+        // Engine.
+        .target(name: "RouterCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
+
+        // Transport and codec libraries.
+        .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"], swiftSettings: v5),
+        .target(name: "PersonaPlex", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: v5),
+        .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+
+        // Graph nodes adapting the libraries, and the CLI.
+        .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
+        .executableTarget(name: "router", dependencies: [
+            "RouterCore", "Nodes", "Codecs", "CAllocCounter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        // Tests.
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
+        .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
+        .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+        .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
+    ]
+)
