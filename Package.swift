@@ -49,6 +49,10 @@ let package = Package(
         .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
 
+        // Interop harness: plays the Discord voice server (MLS external sender) and our DAVE member for the
+        // Python driver that runs dave.py and davey members beside it (Tests/interop).
+        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
         .executableTarget(name: "router", dependencies: [
