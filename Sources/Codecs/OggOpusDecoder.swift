@@ -1,0 +1,123 @@
+/// Ogg Opus bytes in, fixed-size PCM frames out.
+///
+/// Combines `OggOpusStreamReader` and `OpusDecoder`: applies each stream's pre-skip (so an
+/// `OggOpusEncoder` round trip is sample-aligned with its input), trims the end to the EOS granule
+/// position, follows chained streams, and re-chunks decoded packets (2.5-120 ms) into frames of
+/// `samplesPerFrame` per channel through an internal FIFO. Bad input is counted, never thrown:
+/// see `decodeErrors`, `lastError` and `reader.statistics`. Not thread-safe; no allocation per frame.
+public final class OggOpusDecoder {
+    /// Output sample rate in Hz (8, 12, 16, 24 or 48 kHz).
+    public let sampleRate: Int
+    /// Output channel count (1 or 2), independent of the stream's channel count.
+    public let channels: Int
+    /// Samples per channel in each frame returned by `readFrame`.
+    public let samplesPerFrame: Int
+    /// The demultiplexer (its `statistics` count page-level damage).
+    public let reader = OggOpusStreamReader()
+    /// Packets libopus rejected.
+    public private(set) var decodeErrors = 0
+    /// The most recent decode or stream error.
+    public private(set) var lastError: CodecError?
+    /// Called for each packet that fails to decode (optional).
+    public var onError: ((CodecError) -> Void)?
+
+    private let decoder: OpusDecoder
+    private var fifo: SampleFIFO
+    private let scratch: UnsafeMutableBufferPointer<Float>
+    private var samplesToSkip = 0
+    private var streamPosition48k: Int64 = 0
+
+    /// Creates a decoder producing `frameDuration` frames of `channels` channels at `sampleRate`.
+    public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20) throws {
+        decoder = try OpusDecoder(sampleRate: sampleRate, channels: channels)
+        self.sampleRate = sampleRate
+        self.channels = channels
+        samplesPerFrame = frameDuration.samplesPerChannel(sampleRate: sampleRate)
+        scratch = .allocate(capacity: decoder.maxSamplesPerChannel * channels)
+        scratch.initialize(repeating: 0)
+        fifo = SampleFIFO(capacity: (decoder.maxSamplesPerChannel + samplesPerFrame) * channels)
+    }
+
+    deinit {
+        scratch.deallocate()
+        fifo.deallocate()
+    }
+
+    /// Header of the stream being decoded, once seen.
+    public var head: OpusHead? { reader.head }
+
+    /// Decoded samples per channel waiting in the FIFO (not counting undecoded input).
+    public var bufferedSamplesPerChannel: Int { fifo.count / channels }
+
+    /// Appends Ogg bytes in any chunking.
+    public func push(_ bytes: UnsafeRawBufferPointer) { reader.push(bytes) }
+
+    /// Fills `output` (at least `samplesPerFrame * channels` samples) with the next frame if enough input
+    /// has arrived; returns false, leaving `output` untouched, otherwise.
+    public func readFrame(into output: UnsafeMutableBufferPointer<Float>) -> Bool {
+        let frame = samplesPerFrame * channels
+        guard output.count >= frame else { return false }
+        while fifo.count < frame, decodeNextPacket() {}
+        guard fifo.count >= frame else { return false }
+        fifo.read(into: UnsafeMutableBufferPointer(rebasing: output[0..<frame]))
+        return true
+    }
+
+    /// After the input has ended, moves whatever is left (less than a frame) into `output`;
+    /// returns samples per channel written.
+    public func readRemainder(into output: UnsafeMutableBufferPointer<Float>) -> Int {
+        while decodeNextPacket() {}
+        let usable = output.count - output.count % channels
+        return fifo.read(into: UnsafeMutableBufferPointer(rebasing: output[0..<usable])) / channels
+    }
+
+    /// Drops buffered input, decoded audio and counters, ready for an unrelated stream.
+    public func reset() {
+        reader.reset()
+        decoder.reset()
+        fifo.removeAll()
+        samplesToSkip = 0
+        streamPosition48k = 0
+        decodeErrors = 0
+        lastError = nil
+    }
+
+    /// Decodes one packet into the FIFO; false when the reader needs more input.
+    private func decodeNextPacket() -> Bool {
+        guard let event = reader.next() else { return false }
+        switch event {
+        case let .streamStarted(_, head):
+            decoder.reset()
+            streamPosition48k = 0
+            samplesToSkip = head.preSkip * sampleRate / 48_000
+        case let .packet(packet):
+            decode(packet)
+        }
+        return true
+    }
+
+    private func decode(_ packet: OggOpusPacket) {
+        let decoded: Int
+        do {
+            decoded = try decoder.decode(packet: packet.data, into: scratch)
+        } catch {
+            let codecError = error as? CodecError ?? .invalidArgument("\(error)")
+            decodeErrors += 1
+            lastError = codecError
+            onError?(codecError)
+            return
+        }
+        var keep = decoded
+        let duration48k = Int64(decoded * (48_000 / sampleRate))
+        if packet.isEndOfStream, packet.granulePosition >= 0 {
+            // RFC 7845 4.4: the EOS granule position marks the last valid sample.
+            let valid48k = max(0, min(duration48k, packet.granulePosition - streamPosition48k))
+            keep = Int(valid48k) / (48_000 / sampleRate)
+        }
+        streamPosition48k += duration48k
+        let skipped = min(samplesToSkip, keep)
+        samplesToSkip -= skipped
+        guard keep > skipped else { return }
+        fifo.write(UnsafeBufferPointer(rebasing: scratch[(skipped * channels)..<(keep * channels)]))
+    }
+}
