@@ -10,7 +10,7 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "voice-router",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router", targets: ["router"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),

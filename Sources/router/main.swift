@@ -1,0 +1,4 @@
+import ArgumentParser
+import RouterCore
+
+RouterCommand.main()
