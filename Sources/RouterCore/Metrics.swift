@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC; no allocation, vDSO on Linux).
+@inline(__always)
+public func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// A fixed-size log-linear histogram of durations in nanoseconds (16 sub-buckets per power of two, ~6 % resolution).
+/// Recording is a few integer operations and never allocates.
+public struct LatencyHistogram: Sendable {
+    private static let subBits = 4
+    private static let subCount = 1 << subBits
+    private static let bucketCount = 64 * subCount
+    private var counts: [UInt32]
+    public private(set) var count: Int = 0
+    public private(set) var maxValue: Int64 = 0
+    public private(set) var total: Int64 = 0
+
+    public init() { counts = [UInt32](repeating: 0, count: Self.bucketCount) }
+
+    @inline(__always)
+    static func index(of value: Int64) -> Int {
+        let v = UInt64(max(value, 1))
+        let msb = 63 - v.leadingZeroBitCount
+        if msb < subBits { return Int(v) }
+        let sub = Int((v >> UInt64(msb - subBits)) & UInt64(subCount - 1))
+        return (msb - subBits + 1) * subCount + sub
+    }
+
+    static func lowerBound(of index: Int) -> Int64 {
+        if index < subCount { return Int64(index) }
+        let group = index / subCount, sub = index % subCount
+        let msb = group + subBits - 1
+        return (Int64(1) << Int64(msb)) | (Int64(sub) << Int64(msb - subBits))
+    }
+
+    /// Records one duration.
+    @inline(__always)
+    public mutating func record(_ nanoseconds: Int64) {
+        counts[Self.index(of: nanoseconds)] &+= 1
+        count += 1
+        total &+= nanoseconds
+        if nanoseconds > maxValue { maxValue = nanoseconds }
+    }
+
+    /// The value below which `fraction` (0...1) of recordings fall (bucket midpoint), or 0 when empty.
+    public func percentile(_ fraction: Double) -> Int64 {
+        guard count > 0 else { return 0 }
+        let target = max(1, Int((Double(count) * fraction).rounded(.up)))
+        var seen = 0
+        for (i, c) in counts.enumerated() where c > 0 {
+            seen += Int(c)
+            if seen >= target {
+                let low = Self.lowerBound(of: i), high = Self.lowerBound(of: i + 1)
+                return min((low + high) / 2, maxValue)
+            }
+        }
+        return maxValue
+    }
+
+    public var mean: Double { count == 0 ? 0 : Double(total) / Double(count) }
+
+    public mutating func reset() { self = LatencyHistogram() }
+}
+
+/// Counters the runtime keeps for each node; nodes add their own drops and queue depth.
+public final class NodeMetrics {
+    public let nodeName: String
+    public let typeName: String
+    /// Items read from inputs (frames, packets, events).
+    public internal(set) var itemsIn: Int = 0
+    /// Items written to outputs.
+    public internal(set) var itemsOut: Int = 0
+    /// Items the node had to drop (full queue, late data, corrupt input); nodes increment it.
+    public var drops: Int = 0
+    /// Corrupt or rejected input items; nodes increment it.
+    public var errors: Int = 0
+    /// Current depth of the node's internal queue, if it has one; nodes set it.
+    public var queueDepth: Int = 0
+    /// Time spent in `process` per tick.
+    public internal(set) var processing = LatencyHistogram()
+
+    public init(nodeName: String, typeName: String) {
+        self.nodeName = nodeName
+        self.typeName = typeName
+    }
+}
+
+/// A one-line-per-node table of metrics.
+public enum MetricsReport {
+    public static func render(_ metrics: [NodeMetrics]) -> String {
+        var rows = [["node", "type", "in", "out", "drops", "errors", "queue", "p50 µs", "p99 µs", "max µs"]]
+        for m in metrics {
+            rows.append([m.nodeName, m.typeName, String(m.itemsIn), String(m.itemsOut), String(m.drops),
+                         String(m.errors), String(m.queueDepth),
+                         micro(m.processing.percentile(0.5)), micro(m.processing.percentile(0.99)),
+                         micro(m.processing.maxValue)])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func micro(_ ns: Int64) -> String {
+        let tenths = (ns + 50) / 100
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+private extension String {
+    func padding(toLength length: Int, withPad pad: String, startingAt: Int) -> String {
+        count >= length ? self : self + String(repeating: pad, count: length - count)
+    }
+}

@@ -1,0 +1,150 @@
+/// What a PCM input accepts.
+public enum PCMRequirement: Hashable, Sendable {
+    /// Any rate and channel count (the node adapts, or passes the format through).
+    case any
+    /// Exactly this format.
+    case exact(PCMFormat)
+}
+
+/// A declared input port.
+public struct InputSpec: Sendable {
+    public var name: String
+    public var kind: MediaKind
+    public var requirement: PCMRequirement
+    /// Validation fails when a required input is not linked.
+    public var isRequired: Bool
+    /// Whether several links may feed this port (a mixer's input); otherwise a second link is an error.
+    public var acceptsMany: Bool
+    public var doc: String
+
+    public init(_ name: String, _ kind: MediaKind, _ requirement: PCMRequirement = .any,
+                required: Bool = true, many: Bool = false, doc: String) {
+        self.name = name
+        self.kind = kind
+        self.requirement = requirement
+        self.isRequired = required
+        self.acceptsMany = many
+        self.doc = doc
+    }
+}
+
+/// How an output port's format is determined.
+public enum OutputFormatRule: Hashable, Sendable {
+    /// Known from the node's parameters.
+    case fixed(MediaFormat)
+    /// The format arriving on the named input (pass-through nodes).
+    case sameAsInput(String)
+}
+
+/// A declared output port.
+public struct OutputSpec: Sendable {
+    public var name: String
+    public var kind: MediaKind
+    public var rule: OutputFormatRule
+    public var doc: String
+
+    public init(_ name: String, _ format: MediaFormat, doc: String) {
+        self.name = name
+        self.kind = format.kind
+        self.rule = .fixed(format)
+        self.doc = doc
+    }
+
+    public init(_ name: String, _ kind: MediaKind, sameAs input: String, doc: String) {
+        self.name = name
+        self.kind = kind
+        self.rule = .sameAsInput(input)
+        self.doc = doc
+    }
+}
+
+/// The ports of one node instance (they may depend on its parameters).
+public struct PortLayout: Sendable {
+    public var inputs: [InputSpec]
+    public var outputs: [OutputSpec]
+
+    public init(inputs: [InputSpec] = [], outputs: [OutputSpec] = []) {
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    /// The input used when a link names only the node: `in`, or the only input.
+    public var defaultInput: InputSpec? {
+        inputs.first { $0.name == "in" } ?? (inputs.count == 1 ? inputs[0] : nil)
+    }
+
+    /// The output used when a link names only the node: `out`, or the only output.
+    public var defaultOutput: OutputSpec? {
+        outputs.first { $0.name == "out" } ?? (outputs.count == 1 ? outputs[0] : nil)
+    }
+}
+
+/// How a node wants the session clock to run.
+public enum PacingPreference: Sendable {
+    /// Works either way.
+    case indifferent
+    /// Needs wall-clock time (network peers, live devices).
+    case realtime
+    /// Would like to run as fast as possible (file processing).
+    case fast
+}
+
+/// One 20 ms step of a session.
+public struct Tick: Sendable {
+    /// 0 for the first tick.
+    public var index: Int64
+    /// Session time at the start of the tick, in nanoseconds (index × 20 ms).
+    public var nanoseconds: Int64 { index * Tick.nanosecondsPerTick }
+    public static let nanosecondsPerTick: Int64 = 20_000_000
+
+    public init(index: Int64) { self.index = index }
+}
+
+/// A processing step in the graph. The runtime calls `process` once per tick, in data-path order, on the session's
+/// audio thread; `process` must not block, and should not allocate once warmed up.
+public protocol Node: AnyObject {
+    /// Called once before the first tick (open files and sockets here).
+    func start() throws
+    /// Reads this tick's inputs and writes this tick's outputs.
+    func process(_ tick: Tick) throws
+    /// Called once when the session ends, whatever the reason (flush and close here).
+    func stop()
+    /// False while the node still holds buffered output after its inputs ended; the runtime keeps ticking until true.
+    var isDrained: Bool { get }
+}
+
+public extension Node {
+    func start() throws {}
+    func stop() {}
+    var isDrained: Bool { true }
+}
+
+/// A node type as the registry knows it: name, documentation, parameter schema, ports, and a constructor.
+/// Adding a node type is one file conforming to this protocol plus one `register` line.
+public protocol NodeType: Node {
+    /// The name used in pipeline files (`type: Mixer`).
+    static var typeName: String { get }
+    /// One line for `router nodes`.
+    static var summary: String { get }
+    static var parameters: [ParameterSpec] { get }
+    /// The ports of an instance with these parameters.
+    static func ports(_ params: Parameters) -> PortLayout
+    /// Checks that need more than the schema (a file that must exist, params that conflict). Keyed by parameter
+    /// name ("" for the node as a whole).
+    static func check(_ params: Parameters) -> [(parameter: String, message: String)]
+    /// How this instance wants the clock to run.
+    static func pacing(_ params: Parameters) -> PacingPreference
+    init(_ setup: NodeSetup) throws
+}
+
+public extension NodeType {
+    static func check(_ params: Parameters) -> [(parameter: String, message: String)] { [] }
+    static func pacing(_ params: Parameters) -> PacingPreference { .indifferent }
+}
+
+/// A node failure that ends the session; the runtime reports it with the node's name.
+public struct NodeError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a session could not run or ended badly.
+public enum SessionError: Error, CustomStringConvertible, Equatable {
+    case nodeFailed(node: String, type: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .nodeFailed(let node, let type, let reason): return "node '\(node)' (\(type)) failed: \(reason)"
+        }
+    }
+}
+
+/// How a session ended.
+public enum SessionOutcome: Equatable, CustomStringConvertible {
+    /// Every source ended and everything downstream drained.
+    case completed
+    /// Stopped on request (SIGINT/SIGTERM, or `requestStop`).
+    case stopped
+    /// A node failed; the session was shut down cleanly.
+    case failed(SessionError)
+
+    public var description: String {
+        switch self {
+        case .completed: return "completed"
+        case .stopped: return "stopped"
+        case .failed(let e): return "failed: \(e)"
+        }
+    }
+}
+
+/// One running instance of a graph, driven by one 20 ms clock. `tick()` advances it one step (tests drive it
+/// directly with virtual time); `run()` paces ticks by absolute deadlines (`next += 20 ms`, never re-based on "now")
+/// on a dedicated thread, or back to back when the pipeline runs fast.
+public final class Session {
+    public let graph: Graph
+    private let eventLanes: [EventLane]
+    private let stopRequested = Atomic<Bool>(false)
+    public private(set) var tickIndex: Int64 = 0
+    /// Ticks whose processing finished after their deadline (real-time runs only).
+    public private(set) var lateTicks = 0
+    private var started = false
+    private var stoppedNodes = false
+    private let log = Logger("session")
+
+    public init(graph: Graph) {
+        self.graph = graph
+        eventLanes = graph.nodes.flatMap(\.eventOutputs)
+    }
+
+    /// Per-node metrics in data-path order.
+    public var metrics: [NodeMetrics] { graph.metrics }
+
+    /// True once every node has finished (sources ended and everything downstream drained).
+    public var isFinished: Bool { graph.nodes.allSatisfy(\.finished) }
+
+    /// Asks a running session to stop after the current tick. Safe from any thread and from signal handlers' queues.
+    public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Starts every node (in data-path order). A failure stops the nodes already started.
+    public func start() throws {
+        guard !started else { return }
+        started = true
+        for (i, n) in graph.nodes.enumerated() {
+            do {
+                try n.node.start()
+            } catch {
+                for earlier in graph.nodes[..<i] { earlier.node.stop() }
+                stoppedNodes = true
+                throw SessionError.nodeFailed(node: n.name, type: n.typeName, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Runs one 20 ms step: rotates event lanes, then lets every node process in data-path order.
+    public func tick() throws {
+        for lane in eventLanes { lane.rotate() }
+        let tick = Tick(index: tickIndex)
+        for n in graph.nodes where !n.finished {
+            for lane in n.outputs { lane.beginTick() }
+            let t0 = monotonicNanoseconds()
+            do {
+                try n.node.process(tick)
+            } catch {
+                throw SessionError.nodeFailed(node: n.name, type: n.typeName, reason: "\(error)")
+            }
+            n.metrics.processing.record(monotonicNanoseconds() - t0)
+            var inCount = 0, outCount = 0
+            for lane in n.mediaInputs { inCount += lane.itemCount }
+            for lane in n.outputs { outCount += lane.itemCount }
+            n.metrics.itemsIn += inCount
+            n.metrics.itemsOut += outCount
+            updateFinished(n)
+        }
+        tickIndex += 1
+    }
+
+    /// End of stream propagates: a node whose media inputs have all ended and which has drained ends its outputs.
+    private func updateFinished(_ n: GraphNode) {
+        if n.mediaInputs.isEmpty {
+            // A source: finished once it has ended all its media outputs (a node with none never ends by itself).
+            if !n.mediaOutputs.isEmpty && n.mediaOutputs.allSatisfy(\.ended) { n.finished = true }
+            return
+        }
+        guard n.mediaInputs.allSatisfy(\.ended), n.node.isDrained else { return }
+        for lane in n.mediaOutputs where !lane.ended { lane.finish() }
+        n.finished = true
+    }
+
+    /// Stops every node once (flushing files, closing sockets). Called by `run`; tests call it after ticking.
+    public func stop() {
+        guard !stoppedNodes else { return }
+        stoppedNodes = true
+        for n in graph.nodes { n.node.stop() }
+    }
+
+    /// Starts, ticks until finished, stopped or failed, then stops every node. Blocks the calling thread; use
+    /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded).
+    public func run(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) -> SessionOutcome {
+        do { try start() } catch let e as SessionError { return .failed(e) } catch { return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)")) }
+        defer { stop() }
+        var deadline = monotonicNanoseconds()
+        let metricsEvery = metricsInterval.map { Int64($0 * 50) }
+        while true {
+            if stopRequested.load(ordering: .relaxed) { return .stopped }
+            do { try tick() } catch let e as SessionError {
+                log.error(e.description)
+                return .failed(e)
+            } catch {
+                return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)"))
+            }
+            if isFinished { return .completed }
+            if let maxTicks, tickIndex >= maxTicks { return .stopped }
+            if let every = metricsEvery, every > 0, tickIndex % every == 0 {
+                log.info("metrics at \(tickIndex / 50) s:\n" + MetricsReport.render(metrics))
+            }
+            if realtime {
+                deadline += Tick.nanosecondsPerTick
+                if monotonicNanoseconds() > deadline { lateTicks += 1 }
+                sleepUntil(deadline)
+            }
+        }
+    }
+
+    /// Runs the session on a dedicated thread (audio must not share Swift's cooperative pool) and returns its outcome.
+    public func runOnThread(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) async -> SessionOutcome {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { [self] in
+                continuation.resume(returning: run(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval))
+            }
+            thread.name = "router-session"
+            thread.qualityOfService = .userInteractive
+            thread.start()
+        }
+    }
+}
+
+/// Sleeps until an absolute CLOCK_MONOTONIC deadline (restarting on signals), so pacing never drifts.
+public func sleepUntil(_ deadlineNanoseconds: Int64) {
+    #if canImport(Glibc)
+    var ts = timespec(tv_sec: Int(deadlineNanoseconds / 1_000_000_000), tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+    #else
+    let now = monotonicNanoseconds()
+    if deadlineNanoseconds > now { usleep(UInt32((deadlineNanoseconds - now) / 1000)) }
+    #endif
+}
