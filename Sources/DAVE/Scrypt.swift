@@ -53,56 +53,78 @@ enum Scrypt {
 
     private static func roMix(_ x: inout [UInt32], table: inout [UInt32], scratch: inout [UInt32], n: Int, r: Int) {
         let words = 32 * r
-        for i in 0..<n {
-            table.withUnsafeMutableBufferPointer { t in
-                x.withUnsafeBufferPointer { src in
-                    for k in 0..<words { t[i * words + k] = src[k] }
+        x.withUnsafeMutableBufferPointer { xb in
+            scratch.withUnsafeMutableBufferPointer { yb in
+                table.withUnsafeMutableBufferPointer { tb in
+                    guard let xp = xb.baseAddress, let yp = yb.baseAddress, let tp = tb.baseAddress else { return }
+                    for i in 0..<n {
+                        (tp + i * words).update(from: xp, count: words)
+                        blockMix(xp, scratch: yp, r: r)
+                    }
+                    for _ in 0..<n {
+                        let j = Int(xp[(2 * r - 1) * 16] & UInt32(n - 1))
+                        let row = tp + j * words
+                        for k in 0..<words { xp[k] ^= row[k] }
+                        blockMix(xp, scratch: yp, r: r)
+                    }
                 }
             }
-            blockMix(&x, scratch: &scratch, r: r)
-        }
-        for _ in 0..<n {
-            let j = Int(x[(2 * r - 1) * 16] & UInt32(n - 1))
-            table.withUnsafeBufferPointer { t in
-                for k in 0..<words { x[k] ^= t[j * words + k] }
-            }
-            blockMix(&x, scratch: &scratch, r: r)
         }
     }
 
-    private static func blockMix(_ b: inout [UInt32], scratch y: inout [UInt32], r: Int) {
-        var x = [UInt32](repeating: 0, count: 16)
-        for k in 0..<16 { x[k] = b[(2 * r - 1) * 16 + k] }
+    /// BlockMix_salsa20/8 in place on `b` (32·r words), using `y` as scratch.
+    private static func blockMix(_ b: UnsafeMutablePointer<UInt32>, scratch y: UnsafeMutablePointer<UInt32>, r: Int) {
+        var x = SalsaState(b + (2 * r - 1) * 16)
         for i in 0..<(2 * r) {
-            for k in 0..<16 { x[k] ^= b[i * 16 + k] }
-            salsa20_8(&x)
-            let destination = (i % 2 == 0 ? i / 2 : r + i / 2) * 16
-            for k in 0..<16 { y[destination + k] = x[k] }
+            x.xorAndMix(b + i * 16)
+            x.store(y + (i % 2 == 0 ? i / 2 : r + i / 2) * 16)
         }
-        swap(&b, &y)
+        b.update(from: y, count: 32 * r)
+    }
+}
+
+/// Salsa20/8 core state held in registers.
+private struct SalsaState {
+    var s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15: UInt32
+
+    init(_ p: UnsafeMutablePointer<UInt32>) {
+        (s0, s1, s2, s3, s4, s5, s6, s7) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+        (s8, s9, s10, s11, s12, s13, s14, s15) = (p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15])
     }
 
-    private static func salsa20_8(_ b: inout [UInt32]) {
-        var x = b
-        @inline(__always) func rotl(_ v: UInt32, _ c: UInt32) -> UInt32 { (v << c) | (v >> (32 - c)) }
+    func store(_ p: UnsafeMutablePointer<UInt32>) {
+        (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]) = (s0, s1, s2, s3, s4, s5, s6, s7)
+        (p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]) = (s8, s9, s10, s11, s12, s13, s14, s15)
+    }
+
+    @inline(__always) private static func rotl(_ v: UInt32, _ c: UInt32) -> UInt32 { (v << c) | (v >> (32 - c)) }
+
+    /// `self = Salsa20/8(self ^ block)`.
+    mutating func xorAndMix(_ p: UnsafeMutablePointer<UInt32>) {
+        s0 ^= p[0]; s1 ^= p[1]; s2 ^= p[2]; s3 ^= p[3]; s4 ^= p[4]; s5 ^= p[5]; s6 ^= p[6]; s7 ^= p[7]
+        s8 ^= p[8]; s9 ^= p[9]; s10 ^= p[10]; s11 ^= p[11]; s12 ^= p[12]; s13 ^= p[13]; s14 ^= p[14]; s15 ^= p[15]
+        var (x0, x1, x2, x3, x4, x5, x6, x7) = (s0, s1, s2, s3, s4, s5, s6, s7)
+        var (x8, x9, x10, x11, x12, x13, x14, x15) = (s8, s9, s10, s11, s12, s13, s14, s15)
         for _ in 0..<4 {
-            x[4] ^= rotl(x[0] &+ x[12], 7); x[8] ^= rotl(x[4] &+ x[0], 9)
-            x[12] ^= rotl(x[8] &+ x[4], 13); x[0] ^= rotl(x[12] &+ x[8], 18)
-            x[9] ^= rotl(x[5] &+ x[1], 7); x[13] ^= rotl(x[9] &+ x[5], 9)
-            x[1] ^= rotl(x[13] &+ x[9], 13); x[5] ^= rotl(x[1] &+ x[13], 18)
-            x[14] ^= rotl(x[10] &+ x[6], 7); x[2] ^= rotl(x[14] &+ x[10], 9)
-            x[6] ^= rotl(x[2] &+ x[14], 13); x[10] ^= rotl(x[6] &+ x[2], 18)
-            x[3] ^= rotl(x[15] &+ x[11], 7); x[7] ^= rotl(x[3] &+ x[15], 9)
-            x[11] ^= rotl(x[7] &+ x[3], 13); x[15] ^= rotl(x[11] &+ x[7], 18)
-            x[1] ^= rotl(x[0] &+ x[3], 7); x[2] ^= rotl(x[1] &+ x[0], 9)
-            x[3] ^= rotl(x[2] &+ x[1], 13); x[0] ^= rotl(x[3] &+ x[2], 18)
-            x[6] ^= rotl(x[5] &+ x[4], 7); x[7] ^= rotl(x[6] &+ x[5], 9)
-            x[4] ^= rotl(x[7] &+ x[6], 13); x[5] ^= rotl(x[4] &+ x[7], 18)
-            x[11] ^= rotl(x[10] &+ x[9], 7); x[8] ^= rotl(x[11] &+ x[10], 9)
-            x[9] ^= rotl(x[8] &+ x[11], 13); x[10] ^= rotl(x[9] &+ x[8], 18)
-            x[12] ^= rotl(x[15] &+ x[14], 7); x[13] ^= rotl(x[12] &+ x[15], 9)
-            x[14] ^= rotl(x[13] &+ x[12], 13); x[15] ^= rotl(x[14] &+ x[13], 18)
+            x4 ^= Self.rotl(x0 &+ x12, 7); x8 ^= Self.rotl(x4 &+ x0, 9)
+            x12 ^= Self.rotl(x8 &+ x4, 13); x0 ^= Self.rotl(x12 &+ x8, 18)
+            x9 ^= Self.rotl(x5 &+ x1, 7); x13 ^= Self.rotl(x9 &+ x5, 9)
+            x1 ^= Self.rotl(x13 &+ x9, 13); x5 ^= Self.rotl(x1 &+ x13, 18)
+            x14 ^= Self.rotl(x10 &+ x6, 7); x2 ^= Self.rotl(x14 &+ x10, 9)
+            x6 ^= Self.rotl(x2 &+ x14, 13); x10 ^= Self.rotl(x6 &+ x2, 18)
+            x3 ^= Self.rotl(x15 &+ x11, 7); x7 ^= Self.rotl(x3 &+ x15, 9)
+            x11 ^= Self.rotl(x7 &+ x3, 13); x15 ^= Self.rotl(x11 &+ x7, 18)
+            x1 ^= Self.rotl(x0 &+ x3, 7); x2 ^= Self.rotl(x1 &+ x0, 9)
+            x3 ^= Self.rotl(x2 &+ x1, 13); x0 ^= Self.rotl(x3 &+ x2, 18)
+            x6 ^= Self.rotl(x5 &+ x4, 7); x7 ^= Self.rotl(x6 &+ x5, 9)
+            x4 ^= Self.rotl(x7 &+ x6, 13); x5 ^= Self.rotl(x4 &+ x7, 18)
+            x11 ^= Self.rotl(x10 &+ x9, 7); x8 ^= Self.rotl(x11 &+ x10, 9)
+            x9 ^= Self.rotl(x8 &+ x11, 13); x10 ^= Self.rotl(x9 &+ x8, 18)
+            x12 ^= Self.rotl(x15 &+ x14, 7); x13 ^= Self.rotl(x12 &+ x15, 9)
+            x14 ^= Self.rotl(x13 &+ x12, 13); x15 ^= Self.rotl(x14 &+ x13, 18)
         }
-        for k in 0..<16 { b[k] = b[k] &+ x[k] }
+        s0 = s0 &+ x0; s1 = s1 &+ x1; s2 = s2 &+ x2; s3 = s3 &+ x3; s4 = s4 &+ x4; s5 = s5 &+ x5
+        s6 = s6 &+ x6; s7 = s7 &+ x7; s8 = s8 &+ x8; s9 = s9 &+ x9; s10 = s10 &+ x10; s11 = s11 &+ x11
+        s12 = s12 &+ x12; s13 = s13 &+ x13; s14 = s14 &+ x14; s15 = s15 &+ x15
     }
 }

@@ -43,11 +43,15 @@ final class PrivacyCodeTests: XCTestCase {
         XCTAssertEqual(forward, expected)
     }
 
-    /// RFC 7914 §12 test vector 2 (N=1024, r=8, p=16) checks the scrypt core independently of DAVE.
-    func testScryptRFC7914Vector() throws {
-        let output = try Scrypt.derive(password: Array("password".utf8), salt: Array("NaCl".utf8), costLog2: 10,
+    /// RFC 7914 §12 test vectors 1 (N=16, r=1, p=1) and 2 (N=1024, r=8, p=16) check the scrypt core on its own.
+    func testScryptRFC7914Vectors() throws {
+        let first = try Scrypt.derive(password: [], salt: [], costLog2: 4, blockSize: 1, parallelism: 1, length: 64)
+        XCTAssertEqual(TestSupport.hex(first),
+                       "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+                       + "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906")
+        let second = try Scrypt.derive(password: Array("password".utf8), salt: Array("NaCl".utf8), costLog2: 10,
                                        blockSize: 8, parallelism: 16, length: 64)
-        XCTAssertEqual(TestSupport.hex(output),
+        XCTAssertEqual(TestSupport.hex(second),
                        "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
                        + "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640")
     }
