@@ -1,0 +1,297 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// The event-loop side of `PersonaPlexClient`: connecting, the `0x00` gate, receiving, closing.
+/// Every method here runs on `eventLoop`.
+extension PersonaPlexClient {
+    func beginConnecting(requestTarget: String, tlsContext: NIOSSLContext?, promise: EventLoopPromise<Void>) {
+        guard phase == .idle else {
+            promise.fail(PersonaPlexError.cancelled)
+            return
+        }
+        connectPromise = promise
+        phase = .connecting
+        setState(.connecting)
+        let endpoint = configuration.endpoint
+        let timeout = configuration.handshakeTimeout
+        handshakeTimer = eventLoop.scheduleTask(in: Self.timeAmount(timeout)) {
+            if self.phase == .connecting || self.phase == .upgraded {
+                self.finish(.failed(.handshakeTimeout(seconds: timeout)))
+            }
+        }
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(NIOWebSocketFrameAggregator(
+                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: 1 << 20))
+                try sync.addHandler(PersonaPlexFrameHandler(client: self))
+                self.didUpgrade()
+            }
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(Self.timeAmount(configuration.connectTimeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        try sync.addHandler(PersonaPlexTLS.makeHandler(context: tlsContext, host: endpoint.host))
+                    }
+                    let requestHandler = PersonaPlexUpgradeRequestHandler(
+                        client: self, requestTarget: requestTarget, authority: endpoint.authority)
+                    try sync.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes,
+                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            context.pipeline.syncOperations.removeHandler(requestHandler, promise: nil)
+                        }))
+                    try sync.addHandler(requestHandler)
+                }
+            }
+        logger?(.info, "PersonaPlex: connecting to \(endpoint.secure ? "wss" : "ws")://\(endpoint.authority)")
+        bootstrap.connect(host: endpoint.host, port: endpoint.port).whenComplete { result in
+            switch result {
+            case let .success(channel):
+                guard self.phase != .ended else {
+                    channel.close(promise: nil)
+                    return
+                }
+                self.channel = channel
+                channel.closeFuture.whenComplete { _ in self.channelBecameInactive() }
+            case let .failure(error):
+                self.finish(.failed(self.classifyConnectError(error)))
+            }
+        }
+    }
+
+    func write(_ frame: WebSocketFrame, on channel: Channel, bytes: Int, requestedAt: UInt64) {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { result in
+            let writtenAt = PersonaPlexClock.nowNanos()
+            self.shared.withLock { $0.pendingSendBytes -= bytes }
+            switch result {
+            case .success:
+                let overwritten = self.timings.record(
+                    PersonaPlexSendTiming(requestedAtNanos: requestedAt, writtenAtNanos: writtenAt, bytes: bytes))
+                self.inbox.update {
+                    $0.audioSent += 1
+                    $0.bytesSent += bytes
+                    if overwritten { $0.sendTimingsOverwritten += 1 }
+                }
+            case .failure:
+                self.inbox.update { $0.sendFailures += 1 }
+            }
+        }
+        channel.writeAndFlush(frame, promise: promise)
+    }
+
+    // MARK: Pipeline events
+
+    func didUpgrade() {
+        guard phase == .connecting else { return }
+        tlsDone = true
+        phase = .upgraded
+        let id = ObjectIdentifier(self)
+        let authority = configuration.endpoint.authority
+        PersonaPlexSessionRegistry.register(id, authority: authority)
+        registered = true
+        setState(.upgraded)
+        waitingTimer = eventLoop.scheduleTask(in: Self.timeAmount(configuration.waitingNotice)) {
+            guard self.phase == .upgraded else { return }
+            let others = PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority)
+            self.setState(.waitingForServer(others ? .heldByThisProcess : .serverBusyOrWarmingUp))
+        }
+    }
+
+    func didReceiveBinary(_ payload: inout ByteBuffer, receivedAt: UInt64, channel: Channel) {
+        guard let kind = payload.readInteger(as: UInt8.self) else {
+            inbox.update { $0.ignoredMessages += 1 }
+            return
+        }
+        switch (phase, kind) {
+        case (.upgraded, 0):
+            becomeLive(channel: channel)
+        case (.live, 0):
+            inbox.update { $0.repeatedHandshakes += 1 }
+        case (.live, PersonaPlexMessage.Kind.audio.rawValue), (.live, PersonaPlexMessage.Kind.text.rawValue):
+            let message = PersonaPlexMessage(
+                kind: kind == 1 ? .audio : .text,
+                payload: Array(payload.readableBytesView),
+                receivedAtNanos: receivedAt)
+            if let onMessage {
+                inbox.update { if message.kind == .audio { $0.audioReceived += 1 } else { $0.textReceived += 1 } }
+                onMessage(message)
+            } else {
+                inbox.append(message)
+            }
+        default:
+            inbox.update { $0.ignoredMessages += 1 }
+        }
+    }
+
+    func didReceiveIgnoredFrame() {
+        inbox.update { $0.ignoredMessages += 1 }
+    }
+
+    func didReceiveCloseFrame(code: Int?, channel: Channel) {
+        serverCloseCode = code
+        if phase == .closing {
+            channel.close(promise: nil)
+            return
+        }
+        // Server-initiated close: echo it, then drop the socket; `channelBecameInactive` classifies it.
+        var data = channel.allocator.buffer(capacity: 2)
+        data.writeInteger(UInt16(code ?? 1000))
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func tlsHandshakeCompleted() {
+        tlsDone = true
+    }
+
+    func upgradeWasRefused(status: Int, reason: String) {
+        let detail = upgradeError.map { "\(reason) (\($0))" } ?? reason
+        finish(.failed(.upgradeRejected(status: status, reason: detail)))
+    }
+
+    func pipelineError(_ error: Error) {
+        if error is NIOHTTPClientUpgradeError {
+            upgradeError = "\(error)"
+            return
+        }
+        if configuration.endpoint.secure, !tlsDone, PersonaPlexTLS.isHandshakeError(error) {
+            finish(.failed(.tlsFailure(reason: "\(error)")))
+        } else if phase == .connecting {
+            let endpoint = configuration.endpoint
+            finish(.failed(.connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")))
+        } else {
+            logger?(.debug, "PersonaPlex: channel error \(error)")
+        }
+    }
+
+    func channelBecameInactive() {
+        let endpoint = configuration.endpoint
+        switch phase {
+        case .idle, .ended:
+            return
+        case .connecting:
+            finish(.failed(.connectionFailed(
+                host: endpoint.host, port: endpoint.port, reason: "the connection closed before the WebSocket upgrade")))
+        case .upgraded:
+            finish(.failed(.closedDuringWarmUp(closeCode: serverCloseCode)))
+        case .live:
+            finish(.failed(.serverClosedSession(closeCode: serverCloseCode)))
+        case .closing:
+            finish(.closed)
+        }
+    }
+
+    // MARK: Transitions
+
+    func becomeLive(channel: Channel) {
+        phase = .live
+        handshakeTimer?.cancel()
+        waitingTimer?.cancel()
+        setState(.live, liveChannel: channel)
+        connectPromise?.succeed(())
+        connectPromise = nil
+    }
+
+    func beginClosing(done: EventLoopPromise<Void>) {
+        endPromise.futureResult.cascade(to: done)
+        switch phase {
+        case .ended, .closing:
+            return
+        case .idle:
+            finish(.closed)
+        case .connecting:
+            phase = .closing
+            if let channel { channel.close(promise: nil) } else { finish(.closed) }
+        case .upgraded, .live:
+            let wasLive = phase == .live
+            phase = .closing
+            shared.withLock { $0.liveChannel = nil }
+            guard let channel else {
+                finish(.closed)
+                return
+            }
+            var data = channel.allocator.buffer(capacity: 2)
+            data.writeInteger(UInt16(1000))
+            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+            let written = channel.writeAndFlush(frame)
+            if wasLive {
+                // A live server answers with its own close frame; don't wait for it forever.
+                closeTimer = eventLoop.scheduleTask(in: Self.timeAmount(configuration.closeGracePeriod)) {
+                    channel.close(promise: nil)
+                }
+            } else {
+                // Before 0x00 the server is not reading: the close frame is a courtesy, the FIN is what counts.
+                written.whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+
+    func finish(_ final: PersonaPlexState) {
+        guard phase != .ended else { return }
+        phase = .ended
+        handshakeTimer?.cancel()
+        waitingTimer?.cancel()
+        closeTimer?.cancel()
+        if registered {
+            PersonaPlexSessionRegistry.unregister(ObjectIdentifier(self), authority: configuration.endpoint.authority)
+            registered = false
+        }
+        setState(final)
+        if let pending = connectPromise {
+            connectPromise = nil
+            if case let .failed(error) = final { pending.fail(error) } else { pending.fail(PersonaPlexError.cancelled) }
+        }
+        if let channel, channel.isActive { channel.close(promise: nil) }
+        endPromise.succeed(())
+    }
+
+    func setState(_ newState: PersonaPlexState, liveChannel: Channel? = nil) {
+        let changed = shared.withLock { shared -> Bool in
+            shared.liveChannel = liveChannel
+            guard shared.state != newState else { return false }
+            shared.state = newState
+            return true
+        }
+        guard changed else { return }
+        if case .failed = newState {
+            logger?(.error, "PersonaPlex \(configuration.endpoint.authority): \(newState)")
+        } else {
+            logger?(.info, "PersonaPlex \(configuration.endpoint.authority): \(newState)")
+        }
+        onStateChange?(newState)
+    }
+
+    // MARK: Helpers
+
+    func classifyConnectError(_ error: Error) -> PersonaPlexError {
+        let endpoint = configuration.endpoint
+        if let error = error as? PersonaPlexError { return error }
+        if Self.isRefused(error) { return .connectionRefused(host: endpoint.host, port: endpoint.port) }
+        if let connection = error as? NIOConnectionError {
+            if connection.connectionErrors.contains(where: { Self.isRefused($0.error) }) {
+                return .connectionRefused(host: endpoint.host, port: endpoint.port)
+            }
+            return .connectionFailed(host: endpoint.host, port: endpoint.port, reason: connection.description)
+        }
+        if let channelError = error as? ChannelError, case .connectTimeout = channelError {
+            return .connectionFailed(host: endpoint.host, port: endpoint.port,
+                                     reason: "no answer within \(configuration.connectTimeout) s")
+        }
+        return .connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")
+    }
+
+    static func isRefused(_ error: Error) -> Bool {
+        (error as? IOError)?.errnoCode == ECONNREFUSED
+    }
+
+    static func timeAmount(_ seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64((max(0, seconds) * 1_000_000_000).rounded()))
+    }
+}

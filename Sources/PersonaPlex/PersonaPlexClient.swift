@@ -1,0 +1,186 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// One PersonaPlex session over WebSocket (single use: create a new client per session).
+///
+/// Threading: all network work runs on one NIO event loop. `send(audio:)`, `drainReceived(into:)`,
+/// `counters` and `drainSendTimings(into:)` may be called from any thread (e.g. a 20 ms audio thread);
+/// they take a small lock only to read the live channel, update a counter or swap a buffer, and never
+/// wait for the network. Callbacks (`onStateChange`, `onMessage`) run on the event loop and must be quick.
+public final class PersonaPlexClient: @unchecked Sendable {
+    /// The configuration this session uses.
+    public let configuration: PersonaPlexConfiguration
+    /// The event loop that owns the connection and runs the callbacks.
+    public let eventLoop: EventLoop
+
+    let logger: PersonaPlexLogger?
+    let onStateChange: (@Sendable (PersonaPlexState) -> Void)?
+    let onMessage: (@Sendable (PersonaPlexMessage) -> Void)?
+    let inbox: PersonaPlexInbox
+    let timings: PersonaPlexTimingRing
+    let shared = PersonaPlexLockedValue(SharedState())
+    let endPromise: EventLoopPromise<Void>
+
+    /// State read by the caller's threads: guarded by `shared`'s lock.
+    struct SharedState {
+        var state: PersonaPlexState = .idle
+        var liveChannel: Channel?
+        var pendingSendBytes = 0
+        var started = false
+    }
+
+    enum Phase { case idle, connecting, upgraded, live, closing, ended }
+
+    // Event-loop confined.
+    var phase = Phase.idle
+    var channel: Channel?
+    var connectPromise: EventLoopPromise<Void>?
+    var handshakeTimer: Scheduled<Void>?
+    var waitingTimer: Scheduled<Void>?
+    var closeTimer: Scheduled<Void>?
+    var serverCloseCode: Int?
+    var tlsDone = false
+    var upgradeError: String?
+    var registered = false
+
+    /// - Parameters:
+    ///   - eventLoopGroup: where to run; the connection uses one loop of it. Defaults to NIO's shared group.
+    ///   - logger: receives state changes and errors; the library never prints on its own.
+    ///   - onStateChange: called on the event loop at every state change.
+    ///   - onMessage: if given, every received message is passed here on the event loop instead of the inbox.
+    public init(
+        configuration: PersonaPlexConfiguration,
+        eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: PersonaPlexLogger? = nil,
+        onStateChange: (@Sendable (PersonaPlexState) -> Void)? = nil,
+        onMessage: (@Sendable (PersonaPlexMessage) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        eventLoop = eventLoopGroup.next()
+        self.logger = logger
+        self.onStateChange = onStateChange
+        self.onMessage = onMessage
+        inbox = PersonaPlexInbox(capacity: configuration.inboxCapacity)
+        timings = PersonaPlexTimingRing(capacity: configuration.sendTimingCapacity)
+        endPromise = eventLoop.makePromise(of: Void.self)
+    }
+
+    // MARK: Caller API
+
+    /// The current state.
+    public var state: PersonaPlexState { shared.current.state }
+
+    /// Validates the prompt and voice (throwing before any network activity), connects, and returns once
+    /// the server sent `0x00`. Throws a `PersonaPlexError`.
+    public func connect() async throws {
+        try await startConnecting().get()
+    }
+
+    /// Future-based `connect()`: fails at once with the validation error, or completes when live.
+    public func startConnecting() -> EventLoopFuture<Void> {
+        let alreadyStarted = shared.withLock { state -> Bool in
+            defer { state.started = true }
+            return state.started
+        }
+        if alreadyStarted { return eventLoop.makeFailedFuture(PersonaPlexError.alreadyStarted) }
+        let requestTarget: String
+        let tlsContext: NIOSSLContext?
+        do {
+            requestTarget = try configuration.validatedRequestTarget()
+            tlsContext = configuration.endpoint.secure
+                ? try PersonaPlexTLS.makeContext(configuration.tls) : nil
+        } catch {
+            let failure = error as? PersonaPlexError ?? .connectionFailed(
+                host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
+            eventLoop.execute { self.finish(.failed(failure)) }
+            return eventLoop.makeFailedFuture(failure)
+        }
+        if configuration.endpoint.secure, let warning = configuration.tls.insecureWarning,
+           PersonaPlexSessionRegistry.claimInsecureWarning() {
+            logger?(.warning, warning)
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            self.beginConnecting(requestTarget: requestTarget, tlsContext: tlsContext, promise: promise)
+        }
+        return promise.futureResult
+    }
+
+    /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks.
+    ///
+    /// Cost per call: one ByteBuffer from the channel allocator (payload + 1 byte), one WebSocket frame box,
+    /// one write promise with its completion closure, and one task hop to the event loop when called from
+    /// another thread — a handful of small allocations every 20 ms. Refused (`.notLive`) before `0x00`.
+    @discardableResult
+    public func send(audio: UnsafeRawBufferPointer) -> PersonaPlexSendResult {
+        let requestedAt = PersonaPlexClock.nowNanos()
+        let count = audio.count
+        let limit = configuration.maxPendingSendBytes
+        var target: Channel?
+        let result = shared.withLock { state -> PersonaPlexSendResult in
+            guard let channel = state.liveChannel else { return .notLive }
+            guard state.pendingSendBytes + count <= limit || state.pendingSendBytes == 0 else {
+                return .droppedBacklog
+            }
+            state.pendingSendBytes += count
+            target = channel
+            return .queued
+        }
+        guard let channel = target else {
+            inbox.update {
+                if result == .notLive { $0.sendsWhileNotLive += 1 } else { $0.sendsDroppedBacklog += 1 }
+            }
+            return result
+        }
+        var buffer = channel.allocator.buffer(capacity: count + 1)
+        buffer.writeInteger(PersonaPlexMessage.Kind.audio.rawValue)
+        buffer.writeBytes(audio)
+        let frame = WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer)
+        if channel.eventLoop.inEventLoop {
+            write(frame, on: channel, bytes: count, requestedAt: requestedAt)
+        } else {
+            channel.eventLoop.execute { self.write(frame, on: channel, bytes: count, requestedAt: requestedAt) }
+        }
+        return .queued
+    }
+
+    /// `send(audio:)` for a byte array.
+    @discardableResult
+    public func send(audio: [UInt8]) -> PersonaPlexSendResult {
+        audio.withUnsafeBytes { send(audio: $0) }
+    }
+
+    /// Moves every message received since the last call into `out` (emptied first; its capacity is reused).
+    /// Holds the lock only for an array swap: call it once per 20 ms tick. Unused if `onMessage` was given.
+    public func drainReceived(into out: inout [PersonaPlexMessage]) {
+        inbox.drain(into: &out)
+    }
+
+    /// Appends the send timings recorded since the last call to `out` (oldest first).
+    public func drainSendTimings(into out: inout [PersonaPlexSendTiming]) {
+        timings.drain(into: &out)
+    }
+
+    /// A snapshot of the session counters.
+    public var counters: PersonaPlexCounters { inbox.snapshot }
+
+    /// Ends the session: sends a close frame, waits up to `closeGracePeriod` for the server's, then closes
+    /// the socket. Safe to call in any state and more than once.
+    public func close() async {
+        let done = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute { self.beginClosing(done: done) }
+        try? await done.futureResult.get()
+    }
+
+    /// Completes when the session ended (closed or failed); see `state` for which.
+    public var ended: EventLoopFuture<Void> { endPromise.futureResult }
+
+    /// Waits until the session ended and returns its final state.
+    public func waitUntilEnded() async -> PersonaPlexState {
+        try? await endPromise.futureResult.get()
+        return state
+    }
+}

@@ -1,0 +1,84 @@
+/// Everything that can go wrong with a PersonaPlex session, worded for the operator who reads the log.
+public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The text prompt is empty or whitespace: the server would crash in its prompt phase (bare 1006 close).
+    case emptyTextPrompt
+    /// The text prompt is longer than the web UI's cap.
+    case textPromptTooLong(length: Int, limit: Int)
+    /// The voice prompt is not one of the known voices (or not a file in the configured voice directory).
+    case unknownVoice(String, suggestions: [String])
+    /// The configured voice directory could not be listed.
+    case voiceDirectoryUnreadable(path: String, reason: String)
+    /// The endpoint URL could not be understood.
+    case invalidURL(String, reason: String)
+    /// Nothing listens at host:port.
+    case connectionRefused(host: String, port: Int)
+    /// TCP connect or DNS failed for another reason.
+    case connectionFailed(host: String, port: Int, reason: String)
+    /// The TLS handshake failed (usually certificate verification).
+    case tlsFailure(reason: String)
+    /// The CA file given as `ca_file` could not be loaded.
+    case caFileUnreadable(path: String, reason: String)
+    /// The server answered the HTTP upgrade with something other than 101.
+    case upgradeRejected(status: Int, reason: String)
+    /// No `0x00` handshake within the configured time.
+    case handshakeTimeout(seconds: Double)
+    /// The server closed after the upgrade but before `0x00`.
+    case closedDuringWarmUp(closeCode: Int?)
+    /// The server closed a live session.
+    case serverClosedSession(closeCode: Int?)
+    /// The operation needs a live session.
+    case notLive
+    /// `connect()` was already called on this client (clients are single-use).
+    case alreadyStarted
+    /// The session was closed by the caller while connecting.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .emptyTextPrompt:
+            return "text_prompt is empty: PersonaPlex needs a non-empty text prompt (it closes the socket otherwise)"
+        case let .textPromptTooLong(length, limit):
+            return "text_prompt is \(length) characters long; the limit is \(limit)"
+        case let .unknownVoice(voice, suggestions):
+            let hint = suggestions.isEmpty ? "" : "; did you mean \(suggestions.joined(separator: ", "))?"
+            return "unknown voice_prompt '\(voice)'\(hint)"
+        case let .voiceDirectoryUnreadable(path, reason):
+            return "cannot list the voice directory \(path): \(reason)"
+        case let .invalidURL(url, reason):
+            return "invalid PersonaPlex URL '\(url)': \(reason)"
+        case let .connectionRefused(host, port):
+            return "connection refused at \(host):\(port) — is PersonaPlex running?"
+        case let .connectionFailed(host, port, reason):
+            return "cannot connect to \(host):\(port): \(reason)"
+        case let .tlsFailure(reason):
+            return "TLS handshake failed (\(reason)); to trust a mkcert or self-signed certificate set ca_file "
+                + "to its CA's PEM file, or (unsafe) set insecure_skip_verify: true"
+        case let .caFileUnreadable(path, reason):
+            return "cannot load ca_file \(path): \(reason)"
+        case let .upgradeRejected(status, reason):
+            return "the server refused the WebSocket upgrade: HTTP \(status) \(reason)"
+        case let .handshakeTimeout(seconds):
+            return "no handshake from PersonaPlex within \(formatSeconds(seconds)) s "
+                + "(the server is busy with another session or still processing the prompts)"
+        case let .closedDuringWarmUp(code):
+            return "server closed during warm-up: most likely a bad text_prompt or voice_prompt "
+                + "(the server accepts the upgrade then closes with 1006)\(closeCodeSuffix(code))"
+        case let .serverClosedSession(code):
+            return "server closed the session\(closeCodeSuffix(code))"
+        case .notLive:
+            return "the PersonaPlex session is not live"
+        case .alreadyStarted:
+            return "this PersonaPlex client was already started; create a new one per session"
+        case .cancelled:
+            return "the PersonaPlex session was closed while connecting"
+        }
+    }
+}
+
+private func closeCodeSuffix(_ code: Int?) -> String {
+    code.map { " (close code \($0))" } ?? " (no close frame: 1006)"
+}
+
+private func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+}
