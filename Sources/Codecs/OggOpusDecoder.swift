@@ -2,7 +2,8 @@
 ///
 /// Combines `OggOpusStreamReader` and `OpusDecoder`: applies each stream's pre-skip (so an
 /// `OggOpusEncoder` round trip is sample-aligned with its input), trims the end to the EOS granule
-/// position, follows chained streams, and re-chunks decoded packets (2.5-120 ms) into frames of
+/// position, fills gaps left by lost pages with packet-loss concealment (up to 120 ms per gap, detected
+/// from page granule positions), follows chained streams, and re-chunks decoded packets (2.5-120 ms) into frames of
 /// `samplesPerFrame` per channel through an internal FIFO. Bad input is counted, never thrown:
 /// see `decodeErrors`, `lastError` and `reader.statistics`. Not thread-safe; no allocation per frame.
 public final class OggOpusDecoder {
@@ -16,6 +17,8 @@ public final class OggOpusDecoder {
     public let reader = OggOpusStreamReader()
     /// Packets libopus rejected.
     public private(set) var decodeErrors = 0
+    /// Samples per channel (output rate) synthesised by packet-loss concealment for lost pages.
+    public private(set) var concealedSamples = 0
     /// The most recent decode or stream error.
     public private(set) var lastError: CodecError?
     /// Called for each packet that fails to decode (optional).
@@ -26,6 +29,7 @@ public final class OggOpusDecoder {
     private let scratch: UnsafeMutableBufferPointer<Float>
     private var samplesToSkip = 0
     private var streamPosition48k: Int64 = 0
+    private var sawGranuleInStream = false
 
     /// Creates a decoder producing `frameDuration` frames of `channels` channels at `sampleRate`.
     public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20) throws {
@@ -35,7 +39,8 @@ public final class OggOpusDecoder {
         samplesPerFrame = frameDuration.samplesPerChannel(sampleRate: sampleRate)
         scratch = .allocate(capacity: decoder.maxSamplesPerChannel * channels)
         scratch.initialize(repeating: 0)
-        fifo = SampleFIFO(capacity: (decoder.maxSamplesPerChannel + samplesPerFrame) * channels)
+        // One frame short of a full frame, plus a concealed gap, plus one decoded packet.
+        fifo = SampleFIFO(capacity: (2 * decoder.maxSamplesPerChannel + samplesPerFrame) * channels)
     }
 
     deinit {
@@ -79,6 +84,7 @@ public final class OggOpusDecoder {
         samplesToSkip = 0
         streamPosition48k = 0
         decodeErrors = 0
+        concealedSamples = 0
         lastError = nil
     }
 
@@ -89,6 +95,7 @@ public final class OggOpusDecoder {
         case let .streamStarted(_, head):
             decoder.reset()
             streamPosition48k = 0
+            sawGranuleInStream = false
             samplesToSkip = head.preSkip * sampleRate / 48_000
         case let .packet(packet):
             decode(packet)
@@ -97,6 +104,10 @@ public final class OggOpusDecoder {
     }
 
     private func decode(_ packet: OggOpusPacket) {
+        let ratio = 48_000 / sampleRate
+        if let duration = try? OpusDecoder.sampleCount(packet: packet.data, sampleRate: 48_000) {
+            concealGap(before: packet, duration48k: Int64(duration))
+        }
         let decoded: Int
         do {
             decoded = try decoder.decode(packet: packet.data, into: scratch)
@@ -108,16 +119,40 @@ public final class OggOpusDecoder {
             return
         }
         var keep = decoded
-        let duration48k = Int64(decoded * (48_000 / sampleRate))
+        let duration48k = Int64(decoded * ratio)
         if packet.isEndOfStream, packet.granulePosition >= 0 {
             // RFC 7845 4.4: the EOS granule position marks the last valid sample.
             let valid48k = max(0, min(duration48k, packet.granulePosition - streamPosition48k))
-            keep = Int(valid48k) / (48_000 / sampleRate)
+            keep = Int(valid48k) / ratio
         }
         streamPosition48k += duration48k
-        let skipped = min(samplesToSkip, keep)
+        if packet.granulePosition >= 0 && !packet.isEndOfStream { streamPosition48k = packet.granulePosition }
+        append(decoded: keep)
+    }
+
+    /// A page granule position further ahead than the packets seen means pages were lost: synthesise the
+    /// missing audio (at most 120 ms; longer gaps are only re-timed) so the output keeps real time.
+    private func concealGap(before packet: OggOpusPacket, duration48k: Int64) {
+        guard packet.granulePosition >= 0, !packet.isEndOfStream else { return }
+        defer { sawGranuleInStream = true }
+        // The first granule of a stream may legitimately start later than zero (RFC 7845 4.5).
+        guard sawGranuleInStream else { return }
+        let ratio = 48_000 / sampleRate
+        let missing48k = packet.granulePosition - duration48k - streamPosition48k
+        guard missing48k > 0 else { return }
+        let step = sampleRate / 400  // PLC works in 2.5 ms units
+        let missing = min(Int(missing48k) / ratio, decoder.maxSamplesPerChannel) / step * step
+        guard missing > 0, let concealed = try? decoder.concealLoss(samplesPerChannel: missing, into: scratch) else { return }
+        concealedSamples += concealed
+        streamPosition48k += Int64(concealed * ratio)
+        append(decoded: concealed)
+    }
+
+    /// Moves the first `count` samples per channel of `scratch` into the FIFO, honouring pending pre-skip.
+    private func append(decoded count: Int) {
+        let skipped = min(samplesToSkip, count)
         samplesToSkip -= skipped
-        guard keep > skipped else { return }
-        fifo.write(UnsafeBufferPointer(rebasing: scratch[(skipped * channels)..<(keep * channels)]))
+        guard count > skipped else { return }
+        fifo.write(UnsafeBufferPointer(rebasing: scratch[(skipped * channels)..<(count * channels)]))
     }
 }
