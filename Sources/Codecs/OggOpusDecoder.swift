@@ -25,7 +25,7 @@ public final class OggOpusDecoder {
     public var onError: ((CodecError) -> Void)?
 
     private let decoder: OpusDecoder
-    private var fifo: SampleFIFO
+    private let fifo: SampleFIFO
     private let scratch: UnsafeMutableBufferPointer<Float>
     private var samplesToSkip = 0
     private var streamPosition48k: Int64 = 0
@@ -45,7 +45,6 @@ public final class OggOpusDecoder {
 
     deinit {
         scratch.deallocate()
-        fifo.deallocate()
     }
 
     /// Header of the stream being decoded, once seen.

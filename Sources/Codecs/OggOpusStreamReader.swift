@@ -181,6 +181,10 @@ public final class OggOpusStreamReader {
         case .awaitingHead:
             do {
                 let parsed = try OpusHead.parse(bytes)
+                guard parsed.channels <= 2 else {
+                    throw CodecError.invalidOggOpusHeader("\(parsed.channels)-channel Ogg Opus (mapping family "
+                        + "\(parsed.mappingFamily)) is not supported; only mono and stereo")
+                }
                 head = parsed
                 state = .awaitingTags
                 statistics.streams += 1

@@ -41,7 +41,7 @@ public final class Resampler {
     private let mixedInput: UnsafeMutableBufferPointer<Float>
     private let resampled: UnsafeMutableBufferPointer<Float>
     private let upMixed: UnsafeMutableBufferPointer<Float>
-    private var fifo: SampleFIFO
+    private let fifo: SampleFIFO
 
     /// Creates a converter. `maxInputFramesPerCall` (per channel) sizes the internal buffers; larger inputs are
     /// processed in chunks, so it only bounds the work per chunk (default 120 ms).
@@ -98,7 +98,6 @@ public final class Resampler {
         mixedInput.deallocate()
         resampled.deallocate()
         upMixed.deallocate()
-        fifo.deallocate()
     }
 
     /// Input samples per channel in one 20 ms frame.

@@ -1,6 +1,6 @@
-/// Fixed-capacity ring buffer of interleaved Float samples, allocated once.
-/// Not thread-safe; meant to live inside one codec object on one thread.
-public struct SampleFIFO {
+/// Fixed-capacity ring buffer of interleaved Float samples, allocated once in `init`; useful for
+/// re-chunking audio into fixed frames without allocating. Not thread-safe.
+public final class SampleFIFO {
     private var storage: UnsafeMutableBufferPointer<Float>
     private var readIndex = 0
     /// Samples currently stored (interleaved count).
@@ -14,15 +14,14 @@ public struct SampleFIFO {
         storage.initialize(repeating: 0)
     }
 
-    /// Frees the storage. Call exactly once, from the owner's deinit.
-    public func deallocate() { storage.deallocate() }
+    deinit { storage.deallocate() }
 
     /// Free space in samples.
     public var freeSpace: Int { storage.count - count }
 
     /// Appends as many samples as fit; returns how many were stored.
     @discardableResult
-    public mutating func write(_ samples: UnsafeBufferPointer<Float>) -> Int {
+    public func write(_ samples: UnsafeBufferPointer<Float>) -> Int {
         let n = min(samples.count, freeSpace)
         guard n > 0, let base = samples.baseAddress else { return 0 }
         var writeIndex = (readIndex + count) % storage.count
@@ -36,7 +35,7 @@ public struct SampleFIFO {
 
     /// Appends `n` zero samples (or as many as fit); returns how many were stored.
     @discardableResult
-    public mutating func writeZeros(_ n: Int) -> Int {
+    public func writeZeros(_ n: Int) -> Int {
         let n = min(n, freeSpace)
         var index = (readIndex + count) % storage.count
         for _ in 0..<max(0, n) {
@@ -50,7 +49,7 @@ public struct SampleFIFO {
 
     /// Moves up to `output.count` samples into `output`; returns how many were moved.
     @discardableResult
-    public mutating func read(into output: UnsafeMutableBufferPointer<Float>) -> Int {
+    public func read(into output: UnsafeMutableBufferPointer<Float>) -> Int {
         let n = min(output.count, count)
         guard n > 0, let base = output.baseAddress else { return 0 }
         let first = min(n, storage.count - readIndex)
@@ -63,7 +62,7 @@ public struct SampleFIFO {
 
     /// Drops up to `n` of the oldest samples; returns how many were dropped.
     @discardableResult
-    public mutating func discard(_ n: Int) -> Int {
+    public func discard(_ n: Int) -> Int {
         let n = max(0, min(n, count))
         readIndex = (readIndex + n) % storage.count
         count -= n
@@ -72,14 +71,14 @@ public struct SampleFIFO {
 
     /// Drops up to `n` of the most recently written samples; returns how many were dropped.
     @discardableResult
-    public mutating func discardNewest(_ n: Int) -> Int {
+    public func discardNewest(_ n: Int) -> Int {
         let n = max(0, min(n, count))
         count -= n
         return n
     }
 
     /// Empties the FIFO without touching the storage.
-    public mutating func removeAll() {
+    public func removeAll() {
         readIndex = 0
         count = 0
     }
