@@ -31,12 +31,4 @@ final class HashRatchetTests: XCTestCase {
         XCTAssertNil(forward.key(forGeneration: 1))
         XCTAssertEqual(forward.key(forGeneration: 3), third)
     }
-
-    func testVarintLengthPrefixes() {
-        var buffer: [UInt8] = []
-        DAVEKeyDerivation.appendVarintLength(0x3F, to: &buffer)
-        DAVEKeyDerivation.appendVarintLength(0x40, to: &buffer)
-        DAVEKeyDerivation.appendVarintLength(0x4000, to: &buffer)
-        XCTAssertEqual(buffer, [0x3F, 0x40, 0x40, 0x80, 0x00, 0x40, 0x00])
-    }
 }
