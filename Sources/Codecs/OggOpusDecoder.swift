@@ -13,6 +13,10 @@ public final class OggOpusDecoder {
     public let channels: Int
     /// Samples per channel in each frame returned by `readFrame`.
     public let samplesPerFrame: Int
+    /// Whether each stream's OpusHead pre-skip is dropped (RFC 7845). sphn (PersonaPlex) ignores it when
+    /// decoding and declares 80 ms while its encoder delay is about 11 ms, so its streams lose ~69 ms at the
+    /// start when it is applied.
+    public let appliesPreSkip: Bool
     /// The demultiplexer (its `statistics` count page-level damage).
     public let reader = OggOpusStreamReader()
     /// Packets libopus rejected.
@@ -32,7 +36,9 @@ public final class OggOpusDecoder {
     private var sawGranuleInStream = false
 
     /// Creates a decoder producing `frameDuration` frames of `channels` channels at `sampleRate`.
-    public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20) throws {
+    public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20,
+                applyPreSkip: Bool = true) throws {
+        appliesPreSkip = applyPreSkip
         decoder = try OpusDecoder(sampleRate: sampleRate, channels: channels)
         self.sampleRate = sampleRate
         self.channels = channels
@@ -95,7 +101,7 @@ public final class OggOpusDecoder {
             decoder.reset()
             streamPosition48k = 0
             sawGranuleInStream = false
-            samplesToSkip = head.preSkip * sampleRate / 48_000
+            samplesToSkip = appliesPreSkip ? head.preSkip * sampleRate / 48_000 : 0
         case let .packet(packet):
             decode(packet)
         }

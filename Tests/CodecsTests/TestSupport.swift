@@ -36,10 +36,11 @@ func channel(_ samples: [Float], _ index: Int, of channels: Int) -> [Float] {
     stride(from: index, to: samples.count, by: channels).map { samples[$0] }
 }
 
-/// Normalised correlation of `a[i]` with `b[i + lag]` over the overlapping range.
-func correlation(_ a: [Float], _ b: [Float], lag: Int = 0) -> Double {
+/// Normalised correlation of `a[i]` with `b[i + lag]` over the overlapping range (optionally only `i` in `window`).
+func correlation(_ a: [Float], _ b: [Float], lag: Int = 0, window: Range<Int>? = nil) -> Double {
     var sab = 0.0, saa = 0.0, sbb = 0.0
-    for i in 0..<a.count where i + lag >= 0 && i + lag < b.count {
+    let indices = window.map { max(0, $0.lowerBound)..<min(a.count, $0.upperBound) } ?? 0..<a.count
+    for i in indices where i + lag >= 0 && i + lag < b.count {
         let x = Double(a[i]), y = Double(b[i + lag])
         sab += x * y
         saa += x * x
@@ -49,9 +50,11 @@ func correlation(_ a: [Float], _ b: [Float], lag: Int = 0) -> Double {
     return sab / (saa * sbb).squareRoot()
 }
 
-/// Lag in `range` where `b` best matches `a`.
+/// Lag in `range` where `b` best matches `a`, judged on 4800 samples from the middle of `a`.
 func bestLag(_ a: [Float], _ b: [Float], in range: ClosedRange<Int>) -> Int {
-    range.max { correlation(a, b, lag: $0) < correlation(a, b, lag: $1) }!
+    let start = max(0, a.count / 2 - 2400)
+    let window = start..<(start + 4800)
+    return range.max { correlation(a, b, lag: $0, window: window) < correlation(a, b, lag: $1, window: window) }!
 }
 
 /// Amplitude of the `frequency` component (Goertzel).
