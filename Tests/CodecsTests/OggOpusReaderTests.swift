@@ -132,4 +132,40 @@ final class OggOpusReaderTests: XCTestCase {
         XCTAssertEqual(decoder.reader.statistics.streams, 1)
         XCTAssertThrowsError(try [UInt8](repeating: 0, count: 10).withUnsafeBytes { try OpusHead.parse($0) })
     }
+
+    func testRandomDamageNeverTraps() throws {
+        var rng = SplitMix64(seed: 0xC0DEC)
+        for round in 0..<60 {
+            var damaged = stream
+            for _ in 0..<(1 + round % 12) {
+                let index = Int(rng.next() % UInt64(damaged.count))
+                switch rng.next() % 3 {
+                case 0: damaged[index] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+                case 1: damaged.remove(at: index)
+                default: damaged.insert(UInt8(truncatingIfNeeded: rng.next()), at: index)
+                }
+            }
+            let decoder = try OggOpusDecoder(sampleRate: 16_000, channels: 2)
+            let output = decodeAll(damaged, with: decoder, chunkSizes: [Int(rng.next() % 500) + 1])
+            XCTAssertLessThanOrEqual(output.count, (reference.count / 3 + 2 * 1920) * 2, "round \(round)")
+            XCTAssertGreaterThan(decoder.reader.statistics.pages, 0)
+        }
+        let noise = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let decoder = try OggOpusDecoder()
+        XCTAssertTrue(decodeAll(noise, with: decoder, chunkSizes: [4096]).isEmpty)
+        XCTAssertEqual(decoder.reader.statistics.skippedBytes, noise.count)
+    }
+}
+
+/// Small deterministic generator so damage patterns are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
