@@ -12,13 +12,13 @@ struct TruncatedAESGCM {
     /// Creates a cipher for a 16-byte key.
     init(key: [UInt8]) { self.key = SymmetricKey(data: key) }
 
-    /// GCM nonce for a DAVE truncated nonce: 8 zero bytes then the u32 little-endian.
+    /// GCM nonce for a DAVE truncated nonce: 8 zero bytes then the u32 little-endian (built on the stack).
     static func nonce(truncated: UInt32) -> AES.GCM.Nonce {
-        let bytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0,
-                              UInt8(truncated & 0xFF), UInt8((truncated >> 8) & 0xFF),
-                              UInt8((truncated >> 16) & 0xFF), UInt8(truncated >> 24)]
-        // 12 bytes is always a valid GCM nonce length.
-        return try! AES.GCM.Nonce(data: bytes)
+        let words: (UInt32, UInt32, UInt32) = (0, 0, truncated.littleEndian)
+        return withUnsafeBytes(of: words) { bytes in
+            // 12 bytes is always a valid GCM nonce length.
+            try! AES.GCM.Nonce(data: bytes)
+        }
     }
 
     /// Encrypts `plaintext` and appends `ciphertext ‖ tag[0..<8]` to `output`.
