@@ -11,4 +11,15 @@ extension NodeRegistry {
 
 /// The shipped node types, in catalogue order.
 let standardNodeTypes: [any NodeType.Type] = [
+    WavIn.self,
+    Greeting.self,
+    Mixer.self,
+    Resample.self,
+    OpusOggEncode.self,
+    Decode.self,
+    WavOut.self,
+    WavTap.self,
+    OggTap.self,
+    Meter.self,
+    LogTap.self,
 ]

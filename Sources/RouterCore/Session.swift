@@ -80,8 +80,10 @@ public final class Session {
     public func tick() throws {
         for lane in eventLanes { lane.rotate() }
         let tick = Tick(index: tickIndex)
-        for n in graph.nodes where !n.finished {
+        for n in graph.nodes {
+            // Finished nodes keep clearing their lanes, so nothing downstream reads a stale frame.
             for lane in n.outputs { lane.beginTick() }
+            if n.finished { continue }
             let t0 = monotonicNanoseconds()
             do {
                 try n.node.process(tick)

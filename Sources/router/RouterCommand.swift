@@ -8,8 +8,167 @@ struct RouterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router",
         abstract: "A voice router: audio graphs declared in YAML pipeline files.",
-        subcommands: [NodesCommand.self]
+        discussion: """
+            Pipelines name nodes and link them: '- source -> mix -> encode -> ai.audio'.
+            ${VAR} and ${VAR:-default} in a pipeline are taken from the environment and from .env.
+            """,
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, NodesCommand.self, BenchCommand.self]
     )
+}
+
+/// Options shared by the commands that read a pipeline file.
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "The pipeline file (YAML).")
+    var file: String
+
+    @Option(name: .customLong("env-file"), help: "Variables for ${VAR} interpolation (the environment wins).")
+    var envFile: String = ".env"
+
+    /// Loads and validates the pipeline; on errors prints them all and exits with status 1.
+    func load() throws -> ValidatedPipeline {
+        do {
+            let environment = try PipelineEnvironment.load(dotEnvPath: envFile)
+            return try PipelineValidator(registry: .standard).load(path: file, environment: environment)
+        } catch let errors as PipelineErrors {
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// `router run`: runs a pipeline until its sources end, a node fails, or SIGINT/SIGTERM.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline.",
+        discussion: "Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node failure exits 1."
+    )
+
+    @OptionGroup var pipeline: PipelineOptions
+
+    @Flag(help: "Print per-node metrics when the run ends.")
+    var metrics = false
+
+    @Option(name: .customLong("metrics-interval"), help: "Also log metrics every N seconds.")
+    var metricsInterval: Double?
+
+    @Option(name: .customLong("max-duration"), help: "Stop after this many seconds of session time.")
+    var maxDuration: Double?
+
+    @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
+    var logLevel: String = "info"
+
+    func run() throws {
+        guard let level = LogLevel.allCases.first(where: { $0.label == logLevel }) else {
+            throw ValidationError("--log-level must be debug, info, warning or error")
+        }
+        RouterLog.shared.level = level
+        let validated = try pipeline.load()
+        let graph: Graph
+        do { graph = try Graph(validated) } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let session = Session(graph: graph)
+        let signals = SignalTrap { session.requestStop() }
+        defer { withExtendedLifetime(signals) {} }
+        let log = Logger("router")
+        log.info("running \(validated.spec.name ?? pipeline.file): \(validated.nodes.count) nodes, \(validated.runsFast ? "fast" : "real-time")")
+        let outcome = session.run(realtime: !validated.runsFast,
+                                  maxTicks: maxDuration.map { Int64($0 * 50) },
+                                  metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)
+        let seconds = Double(session.tickIndex) / 50
+        if metrics { print(MetricsReport.render(session.metrics)) }
+        switch outcome {
+        case .completed, .stopped:
+            log.info("session \(outcome) after \(String(format: "%.2f", seconds)) s of audio" + (session.lateTicks > 0 ? " (\(session.lateTicks) late ticks)" : ""))
+        case .failed(let error):
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Turns SIGINT/SIGTERM into a graceful stop; a second signal exits at once.
+final class SignalTrap {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(onSignal: @escaping () -> Void) {
+        var count = 0
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                count += 1
+                if count > 1 { exit(130) }
+                Logger("router").info("signal \(sig): stopping (again to exit at once)")
+                onSignal()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// `router check`: validates pipeline files and reports every problem with file:line:column.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate pipeline files without running them.",
+        discussion: "Prints every problem as file:line:column: error: message, with a hint; exits 1 if any file has errors."
+    )
+
+    @Argument(help: "Pipeline files (YAML).")
+    var files: [String]
+
+    @Option(name: .customLong("env-file"), help: "Variables for ${VAR} interpolation (the environment wins).")
+    var envFile: String = ".env"
+
+    func run() throws {
+        var failed = false
+        let environment: PipelineEnvironment
+        do { environment = try PipelineEnvironment.load(dotEnvPath: envFile) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let validator = PipelineValidator(registry: .standard)
+        for file in files {
+            let start = monotonicNanoseconds()
+            do {
+                let p = try validator.load(path: file, environment: environment)
+                let ms = Double(monotonicNanoseconds() - start) / 1e6
+                print("ok: \(file) (\(p.nodes.count) nodes, \(p.links.count) links) checked in \(String(format: "%.1f", ms)) ms")
+            } catch let errors as PipelineErrors {
+                printError(errors.description)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// `router graph`: prints a pipeline's graph.
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Print a pipeline's graph as ASCII, Graphviz DOT or Mermaid."
+    )
+
+    @OptionGroup var pipeline: PipelineOptions
+
+    @Option(help: "ascii, dot or mermaid.")
+    var format: String = "ascii"
+
+    func run() throws {
+        guard let f = GraphPrinter.Format(rawValue: format) else {
+            throw ValidationError("--format must be ascii, dot or mermaid")
+        }
+        print(GraphPrinter.render(try pipeline.load(), as: f))
+    }
 }
 
 /// `router nodes`: the node catalogue, printed from the registry.

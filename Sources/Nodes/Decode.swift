@@ -1,0 +1,94 @@
+import Codecs
+import RouterCore
+
+/// Decodes an Ogg Opus byte stream (any chunking, packets up to 120 ms, chained streams) into 20 ms PCM frames.
+/// The internal FIFO doubles as a playout buffer: `prebuffer` waits for that much audio before playing (PersonaPlex
+/// sends 80 ms bursts), and `max_buffer` drops the oldest audio when a backlog builds. Corrupt input is counted
+/// and reported, never fatal.
+public final class Decode: NodeType {
+    public static let typeName = "Decode"
+    public static let summary = "Decode Ogg Opus to 20 ms PCM frames (pre-skip, chained streams, playout buffer)."
+    public static let parameters: [ParameterSpec] = [
+        .optional("rate", .choice(["8000", "12000", "16000", "24000", "48000"]), default: .string("24000"), "Output sample rate."),
+        .optional("channels", .int(1...2), default: .int(1), "Output channel count."),
+        .optional("prebuffer", .duration, default: .double(0), "Audio to buffer before playing (and after an underrun)."),
+        .optional("max_buffer", .duration, default: .double(2), "Drop the oldest audio beyond this backlog (0: never)."),
+        .optional("apply_pre_skip", .bool, default: .bool(true), "Drop OpusHead pre-skip samples (RFC 7845)."),
+    ]
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        let format = PCMFormat(sampleRate: Int(params.string("rate") ?? "24000") ?? 24_000, channels: params.int("channels") ?? 1)
+        return PortLayout(inputs: [InputSpec("in", .ogg, doc: "Ogg Opus bytes in any chunking.")],
+                          outputs: [OutputSpec("out", .pcm(format), doc: "Decoded PCM, one frame per tick when available.")])
+    }
+
+    private let input: PacketInput
+    private let output: PCMLane
+    private let decoder: OggOpusDecoder
+    private let metrics: NodeMetrics
+    private let log: Logger
+    private let prebufferSamples: Int
+    private let maxBufferSamples: Int
+    private let discard: UnsafeMutableBufferPointer<Float>
+    private var playing = false
+    private var ended = false
+    private var reportedErrors = 0
+    /// Ticks where playback had started but no frame was ready.
+    public private(set) var underruns = 0
+
+    public init(_ setup: NodeSetup) throws {
+        let p = setup.params
+        input = setup.packetInput("in")
+        output = setup.pcmOutput("out")
+        metrics = setup.metrics
+        log = setup.log
+        let format = output.pcmFormat
+        decoder = try OggOpusDecoder(sampleRate: format.sampleRate, channels: format.channels,
+                                     applyPreSkip: p.bool("apply_pre_skip") ?? true)
+        prebufferSamples = Int((p.double("prebuffer") ?? 0) * Double(format.sampleRate))
+        maxBufferSamples = Int((p.double("max_buffer") ?? 2) * Double(format.sampleRate))
+        discard = .allocate(capacity: format.samplesPerFrame)
+    }
+
+    deinit { discard.deallocate() }
+
+    public var isDrained: Bool { ended && decoder.bufferedSamplesPerChannel == 0 }
+
+    public func process(_ tick: Tick) throws {
+        input.forEach { decoder.push($0) }
+        if maxBufferSamples > 0 {
+            while decoder.bufferedSamplesPerChannel > maxBufferSamples, decoder.readFrame(into: discard) { metrics.drops += 1 }
+        }
+        metrics.queueDepth = decoder.bufferedSamplesPerChannel
+        if input.allEnded { ended = true }
+        if !playing {
+            guard ended || decoder.bufferedSamplesPerChannel >= prebufferSamples else { return }
+            playing = true
+        }
+        let wrote = decoder.readFrame(into: output.samples)
+        if wrote {
+            output.write { _ in }
+        } else if ended {
+            let n = decoder.readRemainder(into: output.samples)
+            if n > 0 {
+                let used = n * output.pcmFormat.channels
+                output.write { out in UnsafeMutableBufferPointer(rebasing: out[used...]).update(repeating: 0) }
+            }
+        } else {
+            underruns += 1
+            if prebufferSamples > 0 { playing = false }
+        }
+        reportDamage()
+    }
+
+    private func reportDamage() {
+        let damage = decoder.decodeErrors + decoder.reader.statistics.corruptPages + decoder.reader.statistics.invalidHeaders
+        guard damage > reportedErrors else { return }
+        metrics.errors = damage
+        if reportedErrors == 0 || damage - reportedErrors >= 50 {
+            let cause = decoder.lastError.map { "\($0)" } ?? decoder.reader.lastError.map { "\($0)" } ?? "damaged pages"
+            log.warning("corrupt Ogg Opus input (\(damage) so far): \(cause)")
+        }
+        reportedErrors = damage
+    }
+}

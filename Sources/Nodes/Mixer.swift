@@ -1,0 +1,107 @@
+import RouterCore
+
+/// Mixes every active PCM input into one stream: linked inputs and per-speaker streams that come and go at run time.
+/// Sum, scale by the number of active inputs (or not, in `sum` mode), apply gain, then a soft limiter so the result
+/// never clips. Silence when nobody is active.
+public final class Mixer: NodeType {
+    public static let typeName = "Mixer"
+    public static let summary = "Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter)."
+    public static let parameters: [ParameterSpec] = [
+        .optional("rate", .int(8_000...192_000), default: .int(48_000), "Sample rate of inputs and output."),
+        .optional("channels", .int(1...8), default: .int(2), "Channel count of inputs and output."),
+        .optional("mode", .choice(["average", "sum"]), default: .string("average"),
+                  "average: divide by the number of active inputs (seed 000); sum: plain sum."),
+        .optional("gain_db", .double(-60...24), default: .double(0), "Gain applied after mixing, in dB."),
+        .optional("limiter", .bool, default: .bool(true), "Soft-limit peaks above -1 dBFS instead of hard clipping."),
+    ]
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        let format = PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 2)
+        return PortLayout(
+            inputs: [
+                InputSpec("in", .pcm, .exact(format), required: false, many: true, doc: "PCM inputs; a tick without a frame is an inactive input."),
+                InputSpec("streams", .pcmStreams, .exact(format), required: false, many: true, doc: "Per-speaker streams (speakers appear and disappear)."),
+            ],
+            outputs: [OutputSpec("out", .pcm(format), doc: "The mix, every tick.")])
+    }
+
+    private let inputs: PCMInput
+    private let streams: PCMStreamsInput
+    private let output: PCMLane
+    private let averaging: Bool
+    private let gain: Float
+    private let limiter: Bool
+    /// Samples the limiter reshaped or the clamp cut (for the metrics' errors column it is not an error; kept here).
+    public private(set) var limitedSamples = 0
+    /// Number of inputs active in the last tick.
+    public private(set) var activeInputs = 0
+
+    public init(_ setup: NodeSetup) throws {
+        inputs = setup.pcmInput("in")
+        streams = setup.streamsInput("streams")
+        output = setup.pcmOutput("out")
+        averaging = setup.params.string("mode") != "sum"
+        gain = Float(pow10(setup.params.double("gain_db") ?? 0, over: 20))
+        limiter = setup.params.bool("limiter") ?? true
+    }
+
+    public func process(_ tick: Tick) throws {
+        let out = output.samples
+        var active = 0
+        out.update(repeating: 0)
+        for lane in inputs.lanes {
+            guard let frame = lane.frame else { continue }
+            accumulate(frame, into: out)
+            active += 1
+        }
+        for lane in streams.lanes {
+            for i in 0..<lane.count {
+                accumulate(lane.frame(at: i), into: out)
+                active += 1
+            }
+        }
+        activeInputs = active
+        let scale = (averaging && active > 1 ? 1 / Float(active) : 1) * gain
+        if active > 0 && scale != 1 {
+            for i in 0..<out.count { out[i] *= scale }
+        }
+        if active > 0 { limit(out) }
+        output.write { _ in }
+    }
+
+    @inline(__always)
+    private func accumulate(_ frame: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+        let n = min(frame.count, out.count)
+        for i in 0..<n { out[i] += frame[i] }
+    }
+
+    /// Soft knee above `threshold`: maps (threshold, ∞) smoothly into (threshold, 1), so the output never clips.
+    private func limit(_ out: UnsafeMutableBufferPointer<Float>) {
+        let threshold: Float = 0.891  // -1 dBFS
+        let headroom = 1 - threshold
+        for i in 0..<out.count {
+            let x = out[i]
+            let magnitude = abs(x)
+            guard magnitude > threshold else { continue }
+            limitedSamples += 1
+            if limiter {
+                let over = (magnitude - threshold) / headroom
+                let shaped = threshold + headroom * (over / (1 + over))
+                out[i] = x < 0 ? -shaped : shaped
+            } else {
+                out[i] = max(-1, min(1, x))
+            }
+        }
+    }
+}
+
+/// 10^(value/over), without Foundation.
+func pow10(_ value: Double, over: Double) -> Double {
+    exp(value / over * 2.302585092994046)
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,59 @@
+import Codecs
+import RouterCore
+
+/// Converts PCM from any rate and channel count to any other (up/down-mix included), streaming, on speexdsp.
+/// With `compensate_delay` (default) the filter delay is removed so the output lines up with the input in time:
+/// the first output frame appears one tick later and the tail is flushed when the input ends.
+public final class Resample: NodeType {
+    public static let typeName = "Resample"
+    public static let summary = "Convert PCM to another sample rate and channel count (speexdsp)."
+    public static let parameters: [ParameterSpec] = [
+        .required("rate", .int(8_000...192_000), "Output sample rate in Hz."),
+        .optional("channels", .int(1...8), default: .int(1), "Output channel count (down-mix averages, up-mix copies)."),
+        .optional("quality", .int(0...10), default: .int(5), "speexdsp quality: 0 fastest, 10 best."),
+        .optional("compensate_delay", .bool, default: .bool(true), "Remove the filter delay so output aligns with input."),
+    ]
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        let out = PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 1)
+        return PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")],
+                          outputs: [OutputSpec("out", .pcm(out), doc: "PCM in the configured format.")])
+    }
+
+    private let input: PCMInput
+    private let output: PCMLane
+    private let resampler: Resampler
+    private let nothing = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private var flushed = false
+
+    public init(_ setup: NodeSetup) throws {
+        input = setup.pcmInput("in")
+        output = setup.pcmOutput("out")
+        let from = input.lanes.first?.pcmFormat ?? output.pcmFormat
+        let to = output.pcmFormat
+        resampler = try Resampler(inputRate: from.sampleRate, inputChannels: from.channels,
+                                  outputRate: to.sampleRate, outputChannels: to.channels,
+                                  quality: setup.params.int("quality") ?? 5,
+                                  skipZeros: setup.params.bool("compensate_delay") ?? true)
+    }
+
+    public var isDrained: Bool { resampler.bufferedSamplesPerChannel == 0 }
+
+    public func process(_ tick: Tick) throws {
+        if let frame = input.frame {
+            _ = resampler.process(input: frame, output: nothing)
+        }
+        if input.allEnded && !flushed {
+            flushed = true
+            _ = resampler.flush(output: nothing)
+        }
+        let perChannel = output.pcmFormat.samplesPerChannel
+        let buffered = resampler.bufferedSamplesPerChannel
+        if buffered >= perChannel || (flushed && buffered > 0) {
+            output.write { out in
+                let n = resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: out)
+                if n < out.count { UnsafeMutableBufferPointer(rebasing: out[n...]).update(repeating: 0) }
+            }
+        }
+    }
+}

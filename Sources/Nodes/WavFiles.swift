@@ -1,0 +1,184 @@
+import Codecs
+import Foundation
+import RouterCore
+
+/// Plays a WAV file (16/24/32-bit PCM or float, any rate and channels) as 20 ms frames, in real time or as fast as
+/// possible, optionally looping and followed by a silent tail; then ends.
+public final class WavIn: NodeType {
+    public static let typeName = "WavIn"
+    public static let summary = "Source: play a WAV file in real time or as fast as possible, then end."
+    public static let parameters: [ParameterSpec] = [
+        .required("path", .path, "The WAV file to play."),
+        .optional("pace", .choice(["realtime", "fast"]), default: .string("realtime"), "fast runs the session as fast as possible (file processing)."),
+        .optional("loop", .bool, default: .bool(false), "Start again at the end (never ends by itself)."),
+        .optional("tail", .duration, default: .double(0), "Silence to play after the file before ending."),
+    ]
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        let format = (params.path("path").flatMap { try? WAVReader(path: $0) }).map {
+            PCMFormat(sampleRate: $0.format.sampleRate, channels: $0.format.channels)
+        } ?? .discord
+        return PortLayout(outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
+    }
+
+    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
+        guard let path = params.path("path") else { return [("path", "path is empty")] }
+        do {
+            let reader = try WAVReader(path: path)
+            guard reader.format.sampleRate % 50 == 0 else {
+                return [("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames")]
+            }
+            return []
+        } catch {
+            return [("path", "cannot play '\(path)': \(error)")]
+        }
+    }
+
+    public static func pacing(_ params: Parameters) -> PacingPreference {
+        params.string("pace") == "fast" ? .fast : .indifferent
+    }
+
+    private var reader: WAVReader
+    private let path: String
+    private let output: PCMLane
+    private let loops: Bool
+    private var tailTicks: Int
+    private var fileEnded = false
+
+    public init(_ setup: NodeSetup) throws {
+        path = setup.params.path("path") ?? ""
+        reader = try WAVReader(path: path)
+        output = setup.pcmOutput("out")
+        loops = setup.params.bool("loop") ?? false
+        tailTicks = Int(((setup.params.double("tail") ?? 0) * 50).rounded())
+        setup.log.info("playing \(setup.params.path("path") ?? ""): \(output.pcmFormat), \(reader.frameCount / max(1, output.pcmFormat.sampleRate / 1000)) ms")
+    }
+
+    public func process(_ tick: Tick) throws {
+        if !fileEnded {
+            var frames = try reader.read(into: output.samples)
+            if frames < output.pcmFormat.samplesPerChannel && loops {
+                reader.close()
+                reader = try WAVReader(path: path)
+                frames += try reader.read(into: UnsafeMutableBufferPointer(rebasing: output.samples[(frames * output.pcmFormat.channels)...]))
+            }
+            if frames > 0 {
+                let used = frames * output.pcmFormat.channels
+                output.write { out in UnsafeMutableBufferPointer(rebasing: out[used...]).update(repeating: 0) }
+                return
+            }
+            fileEnded = true
+        }
+        if tailTicks > 0 {
+            tailTicks -= 1
+            output.writeSilence()
+        } else {
+            output.finish()
+        }
+    }
+
+    public func stop() { reader.close() }
+}
+
+/// Writes a PCM edge to a WAV file; the header is finalised when the session ends.
+final class WAVFileSink {
+    private let writer: WAVWriter
+    private let writesGaps: Bool
+    private let silence: UnsafeMutableBufferPointer<Float>
+    private let log: Logger
+    private var closed = false
+
+    init(setup: NodeSetup, input: PCMInput, writesGaps: Bool) throws {
+        let format = input.lanes.first?.pcmFormat ?? .discord
+        let encoding: WAVSampleEncoding = setup.params.string("encoding") == "float32" ? .float32 : .pcm16
+        let path = setup.params.path("path") ?? ""
+        try createParentDirectory(of: path)
+        writer = try WAVWriter(path: path, format: WAVFormat(sampleRate: format.sampleRate, channels: format.channels, encoding: encoding))
+        self.writesGaps = writesGaps
+        silence = .allocate(capacity: format.samplesPerFrame)
+        silence.initialize(repeating: 0)
+        log = setup.log
+    }
+
+    deinit { silence.deallocate() }
+
+    func consume(_ input: PCMInput) throws {
+        if let frame = input.frame {
+            try writer.write(frame)
+        } else if writesGaps && !input.allEnded {
+            try writer.write(UnsafeBufferPointer(silence))
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        do {
+            try writer.close()
+            log.info("wrote \(writer.path) (\(writer.framesWritten / max(1, writer.format.sampleRate / 1000)) ms)")
+        } catch {
+            log.error("could not finish \(writer.path): \(error)")
+        }
+    }
+}
+
+let wavSinkParameters: [ParameterSpec] = [
+    .required("path", .path, "The WAV file to write (replaced if it exists)."),
+    .optional("encoding", .choice(["pcm16", "float32"]), default: .string("pcm16"), "Sample encoding."),
+]
+
+/// Sink: writes PCM to a WAV file. Ticks without a frame are skipped, so a file round trip stays sample-aligned.
+public final class WavOut: NodeType {
+    public static let typeName = "WavOut"
+    public static let summary = "Sink: write PCM to a WAV file (ticks without a frame are skipped)."
+    public static let parameters = wavSinkParameters
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")])
+    }
+
+    private let input: PCMInput
+    private let sink: WAVFileSink
+
+    public init(_ setup: NodeSetup) throws {
+        input = setup.pcmInput("in")
+        sink = try WAVFileSink(setup: setup, input: input, writesGaps: false)
+    }
+
+    public func process(_ tick: Tick) throws { try sink.consume(input) }
+    public func stop() { sink.close() }
+}
+
+/// Tap: records any PCM edge to a WAV file without disturbing it. Ticks without a frame are written as silence so the
+/// recording keeps the session's timeline.
+public final class WavTap: NodeType {
+    public static let typeName = "WavTap"
+    public static let summary = "Tap: record a PCM edge to a WAV file (gaps as silence, timeline kept)."
+    public static let parameters = wavSinkParameters
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(inputs: [InputSpec("in", .pcm, doc: "The PCM edge to record.")])
+    }
+
+    private let input: PCMInput
+    private let sink: WAVFileSink
+
+    public init(_ setup: NodeSetup) throws {
+        input = setup.pcmInput("in")
+        sink = try WAVFileSink(setup: setup, input: input, writesGaps: true)
+    }
+
+    public func process(_ tick: Tick) throws { try sink.consume(input) }
+    public func stop() { sink.close() }
+}
+
+/// Creates the folder a sink writes into, so `out/take1.wav` works without a manual mkdir.
+func createParentDirectory(of path: String) throws {
+    let parent = (path as NSString).deletingLastPathComponent
+    guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
+    do {
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    } catch {
+        throw NodeError("cannot create folder '\(parent)' for '\(path)': \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,196 @@
+import CAllocCounter
+import Codecs
+import Nodes
+import RouterCore
+
+/// Prepared input for the bench feed nodes (set before each case's graph is built).
+enum BenchData {
+    nonisolated(unsafe) static var pcm: [Float] = []
+    nonisolated(unsafe) static var pcmFormat = PCMFormat.discord
+    nonisolated(unsafe) static var pages: [[[UInt8]]] = []
+}
+
+/// Bench-only source: plays `BenchData.pcm` frame by frame, starting `offset` frames in (not in the standard registry).
+final class BenchPCMFeed: NodeType {
+    static let typeName = "BenchPCMFeed"
+    static let summary = "bench source"
+    static let parameters: [ParameterSpec] = [.optional("offset", .int(0...1000), default: .int(0), "frames to skip")]
+    static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(outputs: [OutputSpec("out", .pcm(BenchData.pcmFormat), doc: "")])
+    }
+    private let out: PCMLane
+    private var frame: Int
+    init(_ setup: NodeSetup) throws {
+        out = setup.pcmOutput("out")
+        frame = setup.params.int("offset") ?? 0
+    }
+    func process(_ tick: Tick) throws {
+        let n = out.pcmFormat.samplesPerFrame
+        let start = (frame * n) % (BenchData.pcm.count - n)
+        BenchData.pcm.withUnsafeBufferPointer { src in
+            out.write { $0.baseAddress!.update(from: src.baseAddress! + start, count: n) }
+        }
+        frame += 1
+    }
+}
+
+/// Bench-only source: one tick's worth of Ogg pages per tick from `BenchData.pages`.
+final class BenchOggFeed: NodeType {
+    static let typeName = "BenchOggFeed"
+    static let summary = "bench source"
+    static let parameters: [ParameterSpec] = []
+    static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(outputs: [OutputSpec("out", MediaFormat(.ogg), doc: "")])
+    }
+    private let out: PacketLane
+    private var index = 0
+    init(_ setup: NodeSetup) throws { out = setup.packetOutput("out") }
+    func process(_ tick: Tick) throws {
+        for page in BenchData.pages[index % BenchData.pages.count] { out.append(page) }
+        index += 1
+    }
+}
+
+enum BenchCases {
+    static var registry: NodeRegistry {
+        var r = NodeRegistry.standard
+        r.register(BenchPCMFeed.self)
+        r.register(BenchOggFeed.self)
+        return r
+    }
+
+    /// Runs `frames` ticks of `yaml`, timing each whole tick beside `bare(i)`, then counts allocations per tick.
+    static func measure(_ name: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
+        let session = try EmbeddedSession(yaml: yaml, registry: registry)
+        var engine = LatencyHistogram(), plain = LatencyHistogram()
+        for i in 0..<50 { try bare(i); try session.tick() }  // warm up both paths
+        for i in 50..<(50 + frames) {
+            let t0 = monotonicNanoseconds()
+            try bare(i)
+            let t1 = monotonicNanoseconds()
+            try session.tick()
+            let t2 = monotonicNanoseconds()
+            plain.record(t1 - t0)
+            engine.record(t2 - t1)
+        }
+        let countTicks = 500
+        let before = alloc_counter_total()
+        for _ in 0..<countTicks { try session.session.tick() }
+        let allocations = Double(alloc_counter_total() - before) / Double(countTicks)
+        session.stop()
+        return BenchRow(name: name, engine: engine, bare: plain, allocationsPerFrame: allocations)
+    }
+
+    static func mixer(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
+        BenchData.pcm = signal.stereo48k
+        BenchData.pcmFormat = .discord
+        let yaml = """
+            nodes:
+              a: {type: BenchPCMFeed, offset: 0}
+              b: {type: BenchPCMFeed, offset: 7}
+              c: {type: BenchPCMFeed, offset: 13}
+              d: {type: BenchPCMFeed, offset: 29}
+              mix: {type: Mixer}
+            links:
+              - a -> mix
+              - b -> mix
+              - c -> mix
+              - d -> mix
+            """
+        let n = PCMFormat.discord.samplesPerFrame
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { out.deallocate() }
+        return try measure("Mixer (4 inputs, 48k stereo)", yaml: yaml, frames: frames) { i in
+            signal.stereo48k.withUnsafeBufferPointer { src in
+                let total = src.count - n
+                out.update(repeating: 0)
+                for offset in [0, 7, 13, 29] {
+                    let s = src.baseAddress! + ((i + offset) * n) % total
+                    for j in 0..<n { out[j] += s[j] }
+                }
+                for j in 0..<n {
+                    let v = out[j] * 0.25
+                    out[j] = abs(v) > 0.891 ? (v < 0 ? -0.891 : 0.891) : v
+                }
+            }
+        }
+    }
+
+    static func resample(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
+        BenchData.pcm = signal.stereo48k
+        BenchData.pcmFormat = .discord
+        let yaml = """
+            nodes:
+              feed: {type: BenchPCMFeed}
+              down: {type: Resample, rate: 24000, channels: 1}
+            links:
+              - feed -> down
+            """
+        let resampler = try Resampler(inputRate: 48_000, inputChannels: 2, outputRate: 24_000, outputChannels: 1, skipZeros: true)
+        let n = PCMFormat.discord.samplesPerFrame
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: 480)
+        defer { out.deallocate() }
+        return try measure("Resample 48k stereo -> 24k mono", yaml: yaml, frames: frames) { i in
+            signal.stereo48k.withUnsafeBufferPointer { src in
+                let start = (i * n) % (src.count - n)
+                _ = resampler.process(input: UnsafeBufferPointer(rebasing: src[start..<(start + n)]), output: out)
+            }
+        }
+    }
+
+    static func encode(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
+        BenchData.pcm = signal.mono24k
+        BenchData.pcmFormat = .personaPlex
+        let yaml = """
+            nodes:
+              feed: {type: BenchPCMFeed}
+              encode: {type: OpusOggEncode, rate: 24000, channels: 1, bitrate: 32000, complexity: 5, application: voip}
+            links:
+              - feed -> encode
+            """
+        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .voip, bitrate: 32_000, complexity: 5)
+        let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: OpusEncoder.maxPacketBytes, alignment: 16)
+        defer { packet.deallocate() }
+        return try measure("OpusOggEncode 24k mono", yaml: yaml, frames: frames) { i in
+            try signal.mono24k.withUnsafeBufferPointer { src in
+                let start = (i * 480) % (src.count - 480)
+                _ = try encoder.encode(UnsafeBufferPointer(rebasing: src[start..<(start + 480)]), into: packet)
+            }
+        }
+    }
+
+    static func decode(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
+        // Encode the signal once: raw packets for the bare decoder, the same packets as Ogg pages for the node.
+        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .voip, bitrate: 32_000, complexity: 5)
+        let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
+        var packets: [[UInt8]] = []
+        var pages: [[[UInt8]]] = []
+        var buffer = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
+        let count = signal.mono24k.count / 480 - 1
+        for i in 0..<count {
+            let size = try signal.mono24k.withUnsafeBufferPointer { src in
+                try buffer.withUnsafeMutableBytes { try encoder.encode(UnsafeBufferPointer(rebasing: src[(i * 480)..<(i * 480 + 480)]), into: $0) }
+            }
+            packets.append(Array(buffer[0..<size]))
+            try packets[i].withUnsafeBytes { try writer.write(packet: $0) }
+            var tickPages: [[UInt8]] = []
+            writer.drainPages { tickPages.append(Array($0)) }
+            pages.append(tickPages)
+        }
+        BenchData.pages = pages
+        let yaml = """
+            nodes:
+              feed: {type: BenchOggFeed}
+              decode: {type: Decode, rate: 24000, channels: 1, max_buffer: 0}
+            links:
+              - feed -> decode
+            """
+        let decoder = try OpusDecoder(sampleRate: 24_000, channels: 1)
+        let pcm = UnsafeMutableBufferPointer<Float>.allocate(capacity: 5760)
+        defer { pcm.deallocate() }
+        let row = try measure("Decode 24k mono", yaml: yaml, frames: min(frames, count - 600)) { i in
+            _ = try packets[i].withUnsafeBytes { try decoder.decode(packet: $0, into: pcm) }
+        }
+        return row
+    }
+}
