@@ -3,8 +3,8 @@
 /// Combines `OggOpusStreamReader` and `OpusDecoder`: applies each stream's pre-skip (so an
 /// `OggOpusEncoder` round trip is sample-aligned with its input), trims the end to the EOS granule
 /// position, fills gaps left by lost pages with packet-loss concealment (up to 120 ms per gap, detected
-/// from page granule positions), follows chained streams, and re-chunks decoded packets (2.5-120 ms) into frames of
-/// `samplesPerFrame` per channel through an internal FIFO. Bad input is counted, never thrown:
+/// from page granule positions), follows chained streams, and re-chunks decoded packets (2.5-120 ms)
+/// into frames of `samplesPerFrame` per channel through an internal FIFO. Bad input is counted, never thrown:
 /// see `decodeErrors`, `lastError` and `reader.statistics`. Not thread-safe; no allocation per frame.
 public final class OggOpusDecoder {
     /// Output sample rate in Hz (8, 12, 16, 24 or 48 kHz).
@@ -23,7 +23,7 @@ public final class OggOpusDecoder {
     public private(set) var decodeErrors = 0
     /// Samples per channel (output rate) synthesised by packet-loss concealment for lost pages.
     public private(set) var concealedSamples = 0
-    /// The most recent decode or stream error.
+    /// The most recent packet decode error (page-level problems are in `reader.lastError`).
     public private(set) var lastError: CodecError?
     /// Called for each packet that fails to decode (optional).
     public var onError: ((CodecError) -> Void)?
@@ -73,10 +73,10 @@ public final class OggOpusDecoder {
         return true
     }
 
-    /// After the input has ended, moves whatever is left (less than a frame) into `output`;
-    /// returns samples per channel written.
+    /// At the end of the input, once `readFrame` returns false: moves the last partial frame (up to
+    /// `output.count` samples) into `output`; returns samples per channel written.
     public func readRemainder(into output: UnsafeMutableBufferPointer<Float>) -> Int {
-        while decodeNextPacket() {}
+        while fifo.count < samplesPerFrame * channels, decodeNextPacket() {}
         let usable = output.count - output.count % channels
         return fifo.read(into: UnsafeMutableBufferPointer(rebasing: output[0..<usable])) / channels
     }

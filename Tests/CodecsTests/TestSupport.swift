@@ -54,7 +54,12 @@ func correlation(_ a: [Float], _ b: [Float], lag: Int = 0, window: Range<Int>? =
 func bestLag(_ a: [Float], _ b: [Float], in range: ClosedRange<Int>) -> Int {
     let start = max(0, a.count / 2 - 2400)
     let window = start..<(start + 4800)
-    return range.max { correlation(a, b, lag: $0, window: window) < correlation(a, b, lag: $1, window: window) }!
+    func best<S: Sequence>(_ lags: S) -> Int where S.Element == Int {
+        lags.max { correlation(a, b, lag: $0, window: window) < correlation(a, b, lag: $1, window: window) }!
+    }
+    // Coarse search in steps of 3 samples, then refine around the winner.
+    let coarse = best(stride(from: range.lowerBound, through: range.upperBound, by: 3))
+    return best(max(range.lowerBound, coarse - 3)...min(range.upperBound, coarse + 3))
 }
 
 /// Amplitude of the `frequency` component (Goertzel).
