@@ -17,11 +17,9 @@ enum OpusControl {
     private static let encoderSymbol: UnsafeMutableRawPointer? = lookUp("opus_encoder_ctl")
     private static let decoderSymbol: UnsafeMutableRawPointer? = lookUp("opus_decoder_ctl")
 
+    /// Finds `name` among the symbols already loaded into the process (libopus is linked by the module map).
     private static func lookUp(_ name: String) -> UnsafeMutableRawPointer? {
-        // Keep a reference to the symbol so the linker retains libopus even when only ctl calls are used.
-        _ = opus_get_version_string()
-        let handle = dlopen(nil, RTLD_NOW)
-        return dlsym(handle, name)
+        dlsym(dlopen(nil, RTLD_NOW), name)
     }
 
     /// Sends a setter request (OPUS_SET_*_REQUEST) with an integer value to an encoder.

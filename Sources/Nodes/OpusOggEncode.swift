@@ -13,7 +13,8 @@ public final class OpusOggEncode: NodeType {
         .optional("frame_ms", .choice(["10", "20", "40", "60"]), default: .string("20"), "Opus frame duration."),
         .optional("bitrate", .int(6_000...510_000), default: .int(32_000), "Target bitrate in bits per second."),
         .optional("complexity", .int(0...10), default: .int(5), "Encoder complexity 0...10."),
-        .optional("application", .choice(["voip", "audio", "lowdelay"]), default: .string("voip"), "libopus application profile."),
+        .optional("application", .choice(["voip", "audio", "lowdelay"]), default: .string("audio"),
+                  "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay."),
         .optional("pages_per_flush", .int(1...50), default: .int(1), "Opus packets per Ogg page (a page is flushed when full)."),
         .optional("serial", .int(0...Int(UInt32.max)), default: .int(0), "Ogg serial number; 0 picks a random one per stream."),
     ]
@@ -46,7 +47,7 @@ public final class OpusOggEncode: NodeType {
         let rate = Int(p.string("rate") ?? "24000") ?? 24_000
         let channels = p.int("channels") ?? 1
         let frameMs = Int(p.string("frame_ms") ?? "20") ?? 20
-        let application: OpusApplication = ["audio": .audio, "lowdelay": .lowDelay][p.string("application") ?? ""] ?? .voip
+        let application: OpusApplication = ["audio": .audio, "lowdelay": .lowDelay][p.string("application") ?? ""] ?? .audio
         let opus = try OpusEncoder(sampleRate: rate, channels: channels, application: application,
                                    bitrate: p.int("bitrate") ?? 32_000, complexity: p.int("complexity") ?? 5,
                                    frameDuration: OpusFrameDuration(rawValue: frameMs * 10) ?? .ms20)

@@ -144,11 +144,11 @@ enum BenchCases {
         let yaml = """
             nodes:
               feed: {type: BenchPCMFeed}
-              encode: {type: OpusOggEncode, rate: 24000, channels: 1, bitrate: 32000, complexity: 5, application: voip}
+              encode: {type: OpusOggEncode, rate: 24000, channels: 1, bitrate: 32000, complexity: 5, application: audio}
             links:
               - feed -> encode
             """
-        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .voip, bitrate: 32_000, complexity: 5)
+        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: OpusEncoder.maxPacketBytes, alignment: 16)
         defer { packet.deallocate() }
         return try measure("OpusOggEncode 24k mono", yaml: yaml, frames: frames) { i in
@@ -161,7 +161,7 @@ enum BenchCases {
 
     static func decode(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
         // Encode the signal once: raw packets for the bare decoder, the same packets as Ogg pages for the node.
-        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .voip, bitrate: 32_000, complexity: 5)
+        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
         let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
         var packets: [[UInt8]] = []
         var pages: [[[UInt8]]] = []

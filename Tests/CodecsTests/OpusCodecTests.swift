@@ -85,6 +85,26 @@ final class OpusCodecTests: XCTestCase {
         XCTAssertThrowsError(try OpusEncoder(channels: 3))
     }
 
+    func testBitrateControlChangesPacketSize() throws {
+        let pcm = harmonicSignal(sampleRate: 48_000, frames: 960 * 25, channels: 1)
+        func averagePacketSize(bitrate: Int) throws -> Double {
+            let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1, bitrate: bitrate)
+            var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
+            var total = 0
+            try pcm.withUnsafeBufferPointer { all in
+                for i in 0..<25 {
+                    total += try packet.withUnsafeMutableBytes {
+                        try encoder.encode(UnsafeBufferPointer(rebasing: all[(i * 960)..<((i + 1) * 960)]), into: $0)
+                    }
+                }
+            }
+            return Double(total) / 25
+        }
+        // 20 ms packets: bytes = bitrate / 400. A ctl call that silently failed would leave both at the default.
+        XCTAssertEqual(try averagePacketSize(bitrate: 16_000), 40, accuracy: 12)
+        XCTAssertEqual(try averagePacketSize(bitrate: 128_000), 320, accuracy: 80)
+    }
+
     func testWrongFrameSizeIsRejected() throws {
         let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1)
         let pcm = [Float](repeating: 0, count: 100)
