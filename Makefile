@@ -1,0 +1,33 @@
+SHELL := /bin/bash
+# The two entry points on a fresh Debian machine are `make run` and `make test`; both install what they need.
+SWIFT ?= swift
+PIPELINE ?= pipelines/file-roundtrip.yaml
+ROUTER := .build/release/router
+
+.PHONY: setup build run check test bench soak clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product router
+
+## Run a pipeline (default: the file round trip). Example: make run PIPELINE=pipelines/personaplex-file.yaml
+run: build
+	$(ROUTER) run $(PIPELINE)
+
+check: build
+	$(ROUTER) check pipelines/*.yaml
+
+## Unit, loopback-integration and interop tests (installs apt packages and the Python test peers).
+test:
+	bash scripts/setup.sh --with-peers
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Release benchmarks: per-node cost beside the bare library calls, allocations per frame, check time.
+bench: build
+	$(ROUTER) bench --pipelines pipelines/file-roundtrip.yaml --pipelines pipelines/mix-and-tap.yaml
+
+clean:
+	rm -rf .build .venv
