@@ -4,7 +4,10 @@
 /// `OggOpusEncoder` round trip is sample-aligned with its input), trims the end to the EOS granule
 /// position, fills gaps left by lost pages with packet-loss concealment (up to 120 ms per gap, detected
 /// from page granule positions), follows chained streams, and re-chunks decoded packets (2.5-120 ms)
-/// into frames of `samplesPerFrame` per channel through an internal FIFO. Bad input is counted, never thrown:
+/// into frames of `samplesPerFrame` per channel through an internal FIFO. Input is decoded eagerly (on
+/// `push` and `readFrame`) until `bufferCapacity` samples per channel are ready, so
+/// `bufferedSamplesPerChannel` is the playout backlog; input beyond that waits undecoded in the Ogg
+/// layer until frames are read. Bad input is counted, never thrown:
 /// see `decodeErrors`, `lastError` and `reader.statistics`. Not thread-safe; no allocation per frame.
 public final class OggOpusDecoder {
     /// Output sample rate in Hz (8, 12, 16, 24 or 48 kHz).
@@ -17,6 +20,8 @@ public final class OggOpusDecoder {
     /// decoding and declares 80 ms while its encoder delay is about 11 ms, so its streams lose ~69 ms at the
     /// start when it is applied.
     public let appliesPreSkip: Bool
+    /// Decoded samples per channel held ready before decoding pauses (the playout buffer size).
+    public let bufferCapacity: Int
     /// The demultiplexer (its `statistics` count page-level damage).
     public let reader = OggOpusStreamReader()
     /// Packets libopus rejected.
@@ -36,17 +41,19 @@ public final class OggOpusDecoder {
     private var sawGranuleInStream = false
 
     /// Creates a decoder producing `frameDuration` frames of `channels` channels at `sampleRate`.
+    /// `bufferCapacity` (samples per channel, default 3 s) bounds the decoded backlog.
     public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20,
-                applyPreSkip: Bool = true) throws {
+                applyPreSkip: Bool = true, bufferCapacity: Int? = nil) throws {
         appliesPreSkip = applyPreSkip
+        self.bufferCapacity = max(0, bufferCapacity ?? sampleRate * 3)
         decoder = try OpusDecoder(sampleRate: sampleRate, channels: channels)
         self.sampleRate = sampleRate
         self.channels = channels
         samplesPerFrame = frameDuration.samplesPerChannel(sampleRate: sampleRate)
         scratch = .allocate(capacity: decoder.maxSamplesPerChannel * channels)
         scratch.initialize(repeating: 0)
-        // One frame short of a full frame, plus a concealed gap, plus one decoded packet.
-        fifo = SampleFIFO(capacity: (2 * decoder.maxSamplesPerChannel + samplesPerFrame) * channels)
+        // The backlog, plus one frame, plus room for a concealed gap and one decoded packet.
+        fifo = SampleFIFO(capacity: (self.bufferCapacity + samplesPerFrame + 2 * decoder.maxSamplesPerChannel) * channels)
     }
 
     deinit {
@@ -59,15 +66,18 @@ public final class OggOpusDecoder {
     /// Decoded samples per channel waiting in the FIFO (not counting undecoded input).
     public var bufferedSamplesPerChannel: Int { fifo.count / channels }
 
-    /// Appends Ogg bytes in any chunking.
-    public func push(_ bytes: UnsafeRawBufferPointer) { reader.push(bytes) }
+    /// Appends Ogg bytes in any chunking and decodes what they complete (up to `bufferCapacity`).
+    public func push(_ bytes: UnsafeRawBufferPointer) {
+        reader.push(bytes)
+        fill()
+    }
 
     /// Fills `output` (at least `samplesPerFrame * channels` samples) with the next frame if enough input
     /// has arrived; returns false, leaving `output` untouched, otherwise.
     public func readFrame(into output: UnsafeMutableBufferPointer<Float>) -> Bool {
         let frame = samplesPerFrame * channels
         guard output.count >= frame else { return false }
-        while fifo.count < frame, decodeNextPacket() {}
+        fill()
         guard fifo.count >= frame else { return false }
         fifo.read(into: UnsafeMutableBufferPointer(rebasing: output[0..<frame]))
         return true
@@ -76,7 +86,7 @@ public final class OggOpusDecoder {
     /// At the end of the input, once `readFrame` returns false: moves the last partial frame (up to
     /// `output.count` samples) into `output`; returns samples per channel written.
     public func readRemainder(into output: UnsafeMutableBufferPointer<Float>) -> Int {
-        while fifo.count < samplesPerFrame * channels, decodeNextPacket() {}
+        fill()
         let usable = output.count - output.count % channels
         return fifo.read(into: UnsafeMutableBufferPointer(rebasing: output[0..<usable])) / channels
     }
@@ -91,6 +101,11 @@ public final class OggOpusDecoder {
         decodeErrors = 0
         concealedSamples = 0
         lastError = nil
+    }
+
+    /// Decodes packets while the FIFO has room for a concealed gap plus a packet beyond the backlog.
+    private func fill() {
+        while fifo.freeSpace >= 2 * decoder.maxSamplesPerChannel * channels, decodeNextPacket() {}
     }
 
     /// Decodes one packet into the FIFO; false when the reader needs more input.

@@ -156,6 +156,7 @@ func decodeAll(_ bytes: [UInt8], with decoder: OggOpusDecoder, chunkSizes: [Int]
             chunkIndex += 1
         }
     }
+    drainFrames()
     let remainder = frame.withUnsafeMutableBufferPointer { decoder.readRemainder(into: $0) }
     output.append(contentsOf: frame[0..<(remainder * decoder.channels)])
     return output
