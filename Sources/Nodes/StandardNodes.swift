@@ -17,6 +17,8 @@ let standardNodeTypes: [any NodeType.Type] = [
     Resample.self,
     OpusOggEncode.self,
     Decode.self,
+    PersonaPlexLink.self,
+    TextRelay.self,
     WavOut.self,
     WavTap.self,
     OggTap.self,

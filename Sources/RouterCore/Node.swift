@@ -95,9 +95,14 @@ public struct Tick: Sendable {
     public var index: Int64
     /// Session time at the start of the tick, in nanoseconds (index × 20 ms).
     public var nanoseconds: Int64 { index * Tick.nanosecondsPerTick }
+    /// Monotonic wall-clock time when the tick began (0 under virtual time), for latency accounting.
+    public var startNanos: Int64
     public static let nanosecondsPerTick: Int64 = 20_000_000
 
-    public init(index: Int64) { self.index = index }
+    public init(index: Int64, startNanos: Int64 = 0) {
+        self.index = index
+        self.startNanos = startNanos
+    }
 }
 
 /// A processing step in the graph. The runtime calls `process` once per tick, in data-path order, on the session's

@@ -55,8 +55,9 @@ public final class Session {
     /// Per-node metrics in data-path order.
     public var metrics: [NodeMetrics] { graph.metrics }
 
-    /// True once every node has finished (sources ended and everything downstream drained).
-    public var isFinished: Bool { graph.nodes.allSatisfy(\.finished) }
+    /// True once every node with media ports has finished (sources ended and everything downstream drained).
+    /// Nodes that only handle events follow the session; they do not hold it open.
+    public var isFinished: Bool { graph.nodes.allSatisfy { $0.finished || ($0.mediaInputs.isEmpty && $0.mediaOutputs.isEmpty) } }
 
     /// Asks a running session to stop after the current tick. Safe from any thread and from signal handlers' queues.
     public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
@@ -79,7 +80,7 @@ public final class Session {
     /// Runs one 20 ms step: rotates event lanes, then lets every node process in data-path order.
     public func tick() throws {
         for lane in eventLanes { lane.rotate() }
-        let tick = Tick(index: tickIndex)
+        let tick = Tick(index: tickIndex, startNanos: monotonicNanoseconds())
         for n in graph.nodes {
             // Finished nodes keep clearing their lanes, so nothing downstream reads a stale frame.
             for lane in n.outputs { lane.beginTick() }

@@ -1,0 +1,107 @@
+import Foundation
+import RouterCore
+
+/// Assembles text pieces (PersonaPlex sends one sentencepiece piece per 80 ms frame) into sentences and delivers
+/// them: flush on a piece ending in `.`, `?` or `!`, or after a pause without pieces; pieces like `<s>` or `<0xE2>`
+/// are dropped. Sentences go to the log or a text file, and out of the `out` port for further nodes.
+public final class TextRelay: NodeType {
+    public static let typeName = "TextRelay"
+    public static let summary = "Assemble text pieces into sentences; deliver to the log or a file (and the out port)."
+    public static let parameters: [ParameterSpec] = [
+        .optional("sink", .choice(["log", "file", "none"]), default: .string("log"), "Where sentences go besides the out port."),
+        .optional("path", .path, default: nil, "The text file for sink: file (appended, one sentence per line)."),
+        .optional("flush_after", .duration, default: .double(1.2), "Flush an unfinished sentence after this long without a piece."),
+        .optional("timestamps", .bool, default: .bool(true), "Prefix each line with the session time [mm:ss.cc]."),
+        .optional("prefix", .string, default: nil, "Text put before each sentence (e.g. 'AI: ')."),
+    ]
+
+    public static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(inputs: [InputSpec("in", .text, doc: "Text pieces.")],
+                   outputs: [OutputSpec("out", MediaFormat(.text), doc: "Whole sentences.")])
+    }
+
+    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
+        if params.string("sink") == "file" && params.path("path") == nil {
+            return [("sink", "sink: file needs a 'path'")]
+        }
+        return []
+    }
+
+    private let input: PacketInput
+    private let output: PacketLane
+    private let flushTicks: Int64
+    private let timestamps: Bool
+    private let prefix: String
+    private let log: Logger
+    private var file: FileHandle?
+    private let toLog: Bool
+    private var pending = ""
+    private var startedAt: Int64 = 0
+    private var lastPieceTick: Int64 = 0
+    /// Sentences delivered so far.
+    public private(set) var sentences: [String] = []
+
+    public init(_ setup: NodeSetup) throws {
+        let p = setup.params
+        input = setup.packetInput("in")
+        output = setup.packetOutput("out")
+        flushTicks = max(1, Int64(((p.double("flush_after") ?? 1.2) * 50).rounded()))
+        timestamps = p.bool("timestamps") ?? true
+        prefix = p.string("prefix") ?? ""
+        log = setup.log
+        toLog = p.string("sink") == "log"
+        if p.string("sink") == "file", let path = p.path("path") {
+            try createParentDirectory(of: path)
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                    throw NodeError("cannot create '\(path)'")
+                }
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw NodeError("cannot open '\(path)' for writing") }
+            handle.seekToEndOfFile()
+            file = handle
+        }
+    }
+
+    /// True for pieces that are markup, not words: `<s>`, `</s>`, `<0xE2>`.
+    static func isTag(_ piece: String) -> Bool {
+        let t = piece.trimmingCharacters(in: .whitespaces)
+        return t.count >= 2 && t.hasPrefix("<") && t.hasSuffix(">")
+    }
+
+    public func process(_ tick: Tick) throws {
+        input.forEach { bytes in
+            let piece = String(decoding: bytes, as: UTF8.self)
+            guard !Self.isTag(piece), !piece.isEmpty else { return }
+            if pending.isEmpty {
+                startedAt = tick.index
+                pending = String(piece.drop { $0 == " " })
+            } else {
+                pending += piece
+            }
+            lastPieceTick = tick.index
+            if let last = pending.trimmingCharacters(in: .whitespaces).last, ".?!".contains(last) { flush() }
+        }
+        if !pending.isEmpty && tick.index - lastPieceTick >= flushTicks { flush() }
+        if input.allEnded && !pending.isEmpty { flush() }
+    }
+
+    public func stop() {
+        if !pending.isEmpty { flush() }
+        try? file?.close()
+        file = nil
+    }
+
+    private func flush() {
+        let sentence = pending.trimmingCharacters(in: .whitespaces)
+        pending = ""
+        guard !sentence.isEmpty else { return }
+        sentences.append(sentence)
+        output.append(Array(sentence.utf8))
+        let seconds = Double(startedAt) / 50
+        let stamp = timestamps ? String(format: "[%02d:%05.2f] ", Int(seconds) / 60, seconds.truncatingRemainder(dividingBy: 60)) : ""
+        let line = stamp + prefix + sentence
+        if toLog { log.info(line) }
+        file?.write(Data((line + "\n").utf8))
+    }
+}
