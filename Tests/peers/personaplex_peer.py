@@ -26,9 +26,11 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
+import threading
 import time
 
 import aiohttp
@@ -252,6 +254,8 @@ def parse_args(argv):
                         help="'|'-separated text pieces, sent in turn")
     parser.add_argument("--close-after", type=float, default=0.0,
                         help="end each live session after this many seconds (0: never)")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="exit when stdin closes (the parent test process ended)")
     return parser.parse_args(argv)
 
 
@@ -278,8 +282,19 @@ async def serve(args):
         await runner.cleanup()
 
 
+def watch_stdin():
+    while sys.stdin.buffer.read(4096):
+        pass
+    os._exit(0)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A parent that blocks or ignores signals passes that on to us; SIGTERM must stop the peer.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=watch_stdin, daemon=True).start()
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:
