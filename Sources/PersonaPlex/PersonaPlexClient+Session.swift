@@ -249,6 +249,7 @@ extension PersonaPlexClient {
             if case let .failed(error) = final { pending.fail(error) } else { pending.fail(PersonaPlexError.cancelled) }
         }
         if let channel, channel.isActive { channel.close(promise: nil) }
+        endCompleted = true
         endPromise.succeed(())
     }
 

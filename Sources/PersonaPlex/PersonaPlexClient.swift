@@ -10,6 +10,8 @@ import NIOWebSocket
 /// `counters` and `drainSendTimings(into:)` may be called from any thread (e.g. a 20 ms audio thread);
 /// they take a small lock only to read the live channel, update a counter or swap a buffer, and never
 /// wait for the network. Callbacks (`onStateChange`, `onMessage`) run on the event loop and must be quick.
+/// A started session keeps itself alive until it ends: always `close()` it (a dropped socket that is never
+/// closed holds the server's single-session lock).
 public final class PersonaPlexClient: @unchecked Sendable {
     /// The configuration this session uses.
     public let configuration: PersonaPlexConfiguration
@@ -45,6 +47,7 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var tlsDone = false
     var upgradeError: String?
     var registered = false
+    var endCompleted = false
 
     /// - Parameters:
     ///   - eventLoopGroup: where to run; the connection uses one loop of it. Defaults to NIO's shared group.
@@ -66,6 +69,11 @@ public final class PersonaPlexClient: @unchecked Sendable {
         inbox = PersonaPlexInbox(capacity: configuration.inboxCapacity)
         timings = PersonaPlexTimingRing(capacity: configuration.sendTimingCapacity)
         endPromise = eventLoop.makePromise(of: Void.self)
+    }
+
+    deinit {
+        // Only reachable when `connect()` never ran: a started session is kept alive by its event-loop work.
+        if !endCompleted { endPromise.succeed(()) }
     }
 
     // MARK: Caller API
@@ -95,8 +103,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
         } catch {
             let failure = error as? PersonaPlexError ?? .connectionFailed(
                 host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
-            eventLoop.execute { self.finish(.failed(failure)) }
-            return eventLoop.makeFailedFuture(failure)
+            // The state is `.failed` by the time the returned future fails.
+            return eventLoop.submit { self.finish(.failed(failure)) }.flatMapThrowing { throw failure }
         }
         if configuration.endpoint.secure, let warning = configuration.tls.insecureWarning,
            PersonaPlexSessionRegistry.claimInsecureWarning() {

@@ -55,6 +55,22 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue("\(final)".contains("server closed the session"))
     }
 
+    func testCorruptOggPageKillsTheServerReaderAndEndsTheSession() async throws {
+        let peer = try PeerProcess(["--prompt-steps", "2"])
+        defer { peer.stop() }
+        let pages = try Fixtures.tonePages()
+        let client = PersonaPlexClient(configuration: peerConfiguration(port: peer.port))
+        try await withTimeout(10, "connect") { try await client.connect() }
+        var corrupt = pages[2]
+        corrupt[22] ^= 0xFF  // CRC field
+        for page in [pages[0], pages[1], corrupt] { XCTAssertEqual(client.send(audio: page), .queued) }
+        let final = try await withTimeout(5, "server close") { await client.waitUntilEnded() }
+        XCTAssertEqual(final, .failed(.serverClosedSession(closeCode: 1000)))
+        let stats = try await peer.waitForSessionStats(count: 1)[0]
+        XCTAssertEqual(statInt(stats, "reader_errors"), 1)
+        XCTAssertEqual(statInt(stats, "early_messages"), 0)
+    }
+
     func testHandshakeTimeout() async throws {
         let peer = try PeerProcess(["--prompt-steps", "2000"])
         defer { peer.stop() }
