@@ -113,6 +113,12 @@ public final class FrameDecryptor {
         windows.append(ReceiveKeyWindow(clock: clock, ratchet: ratchet))
     }
 
+    /// Lets every installed ratchet lapse after `expirySeconds` (the sender left the group).
+    public func retire(expirySeconds: Double = 10) {
+        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), UInt64(expirySeconds * 1e9))
+        for window in windows { window.limitExpiry(to: deadline) }
+    }
+
     /// Allows plain frames indefinitely (`true`) or for at most `expirySeconds` more (`false`).
     public func setPassthrough(_ allowed: Bool, expirySeconds: Double = 10) {
         if allowed {

@@ -99,6 +99,18 @@ final class FrameCryptorTests: XCTestCase {
         XCTAssertEqual(try decryptor.decrypt(frame: newEncryptor.encrypt(opus: opus)), opus)
     }
 
+    func testRetiredSenderLapsesAfterTenSeconds() throws {
+        let clock = ManualClock()
+        let (encryptor, decryptor) = pair(clock: clock)
+        decryptor.retire()
+        clock.advance(seconds: 9)
+        XCTAssertEqual(try decryptor.decrypt(frame: encryptor.encrypt(opus: opus)), opus)
+        clock.advance(seconds: 2)
+        XCTAssertThrowsError(try decryptor.decrypt(frame: encryptor.encrypt(opus: opus))) {
+            XCTAssertEqual($0 as? DAVEFrameError, .missingKey)
+        }
+    }
+
     func testGenerationBoundByRatchetAge() throws {
         let clock = ManualClock()
         let (_, decryptor) = pair(clock: clock)
