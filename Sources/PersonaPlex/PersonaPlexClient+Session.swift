@@ -110,13 +110,13 @@ extension PersonaPlexClient {
             return
         }
         switch (phase, kind) {
-        case (.upgraded, 0):
+        case (.upgraded, PersonaPlexProtocol.Kind.handshake):
             becomeLive(channel: channel)
-        case (.live, 0):
+        case (.live, PersonaPlexProtocol.Kind.handshake):
             inbox.update { $0.repeatedHandshakes += 1 }
-        case (.live, PersonaPlexMessage.Kind.audio.rawValue), (.live, PersonaPlexMessage.Kind.text.rawValue):
+        case (.live, PersonaPlexProtocol.Kind.audio), (.live, PersonaPlexProtocol.Kind.text):
             let message = PersonaPlexMessage(
-                kind: kind == 1 ? .audio : .text,
+                kind: kind == PersonaPlexProtocol.Kind.audio ? .audio : .text,
                 payload: Array(payload.readableBytesView),
                 receivedAtNanos: receivedAt)
             if let onMessage {

@@ -44,6 +44,20 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue((stats["end"] as? String ?? "").hasPrefix("FileNotFoundError"))
     }
 
+    func testNonWebSocketAnswerIsAnUpgradeRejection() async throws {
+        let peer = try PeerProcess()
+        defer { peer.stop() }
+        var configuration = peerConfiguration(port: peer.port)
+        configuration.endpoint.path = "/api/nothing-here"
+        let client = PersonaPlexClient(configuration: configuration)
+        do {
+            try await withTimeout(10, "connect") { try await client.connect() }
+            XCTFail("upgraded on a path without a WebSocket")
+        } catch let error as PersonaPlexError {
+            guard case .upgradeRejected(status: 404, reason: _) = error else { return XCTFail("got \(error)") }
+        }
+    }
+
     func testServerClosingALiveSessionIsReported() async throws {
         let peer = try PeerProcess(["--prompt-steps", "2", "--close-after", "0.5"])
         defer { peer.stop() }
