@@ -201,7 +201,7 @@ public struct LeafNode: TLSCodable, Equatable {
         guard capabilities.credentials.contains(credential.credentialType) else {
             throw MLSError.validation("leaf capabilities omit its own credential type")
         }
-        for ext in extensions where !capabilities.extensions.contains(ext.extensionType) {
+        for ext in extensions where ext.extensionType > Extension.externalSenders && !capabilities.extensions.contains(ext.extensionType) {
             throw MLSError.validation("leaf carries extension \(ext.extensionType) it does not list in capabilities")
         }
     }

@@ -83,3 +83,22 @@ public enum TranscriptHash {
         return CipherSuite.hash(confirmed + w.bytes)
     }
 }
+
+/// `psk_secret` for external pre-shared keys (RFC 9420 §8.4). Only used for conformance with the
+/// passive-client vectors; DAVE never uses PSKs.
+public enum PSKSecret {
+    /// Combines `(id, psk)` pairs in order; an empty list yields the all-zero secret.
+    public static func compute(_ psks: [(id: PreSharedKeyID, psk: [UInt8])]) -> [UInt8] {
+        var secret = EpochSecrets.zeroSecret
+        for (index, entry) in psks.enumerated() {
+            let extracted = CipherSuite.extract(salt: EpochSecrets.zeroSecret, ikm: entry.psk)
+            var label = TLSWriter()
+            entry.id.encode(to: &label)
+            label.u16(UInt16(index))
+            label.u16(UInt16(psks.count))
+            let input = CipherSuite.expandWithLabel(extracted, "derived psk", label.bytes, CipherSuite.hashLength)
+            secret = CipherSuite.extract(salt: input, ikm: secret)
+        }
+        return secret
+    }
+}

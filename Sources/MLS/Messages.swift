@@ -42,6 +42,7 @@ public struct PreSharedKeyID: TLSCodable, Equatable {
     }
     public var kind: Kind
     public var nonce: [UInt8]
+    public init(kind: Kind, nonce: [UInt8]) { self.kind = kind; self.nonce = nonce }
     public func encode(to w: inout TLSWriter) {
         switch kind {
         case .external(let id): w.u8(1); w.opaque(id)

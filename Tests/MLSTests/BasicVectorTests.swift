@@ -182,4 +182,15 @@ final class BasicVectorTests: XCTestCase {
             try roundTrip(Commit.self, c, "commit")
         }
     }
+
+    func testVector_pskSecret() throws {
+        let cases = try Vectors.suite2("psk_secret.json")
+        XCTAssertFalse(cases.isEmpty)
+        for c in cases {
+            let psks = c.objects("psks").map { entry in
+                (id: PreSharedKeyID(kind: .external(pskID: entry.bytes("psk_id")), nonce: entry.bytes("psk_nonce")), psk: entry.bytes("psk"))
+            }
+            XCTAssertEqual(PSKSecret.compute(psks), c.bytes("psk_secret"))
+        }
+    }
 }
