@@ -29,5 +29,9 @@ test:
 bench: build
 	$(ROUTER) bench --pipelines pipelines/file-roundtrip.yaml --pipelines pipelines/mix-and-tap.yaml
 
+## 10 minutes of real-time audio through PersonaPlexLink against the sphn peer (reader errors must stay 0).
+soak:
+	bash scripts/soak-personaplex.sh 600
+
 clean:
 	rm -rf .build .venv

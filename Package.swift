@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
+        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
         .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),

@@ -6,7 +6,7 @@ import RouterCore
 /// handshake has arrived, and delivers the server's Ogg pages and text pieces on its outputs. Link states go out on
 /// `events`; on going live it emits `stream-restart`, so an encoder linked from `events` starts a fresh Ogg stream,
 /// and the link forwards from that stream's BOS page on (the server dies on a stream without headers).
-public final class PersonaPlexLink: NodeType {
+public final class PersonaPlexLink: NodeType, ReportsLatency {
     public static let typeName = "PersonaPlexLink"
     public static let summary = "Bridge to a PersonaPlex server over WebSocket: Ogg Opus both ways, text pieces, link states."
     public static let parameters: [ParameterSpec] = [
@@ -91,6 +91,12 @@ public final class PersonaPlexLink: NodeType {
     public private(set) var downlinkHandoff = LatencyHistogram()
     /// Pages the encoder produced before the link was live and forwarding (not sent, by design).
     public private(set) var pagesHeldBack = 0
+
+    public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
+        [("uplink (tick start -> page written to socket)", uplinkLatency),
+         ("downlink frame alignment (socket read -> next tick)", downlinkAlignment),
+         ("downlink hand-off (tick start -> page on output lane)", downlinkHandoff)]
+    }
 
     public init(_ setup: NodeSetup) throws {
         input = setup.packetInput("audio")

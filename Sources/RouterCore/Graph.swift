@@ -169,4 +169,7 @@ public final class Graph {
 
     /// Per-node metrics in data-path order.
     public var metrics: [NodeMetrics] { nodes.map(\.metrics) }
+
+    /// Node names and instances in data-path order.
+    public var namedNodes: [(name: String, node: any Node)] { nodes.map { ($0.name, $0.node) } }
 }

@@ -93,6 +93,12 @@ public final class NodeMetrics {
     }
 }
 
+/// A node that measures latencies of its own (network hand-offs, queues) for the metrics report.
+public protocol ReportsLatency: AnyObject {
+    /// Named histograms, e.g. ("uplink: tick start → socket write", histogram).
+    var latencyReport: [(name: String, histogram: LatencyHistogram)] { get }
+}
+
 /// A one-line-per-node table of metrics.
 public enum MetricsReport {
     public static func render(_ metrics: [NodeMetrics]) -> String {
@@ -108,6 +114,23 @@ public enum MetricsReport {
             row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// Lines for every node that reports latencies: p50/p99/max in milliseconds and the count.
+    public static func renderLatencies(_ graph: Graph) -> String {
+        var lines: [String] = []
+        for (name, node) in graph.namedNodes {
+            guard let reporter = node as? ReportsLatency else { continue }
+            for (label, h) in reporter.latencyReport where h.count > 0 {
+                lines.append("\(name) \(label): p50 \(milli(h.percentile(0.5))) ms, p99 \(milli(h.percentile(0.99))) ms, max \(milli(h.maxValue)) ms (n=\(h.count))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func milli(_ ns: Int64) -> String {
+        let hundredths = (ns + 5_000) / 10_000
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
     static func micro(_ ns: Int64) -> String {

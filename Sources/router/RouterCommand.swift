@@ -82,7 +82,11 @@ struct RunCommand: ParsableCommand {
                                   maxTicks: maxDuration.map { Int64($0 * 50) },
                                   metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)
         let seconds = Double(session.tickIndex) / 50
-        if metrics { print(MetricsReport.render(session.metrics)) }
+        if metrics {
+            print(MetricsReport.render(session.metrics))
+            let latencies = MetricsReport.renderLatencies(session.graph)
+            if !latencies.isEmpty { print(latencies) }
+        }
         switch outcome {
         case .completed, .stopped:
             log.info("session \(outcome) after \(String(format: "%.2f", seconds)) s of audio" + (session.lateTicks > 0 ? " (\(session.lateTicks) late ticks)" : ""))
