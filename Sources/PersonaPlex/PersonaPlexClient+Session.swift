@@ -49,7 +49,6 @@ extension PersonaPlexClient {
                     try sync.addHandler(requestHandler)
                 }
             }
-        logger?(.info, "PersonaPlex: connecting to \(endpoint.secure ? "wss" : "ws")://\(endpoint.authority)")
         bootstrap.connect(host: endpoint.host, port: endpoint.port).whenComplete { result in
             switch result {
             case let .success(channel):

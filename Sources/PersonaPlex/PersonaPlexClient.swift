@@ -87,34 +87,38 @@ public final class PersonaPlexClient: @unchecked Sendable {
         try await startConnecting().get()
     }
 
-    /// Future-based `connect()`: fails at once with the validation error, or completes when live.
+    /// Future-based `connect()`: fails with the validation error before any network activity, or completes
+    /// when live. Cheap on the caller's thread: validation (voice directory listing) and TLS setup (CA file)
+    /// run on the event loop.
     public func startConnecting() -> EventLoopFuture<Void> {
         let alreadyStarted = shared.withLock { state -> Bool in
             defer { state.started = true }
             return state.started
         }
         if alreadyStarted { return eventLoop.makeFailedFuture(PersonaPlexError.alreadyStarted) }
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute { self.prepareAndConnect(promise: promise) }
+        return promise.futureResult
+    }
+
+    private func prepareAndConnect(promise: EventLoopPromise<Void>) {
         let requestTarget: String
         let tlsContext: NIOSSLContext?
         do {
             requestTarget = try configuration.validatedRequestTarget()
-            tlsContext = configuration.endpoint.secure
-                ? try PersonaPlexTLS.makeContext(configuration.tls) : nil
+            tlsContext = configuration.endpoint.secure ? try PersonaPlexTLS.makeContext(configuration.tls) : nil
         } catch {
             let failure = error as? PersonaPlexError ?? .connectionFailed(
                 host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
-            // The state is `.failed` by the time the returned future fails.
-            return eventLoop.submit { self.finish(.failed(failure)) }.flatMapThrowing { throw failure }
+            finish(.failed(failure))
+            promise.fail(failure)
+            return
         }
         if configuration.endpoint.secure, let warning = configuration.tls.insecureWarning,
            PersonaPlexSessionRegistry.claimInsecureWarning() {
             logger?(.warning, warning)
         }
-        let promise = eventLoop.makePromise(of: Void.self)
-        eventLoop.execute {
-            self.beginConnecting(requestTarget: requestTarget, tlsContext: tlsContext, promise: promise)
-        }
-        return promise.futureResult
+        beginConnecting(requestTarget: requestTarget, tlsContext: tlsContext, promise: promise)
     }
 
     /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks.

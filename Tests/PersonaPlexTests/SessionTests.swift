@@ -64,7 +64,7 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(timings.count, pages.count)
         XCTAssertTrue(timings.allSatisfy { $0.writtenAtNanos >= $0.requestedAtNanos })
         let p99 = try XCTUnwrap(PersonaPlexLatency.percentile(timings.map(\.queueDelayNanos), 0.99))
-        XCTAssertLessThan(p99, 100_000_000, "loopback writes should not queue for 100 ms")
+        XCTAssertLessThan(p99, 250_000_000, "loopback writes should not queue for 250 ms, even on a loaded machine")
 
         let stats = try await peer.waitForSessionStats(count: 1)[0]
         XCTAssertEqual(statInt(stats, "early_messages"), 0)
