@@ -1,0 +1,72 @@
+import XCTest
+@testable import MLS
+
+/// Malformed inputs must produce typed `MLSError`s, never traps.
+final class StrictParsingTests: XCTestCase {
+    func decodeError<T: TLSDecodable>(_ type: T.Type, _ bytes: [UInt8]) -> MLSError? {
+        do {
+            _ = try T(tlsEncoded: bytes)
+            return nil
+        } catch {
+            return error as? MLSError
+        }
+    }
+
+    func testVarints() throws {
+        var reader = TLSReader([0x40, 0x3F])
+        XCTAssertThrowsError(try reader.varint()) { XCTAssertEqual($0 as? MLSError, .nonMinimalVarint) }
+        reader = TLSReader([0x80, 0x00, 0x3F, 0xFF])
+        XCTAssertThrowsError(try reader.varint()) { XCTAssertEqual($0 as? MLSError, .nonMinimalVarint) }
+        reader = TLSReader([0xC0, 0, 0, 0, 0, 0, 0, 1])
+        XCTAssertThrowsError(try reader.varint()) { XCTAssertEqual($0 as? MLSError, .invalidVarint) }
+        reader = TLSReader([0x80, 0x01])
+        XCTAssertThrowsError(try reader.varint()) { XCTAssertEqual($0 as? MLSError, .truncated(field: "varint")) }
+        reader = TLSReader([0x80, 0x00, 0x40, 0x00])
+        XCTAssertEqual(try reader.varint(), 0x4000)
+        var writer = TLSWriter()
+        writer.varint(0x3FFF_FFFF)
+        XCTAssertEqual(writer.bytes, [0xBF, 0xFF, 0xFF, 0xFF])
+    }
+
+    func testTruncationAndTrailingBytes() throws {
+        let keyPackage = try KeyPackageBundle.create(userID: 42).keyPackage
+        let bytes = MLSMessage.keyPackage(keyPackage).tlsEncoded
+        XCTAssertEqual(try MLSMessage(tlsEncoded: bytes), .keyPackage(keyPackage))
+        for cut in stride(from: 0, to: bytes.count, by: 7) {
+            guard let error = decodeError(MLSMessage.self, Array(bytes.prefix(cut))) else { return XCTFail("prefix \(cut) decoded") }
+            if case .truncated = error { continue }
+            XCTFail("prefix \(cut): unexpected \(error)")
+        }
+        XCTAssertEqual(decodeError(MLSMessage.self, bytes + [0]), .trailingBytes(count: 1))
+        XCTAssertEqual(decodeError(KeyPackage.self, keyPackage.tlsEncoded + [1, 2]), .trailingBytes(count: 2))
+    }
+
+    func testInvalidEnumsAndFlags() {
+        XCTAssertEqual(decodeError(MLSMessage.self, [0, 2, 0, 5]), .unsupported("protocol version 2"))
+        XCTAssertEqual(decodeError(MLSMessage.self, [0, 1, 0, 9]), .invalidValue("wire_format 9"))
+        XCTAssertEqual(decodeError(Sender.self, [7]), .invalidValue("sender_type 7"))
+        XCTAssertEqual(decodeError(Proposal.self, [0, 9]), .unsupported("proposal type 9"))
+        XCTAssertEqual(decodeError(ProposalOrRef.self, [3]), .invalidValue("proposal_or_ref_type 3"))
+        XCTAssertEqual(decodeError(Commit.self, [0, 2]), .invalidValue("commit.path: optional presence flag 2"))
+        XCTAssertEqual(decodeError(Credential.self, [0, 9, 0]), .unsupported("credential type 9"))
+        XCTAssertEqual(decodeError(TreeNode.self, [3]), .invalidValue("node_type 3"))
+        // A vector whose declared length exceeds the input.
+        XCTAssertEqual(decodeError(Commit.self, [0x05, 0x02]), .truncated(field: "commit.proposals"))
+        // A vector whose body does not parse to its exact length.
+        XCTAssertEqual(decodeError(Commit.self, [0x02, 0x02, 0x01, 0x00]), .truncated(field: "proposal_ref"))
+    }
+
+    func testRatchetTreeShape() {
+        XCTAssertThrowsError(try RatchetTree(extensionData: [0x00])) { XCTAssertEqual($0 as? MLSError, .validation("ratchet tree is empty or ends in a blank node")) }
+        XCTAssertThrowsError(try RatchetTree(extensionData: [0x01, 0x00]))
+        XCTAssertThrowsError(try RatchetTree(extensionData: [0x04, 0x01, 0x02, 0x00, 0x00]))
+    }
+
+    func testExternalSenderEncoding() throws {
+        let signer = try ExternalSenderSigner(identity: [0])
+        let bytes = signer.sender.tlsEncoded
+        XCTAssertEqual(Array(bytes.prefix(3)), [0x40, 0x41, 0x04])
+        XCTAssertEqual(Array(bytes.suffix(4)), [0x00, 0x01, 0x01, 0x00])
+        XCTAssertEqual(try ExternalSender(tlsEncoded: bytes), signer.sender)
+    }
+}
