@@ -1,0 +1,55 @@
+/// # MLS — RFC 9420 for DAVE, cipher suite 2 only
+///
+/// `MLS_128_DHKEMP256_AES128GCM_SHA256_P256`: HPKE base mode DHKEM(P-256)/HKDF-SHA256/AES-128-GCM
+/// (RFC 9180, implemented here on swift-crypto primitives), ECDSA P-256/SHA-256 DER signatures,
+/// uncompressed 65-byte public keys, raw 32-byte private scalars.
+///
+/// ## Public API (stable; the DAVE module builds on it)
+/// - Keys: `KeyPackageBundle.create(userID:signaturePrivateKey:)` → `.keyPackage` (`KeyPackage`, send
+///   `keyPackage.tlsEncoded` bare as DAVE op 26) plus its private keys. `Credential.basic(userID:)`, `.userID`.
+/// - Group lifecycle (`final class Group`):
+///   - `Group.create(groupID:keyPackage:externalSenders:)` — pending group, epoch 0, self only,
+///     group-context extensions = [`external_senders`].
+///   - `processProposal(_ bytes: [UInt8], validator:) -> ProposalRef` — one `MLSMessage` PublicMessage proposal
+///     (external sender, or member with membership tag), current epoch, Add/Remove only. The validator closure
+///     `(Proposal, Sender) throws -> Void` sees it first (DAVE's recognised-user-id check). Cached until commit.
+///   - `revokeProposal(reference:) -> Bool`, `clearPendingProposals()`, `pendingProposals`.
+///   - `commitPending() -> (commit: [UInt8], welcome: [UInt8]?)` — commits every cached proposal by reference
+///     (UpdatePath only when RFC 9420 requires it: Remove present or empty commit). `commit` is `MLSMessage`
+///     bytes, `welcome` a bare `Welcome` when members were added. The resulting state stays pending.
+///   - `processCommit(_ bytes:) -> CommitOutcome` — our own pending commit (byte-equal) adopts the cached state;
+///     any other commit is verified (signature, membership tag, proposals, UpdatePath, parent hashes,
+///     confirmation tag) and applied. `CommitOutcome.removedSelf` / `isRemoved` report our removal.
+///   - `Group.join(welcome:keyPackage:ratchetTree:)` — from bare Welcome bytes; tree from the `ratchet_tree`
+///     extension; verifies tree hash, parent hashes, leaf signatures, GroupInfo signature, confirmation tag.
+///   - State: `epoch`, `groupID`, `groupContext`, `epochAuthenticator`, `exporter(label:context:length:)`,
+///     `ownLeafIndex`, `members` (leaf → `Credential`), `memberUserIDs` (leaf → u64), `externalSenders`, `tree`.
+/// - External-sender role: `ExternalSenderSigner(identity:signaturePrivateKey:senderIndex:)` → `.sender`
+///   (op 25 payload = `sender.tlsEncoded`), `addProposal(keyPackage:groupID:epoch:)`,
+///   `removeProposal(leafIndex:groupID:epoch:)` → (`MLSMessage` bytes, ProposalRef).
+/// - Building blocks: `TLSReader`/`TLSWriter` (strict, varints minimal), `CipherSuite` (labelled crypto),
+///   `TreeMath`, `RatchetTree`, `EpochSecrets`, `TranscriptHash`, all wire structs (`MLSMessage`, `PublicMessage`,
+///   `FramedContent`, `Commit`, `Proposal`, `Welcome`, `GroupInfo`, `GroupSecrets`, `LeafNode`, …).
+/// - Errors: every failure is an `MLSError` with a reason (`truncated`, `nonMinimalVarint`, `invalidVarint`,
+///   `trailingBytes`, `invalidValue`, `validation`, `crypto`, `unsupported`, `state`); malformed input never traps.
+///
+/// ## Not implemented (not needed by DAVE)
+/// PrivateMessage encryption/decryption and the secret tree (PrivateMessage is parsed for codec round-trips
+/// only), resumption PSKs and PSK proposals (external PSKs are accepted in a Welcome for the conformance
+/// vectors only), ReInit, external commits / new-member senders, Update and GroupContextExtensions proposals
+/// (parsed, rejected as `unsupported` in commits), GREASE, X.509 credentials (carried opaquely), lifetime
+/// checks against the clock (DAVE uses 0…2^64−1), application messages.
+///
+/// ## Conformance (official mlswg vectors, suite 2; `Tests/MLSTests`)
+/// tree-math, crypto-basics, deserialization, key-schedule, transcript-hashes, psk_secret, messages (codec
+/// round-trips of every structure), tree-validation, tree-operations (suite 1 file, SHA-256), treekem,
+/// welcome: all cases pass. passive-client-welcome: 8/8 pass. passive-client-handling-commit: 4/13 pass,
+/// 9 skipped because they commit proposals this module does not support: PSK proposals (cases 2, 3, 5, 9, 10),
+/// GroupContextExtensions proposals (cases 4, 11), Update proposals (cases 7, 12). A case is counted as skipped
+/// only when processing raises `MLSError.unsupported`; any other error fails the test.
+public enum MLSModule {
+    /// The only cipher suite supported.
+    public static let cipherSuite: UInt16 = CipherSuite.id
+    /// The protocol version (`mls10`).
+    public static let protocolVersion: UInt16 = mlsVersion10
+}
