@@ -71,6 +71,7 @@ extension PersonaPlexClient {
             self.shared.withLock { $0.pendingSendBytes -= bytes }
             switch result {
             case .success:
+                self.lastWrittenAt = writtenAt
                 let overwritten = self.timings.record(
                     PersonaPlexSendTiming(requestedAtNanos: requestedAt, writtenAtNanos: writtenAt, bytes: bytes))
                 self.inbox.update {
@@ -104,6 +105,7 @@ extension PersonaPlexClient {
     }
 
     func didReceiveBinary(_ payload: inout ByteBuffer, receivedAt: UInt64, channel: Channel) {
+        lastReceivedAt = receivedAt
         guard let kind = payload.readInteger(as: UInt8.self) else {
             inbox.update { $0.ignoredMessages += 1 }
             return
@@ -196,6 +198,19 @@ extension PersonaPlexClient {
         setState(.live, liveChannel: channel)
         connectPromise?.succeed(())
         connectPromise = nil
+        startSilenceWatch()
+    }
+
+    /// Fails the session when audio was written `silenceTimeout` after the last server message.
+    func startSilenceWatch() {
+        let timeout = configuration.silenceTimeout
+        guard timeout > 0 else { return }
+        let limit = UInt64(timeout * 1_000_000_000)
+        let period = Self.timeAmount(min(1, timeout / 4))
+        silenceWatch = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            guard self.phase == .live, self.lastWrittenAt > self.lastReceivedAt &+ limit else { return }
+            self.finish(.failed(.serverSilent(seconds: timeout)))
+        }
     }
 
     func beginClosing(done: EventLoopPromise<Void>) {
@@ -238,6 +253,7 @@ extension PersonaPlexClient {
         handshakeTimer?.cancel()
         waitingTimer?.cancel()
         closeTimer?.cancel()
+        silenceWatch?.cancel()
         if registered {
             PersonaPlexSessionRegistry.unregister(ObjectIdentifier(self), authority: configuration.endpoint.authority)
             registered = false

@@ -43,6 +43,9 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var handshakeTimer: Scheduled<Void>?
     var waitingTimer: Scheduled<Void>?
     var closeTimer: Scheduled<Void>?
+    var silenceWatch: RepeatedTask?
+    var lastReceivedAt: UInt64 = 0
+    var lastWrittenAt: UInt64 = 0
     var serverCloseCode: Int?
     var tlsDone = false
     var upgradeError: String?

@@ -95,6 +95,9 @@ public struct PersonaPlexConfiguration: Sendable {
     public var connectTimeout: Double
     /// How long `close()` waits for the server's close frame before dropping the socket, in seconds.
     public var closeGracePeriod: Double
+    /// A live session fails with `.serverSilent` when audio was written this long (seconds) after the last
+    /// server message (the server answers every 80 ms of input; the web UI gives up after 10 s). 0 disables.
+    public var silenceTimeout: Double
     /// Received messages kept until drained; newer messages are dropped (and counted) beyond this.
     public var inboxCapacity: Int
     /// Bytes handed to `send(audio:)` but not yet written; further sends are dropped (and counted) beyond this.
@@ -115,6 +118,7 @@ public struct PersonaPlexConfiguration: Sendable {
         waitingNotice: Double = 1,
         connectTimeout: Double = 10,
         closeGracePeriod: Double = 1,
+        silenceTimeout: Double = 10,
         inboxCapacity: Int = 256,
         maxPendingSendBytes: Int = 256 * 1024,
         sendTimingCapacity: Int = 4096
@@ -128,6 +132,7 @@ public struct PersonaPlexConfiguration: Sendable {
         self.waitingNotice = waitingNotice
         self.connectTimeout = connectTimeout
         self.closeGracePeriod = closeGracePeriod
+        self.silenceTimeout = silenceTimeout
         self.inboxCapacity = inboxCapacity
         self.maxPendingSendBytes = maxPendingSendBytes
         self.sendTimingCapacity = sendTimingCapacity

@@ -26,6 +26,8 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
     case closedDuringWarmUp(closeCode: Int?)
     /// The server closed a live session.
     case serverClosedSession(closeCode: Int?)
+    /// Audio kept going out but nothing came back for this long: the server is stuck or the path is dead.
+    case serverSilent(seconds: Double)
     /// The operation needs a live session.
     case notLive
     /// `connect()` was already called on this client (clients are single-use).
@@ -65,6 +67,9 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
                 + "(the server accepts the upgrade then closes with 1006)\(closeCodeSuffix(code))"
         case let .serverClosedSession(code):
             return "server closed the session\(closeCodeSuffix(code))"
+        case let .serverSilent(seconds):
+            return "no message from the server for \(formatSeconds(seconds)) s while audio was being sent: "
+                + "the server is stuck or the connection is dead"
         case .notLive:
             return "the PersonaPlex session is not live"
         case .alreadyStarted:

@@ -46,7 +46,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// Whether `error` is worth another attempt under this policy. Configuration errors never are.
     public func shouldRetry(_ error: PersonaPlexError) -> Bool {
         switch error {
-        case .connectionRefused, .connectionFailed, .handshakeTimeout, .serverClosedSession:
+        case .connectionRefused, .connectionFailed, .handshakeTimeout, .serverClosedSession, .serverSilent:
             return true
         case .closedDuringWarmUp:
             return retryAfterWarmUpClose

@@ -69,6 +69,22 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue("\(final)".contains("server closed the session"))
     }
 
+    func testSilentServerIsDetectedWhileAudioGoesOut() async throws {
+        let peer = try PeerProcess(["--prompt-steps", "2", "--mute-after", "0.2"])
+        defer { peer.stop() }
+        let pages = try Fixtures.tonePages()
+        var configuration = peerConfiguration(port: peer.port)
+        configuration.silenceTimeout = 0.6
+        let client = PersonaPlexClient(configuration: configuration)
+        try await withTimeout(10, "connect") { try await client.connect() }
+        for page in pages where !client.state.isFinal {
+            _ = client.send(audio: page)
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        XCTAssertEqual(client.state, .failed(.serverSilent(seconds: 0.6)))
+        XCTAssertGreaterThan(client.counters.audioReceived, 0, "the header pages came before the peer went quiet")
+    }
+
     func testCorruptOggPageKillsTheServerReaderAndEndsTheSession() async throws {
         let peer = try PeerProcess(["--prompt-steps", "2"])
         defer { peer.stop() }

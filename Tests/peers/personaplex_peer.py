@@ -18,7 +18,7 @@ Behaviour mirrored from the real server (see /work/shared/reference/personaplex.
   * any task ending ends the session with a normal close.
 
 Test instrumentation (not in the real server): anything the client sends before 0x00 is counted as an
-early-message violation. After each session the peer prints `STATS {json}` on stdout; `GET /stats` returns
+early-message violation; --close-after and --mute-after simulate a server ending or stalling a session. After each session the peer prints `STATS {json}` on stdout; `GET /stats` returns
 the totals as JSON. `READY port=N` is printed once listening.
 """
 
@@ -162,6 +162,10 @@ class Peer:
             stats["live"] = True
             stats["handshake_at"] = time.monotonic()
 
+            def muted():
+                mute_after = self.args.mute_after
+                return mute_after > 0 and time.monotonic() - stats["handshake_at"] > mute_after
+
             async def recv_loop():
                 nonlocal closed
                 try:
@@ -203,6 +207,8 @@ class Peer:
                         stats["frames_decoded"] += 1
                         frames += 1
                         writer.append_pcm(np.ascontiguousarray(chunk, dtype=np.float32))
+                        if muted():
+                            continue
                         if self.text_pieces and self.args.text_every > 0 and frames % self.args.text_every == 0:
                             piece = self.text_pieces[(frames // self.args.text_every - 1) % len(self.text_pieces)]
                             await ws.send_bytes(b"\x02" + piece.encode("utf-8"))
@@ -212,7 +218,7 @@ class Peer:
                 while not closed:
                     await asyncio.sleep(0.001)
                     page = writer.read_bytes()
-                    if len(page) > 0:
+                    if len(page) > 0 and not muted():
                         await ws.send_bytes(b"\x01" + page)
                         stats["pages_sent"] += 1
 
@@ -254,6 +260,9 @@ def parse_args(argv):
                         help="'|'-separated text pieces, sent in turn")
     parser.add_argument("--close-after", type=float, default=0.0,
                         help="end each live session after this many seconds (0: never)")
+    parser.add_argument("--mute-after", type=float, default=0.0,
+                        help="stop sending anything (but keep reading) this many seconds into each live session "
+                             "(0: never), to simulate a stuck server")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="exit when stdin closes (the parent test process ended)")
     return parser.parse_args(argv)
