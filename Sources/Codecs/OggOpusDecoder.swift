@@ -140,10 +140,10 @@ public final class OggOpusDecoder {
         }
         var keep = decoded
         let duration48k = Int64(decoded * ratio)
-        if packet.isEndOfStream, packet.granulePosition >= 0 {
-            // RFC 7845 4.4: the EOS granule position marks the last valid sample.
-            let valid48k = max(0, min(duration48k, packet.granulePosition - streamPosition48k))
-            keep = Int(valid48k) / ratio
+        if packet.isEndOfStream, packet.granulePosition >= streamPosition48k {
+            // RFC 7845 4.4: the EOS granule position marks the last valid sample. A granule behind the
+            // samples already decoded is implausible (sphn counts in 24 kHz units), so it trims nothing.
+            keep = Int(min(duration48k, packet.granulePosition - streamPosition48k)) / ratio
         }
         streamPosition48k += duration48k
         if packet.granulePosition >= 0 && !packet.isEndOfStream { streamPosition48k = packet.granulePosition }

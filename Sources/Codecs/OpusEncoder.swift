@@ -36,6 +36,8 @@ public final class OpusEncoder {
     public let sampleRate: Int
     /// Input channel count (1 or 2).
     public let channels: Int
+    /// The libopus application profile.
+    public let application: OpusApplication
     /// Duration of each encoded frame.
     public let frameDuration: OpusFrameDuration
     /// Samples per channel that `encode` expects in each call.
@@ -69,6 +71,7 @@ public final class OpusEncoder {
         state = created
         self.sampleRate = sampleRate
         self.channels = channels
+        self.application = application
         self.frameDuration = frameDuration
         self.samplesPerChannel = frameDuration.samplesPerChannel(sampleRate: sampleRate)
         do {

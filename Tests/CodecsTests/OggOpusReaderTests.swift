@@ -36,6 +36,22 @@ final class OggOpusReaderTests: XCTestCase {
         XCTAssertTrue(decodeAll([], with: bounded) == reference, "the rest is decoded as frames are read")
     }
 
+    func testEndTrimFollowsTheEOSGranuleAndIgnoresImplausibleOnes() throws {
+        let head = OpusHead(channels: 1, preSkip: 0).encoded()
+        let packet = Array(splitPages(stream)[5][28...])
+        func decode(lastGranule: Int64) throws -> Int {
+            var bytes = makeOggPage(serial: 3, sequence: 0, granule: 0, flags: 0x02, packets: [head])
+            bytes += makeOggPage(serial: 3, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
+            bytes += makeOggPage(serial: 3, sequence: 2, granule: 960, flags: 0, packets: [packet])
+            bytes += makeOggPage(serial: 3, sequence: 3, granule: lastGranule, flags: 0x04, packets: [packet])
+            return decodeAll(bytes, with: try OggOpusDecoder()).count
+        }
+        XCTAssertEqual(try decode(lastGranule: 1920), 1920)
+        XCTAssertEqual(try decode(lastGranule: 1000), 1000)
+        XCTAssertEqual(try decode(lastGranule: 960), 960)
+        XCTAssertEqual(try decode(lastGranule: 480), 1920, "granule behind the decoded samples: no trim")
+    }
+
     func testCorruptPageIsCountedAndTheRestDecodes() throws {
         var pages = splitPages(stream)
         pages[10][pages[10].count - 5] ^= 0x55
