@@ -61,6 +61,7 @@ public struct RatchetTree: Equatable {
         }
         try r.finish()
         guard let last = decoded.last, last != nil else { throw MLSError.validation("ratchet tree is empty or ends in a blank node") }
+        guard decoded.count % 2 == 1 else { throw MLSError.validation("ratchet tree does not end in a leaf") }
         var width = 1
         while width < decoded.count { width = width * 2 + 1 }
         decoded += Array(repeating: nil, count: width - decoded.count)
@@ -68,6 +69,10 @@ public struct RatchetTree: Equatable {
             switch node {
             case .leaf where index % 2 == 1: throw MLSError.validation("leaf node at parent position \(index)")
             case .parent where index % 2 == 0: throw MLSError.validation("parent node at leaf position \(index)")
+            case .parent(let parent)?:
+                if let bad = parent.unmergedLeaves.first(where: { Int($0) >= (width + 1) / 2 }) {
+                    throw MLSError.validation("unmerged leaf \(bad) outside the tree at node \(index)")
+                }
             default: break
             }
         }

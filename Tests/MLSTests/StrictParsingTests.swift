@@ -62,6 +62,28 @@ final class StrictParsingTests: XCTestCase {
         XCTAssertThrowsError(try RatchetTree(extensionData: [0x04, 0x01, 0x02, 0x00, 0x00]))
     }
 
+    func testTamperedTreeFailsValidation() throws {
+        let cases = try Vectors.suite2("tree-validation.json")
+        var tampered = 0
+        for c in cases {
+            let tree = try RatchetTree(extensionData: c.bytes("tree"))
+            guard let index = tree.nodes.indices.first(where: { if case .parent? = tree.nodes[$0] { return true } else { return false } }),
+                  case .parent(var parent)? = tree.nodes[index] else { continue }
+            parent.encryptionKey = CipherSuite.generateHPKEKeyPair().publicKey
+            var broken = tree
+            broken.nodes[index] = .parent(parent)
+            XCTAssertThrowsError(try broken.validate(groupID: c.bytes("group_id")))
+            XCTAssertThrowsError(try tree.validate(groupID: c.bytes("group_id") + [0]), "leaf signatures bind the group id")
+            tampered += 1
+        }
+        XCTAssertGreaterThan(tampered, 0)
+        // Structural checks at decode time.
+        let valid = try RatchetTree(extensionData: cases[0].bytes("tree"))
+        var data = valid.extensionData
+        data.append(0)
+        XCTAssertThrowsError(try RatchetTree(extensionData: data))
+    }
+
     func testExternalSenderEncoding() throws {
         let signer = try ExternalSenderSigner(identity: [0])
         let bytes = signer.sender.tlsEncoded
