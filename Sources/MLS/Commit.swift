@@ -140,12 +140,18 @@ extension Group {
         guard case .publicMessage(let message) = try MLSMessage(tlsEncoded: messageBytes) else {
             throw MLSError.unsupported("commit not in a PublicMessage")
         }
-        let outcome = try processCommit(message)
+        let outcome = try processOtherCommit(message)
         pendingCommit = nil
         return outcome
     }
 
-    func processCommit(_ message: PublicMessage) throws -> CommitOutcome {
+    /// As `processCommit(_:)` for an already-decoded `MLSMessage`.
+    @discardableResult
+    public func processCommit(_ message: MLSMessage) throws -> CommitOutcome {
+        try processCommit(message.tlsEncoded)
+    }
+
+    func processOtherCommit(_ message: PublicMessage) throws -> CommitOutcome {
         let content = message.content
         guard content.groupID == groupID else { throw MLSError.validation("commit for another group") }
         guard content.epoch == epoch else { throw MLSError.validation("commit for epoch \(content.epoch), group is at \(epoch)") }

@@ -17,10 +17,10 @@
 ///   - `commitPending() -> (commit: [UInt8], welcome: [UInt8]?)` — commits every cached proposal by reference
 ///     (UpdatePath only when RFC 9420 requires it: Remove present or empty commit). `commit` is `MLSMessage`
 ///     bytes, `welcome` a bare `Welcome` when members were added. The resulting state stays pending.
-///   - `processCommit(_ bytes:) -> CommitOutcome` — our own pending commit (byte-equal) adopts the cached state;
+///   - `processCommit(_ bytes:) -> CommitOutcome` (or `processCommit(_: MLSMessage)`) — our own pending commit (byte-equal) adopts the cached state;
 ///     any other commit is verified (signature, membership tag, proposals, UpdatePath, parent hashes,
 ///     confirmation tag) and applied. `CommitOutcome.removedSelf` / `isRemoved` report our removal.
-///   - `Group.join(welcome:keyPackage:ratchetTree:)` — from bare Welcome bytes; tree from the `ratchet_tree`
+///   - `Group.join(welcome:keyPackage:ratchetTree:)` — from bare Welcome bytes or a `Welcome`; tree from the `ratchet_tree`
 ///     extension; verifies tree hash, parent hashes, leaf signatures, GroupInfo signature, confirmation tag.
 ///   - State: `epoch`, `groupID`, `groupContext`, `epochAuthenticator`, `exporter(label:context:length:)`,
 ///     `ownLeafIndex`, `members` (leaf → `Credential`), `memberUserIDs` (leaf → u64), `externalSenders`, `tree`.
@@ -32,6 +32,13 @@
 ///   `FramedContent`, `Commit`, `Proposal`, `Welcome`, `GroupInfo`, `GroupSecrets`, `LeafNode`, …).
 /// - Errors: every failure is an `MLSError` with a reason (`truncated`, `nonMinimalVarint`, `invalidVarint`,
 ///   `trailingBytes`, `invalidValue`, `validation`, `crypto`, `unsupported`, `state`); malformed input never traps.
+///
+/// ## Interoperability
+/// Checked by hand against davey 0.1.7 (OpenMLS) and dave.py 1.1.0 (libdave/mlspp) with a dev-only driver:
+/// our external proposals are accepted by both; commits by each of the three implementations (adds-only
+/// without path, removes with UpdatePath) are processed by the others; Welcomes from each are joined by the
+/// others; epoch authenticators agree at every epoch. A captured Discord op 25/op 27 exchange
+/// (`DiscordCaptureTests`) verifies against Discord's real external-sender key.
 ///
 /// ## Not implemented (not needed by DAVE)
 /// PrivateMessage encryption/decryption and the secret tree (PrivateMessage is parsed for codec round-trips
