@@ -125,6 +125,12 @@ final class WAVFileTests: XCTestCase {
         let (format, samples) = try WAVReader.read(path: good)
         XCTAssertEqual(format, WAVFormat(sampleRate: 8000, channels: 1, encoding: .pcm16))
         XCTAssertEqual(samples, [0.5, -0.5])
+        // A streamed file whose sizes were never patched (0 or 0xFFFFFFFF) reads to the end of the file.
+        for placeholder in [0, 0xFFFF_FFFF] {
+            let unpatched = try write(Array("RIFF".utf8) + le32(placeholder) + Array("WAVE".utf8) + pcmFmt + Array("data".utf8)
+                                      + le32(placeholder) + [0, 0x40, 0, 0xC0, 0, 0x20], "unpatched-\(placeholder).wav", dir)
+            XCTAssertEqual(try WAVReader.read(path: unpatched).samples, [0.5, -0.5, 0.25])
+        }
         XCTAssertThrowsError(try WAVReader(path: dir.appendingPathComponent("missing.wav").path)) {
             guard case CodecError.io = $0 else { return XCTFail("\($0)") }
         }
