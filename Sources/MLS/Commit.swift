@@ -157,6 +157,9 @@ extension Group {
         guard content.epoch == epoch else { throw MLSError.validation("commit for epoch \(content.epoch), group is at \(epoch)") }
         guard case .commit(let commit) = content.body else { throw MLSError.validation("message is not a commit") }
         guard case .member(let committer) = content.sender else { throw MLSError.unsupported("commit from a non-member sender") }
+        if requiresProposalReferences, commit.proposals.contains(where: { if case .proposal = $0 { return true } else { return false } }) {
+            throw MLSError.validation("commit carries inline proposals")
+        }
         guard committer != ownLeafIndex else { throw MLSError.validation("commit claims our leaf but is not our pending commit") }
         guard let committerLeaf = state.tree.leaf(committer) else { throw MLSError.validation("commit from blank leaf \(committer)") }
         let authenticated = message.authenticatedContent
@@ -173,6 +176,9 @@ extension Group {
         var privateKeys = state.privateKeys
         var commitSecret = EpochSecrets.zeroSecret
         if let path = commit.path {
+            guard path.leafNode.credential == committerLeaf.credential else {
+                throw MLSError.validation("update path changes the committer's credential")
+            }
             let filtered = try applied.tree.mergeUpdatePath(sender: committer, path: path, groupID: groupID)
             if !removedSelf {
                 let context = nextContext(tree: applied.tree, confirmedTranscriptHash: state.groupContext.confirmedTranscriptHash)

@@ -37,6 +37,9 @@ public final class Group {
     let signaturePrivateKey: [UInt8]
     /// Our own commit awaiting announcement: its MLSMessage bytes and the state it leads to.
     var pendingCommit: (message: [UInt8], state: GroupState, outcome: CommitOutcome)?
+    /// When true, commits from other members must carry every proposal by reference (DAVE's rule);
+    /// inline proposals are then rejected. Defaults to false (RFC 9420 allows inline proposals).
+    public var requiresProposalReferences = false
     /// Set once a commit removed us.
     public internal(set) var isRemoved = false
 

@@ -19,7 +19,9 @@
 ///     bytes, `welcome` a bare `Welcome` when members were added. The resulting state stays pending.
 ///   - `processCommit(_ bytes:) -> CommitOutcome` (or `processCommit(_: MLSMessage)`) — our own pending commit (byte-equal) adopts the cached state;
 ///     any other commit is verified (signature, membership tag, proposals, UpdatePath, parent hashes,
-///     confirmation tag) and applied. `CommitOutcome.removedSelf` / `isRemoved` report our removal.
+///     confirmation tag) and applied; an UpdatePath may not change the committer's credential.
+///     `CommitOutcome.removedSelf` / `isRemoved` report our removal. Set `requiresProposalReferences = true`
+///     to enforce DAVE's "proposals by reference only" rule on others' commits.
 ///   - `Group.join(welcome:keyPackage:ratchetTree:)` — from bare Welcome bytes or a `Welcome`; tree from the `ratchet_tree`
 ///     extension; verifies tree hash, parent hashes, leaf signatures, GroupInfo signature, confirmation tag.
 ///   - State: `epoch`, `groupID`, `groupContext`, `epochAuthenticator`, `exporter(label:context:length:)`,

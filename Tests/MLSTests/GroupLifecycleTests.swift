@@ -145,8 +145,23 @@ final class GroupLifecycleTests: XCTestCase {
             XCTAssertThrowsError(try bob.processCommit(tampered), "corruption at byte \(position)")
             XCTAssertEqual(bob.epoch, 1)
         }
+        // An inline-proposal commit is valid MLS but refused when references are required.
+        let inlineCommit = try inlineVariant(of: genuine, signer: alice, proposal: .add(carolKP.keyPackage))
+        bob.requiresProposalReferences = true
+        XCTAssertThrowsError(try bob.processCommit(inlineCommit)) { XCTAssertEqual($0 as? MLSError, .validation("commit carries inline proposals")) }
+        bob.requiresProposalReferences = false
         XCTAssertFalse(try bob.processCommit(genuine).wasOwnCommit)
         XCTAssertTrue(try alice.processCommit(genuine).wasOwnCommit)
         XCTAssertEqual(alice.epochAuthenticator, bob.epochAuthenticator)
+    }
+
+    /// Re-frames `commit` with its proposal list replaced by one inline proposal (signature no longer checked first).
+    func inlineVariant(of commit: [UInt8], signer: Group, proposal: Proposal) throws -> [UInt8] {
+        guard case .publicMessage(var message) = try MLSMessage(tlsEncoded: commit), case .commit(var body) = message.content.body else {
+            throw MLSError.validation("not a commit")
+        }
+        body.proposals = [.proposal(proposal)]
+        message.content.body = .commit(body)
+        return MLSMessage.publicMessage(message).tlsEncoded
     }
 }
