@@ -78,6 +78,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private var forwarding = false
     private var liveSinceTick: Int64 = 0
     private var warnedNoStream = false
+    private var sendDrops = 0
     private var attempts = 0
     private var reconnectAtTick: Int64?
     private var received: [PersonaPlexMessage] = []
@@ -152,7 +153,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
                 forwarding = true
             }
-            if client.send(audio: page) != .queued { metrics.drops += 1 }
+            if client.send(audio: page) != .queued { sendDrops += 1 }
         }
         if input.allEnded && closing == nil {
             // The encoder's last (EOS) page went out above; now end the session so the server frees its lock.
@@ -183,6 +184,11 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         }
         sendTimings.removeAll(keepingCapacity: true)
         metrics.queueDepth = received.count
+        if tick.index % 50 == 0 {
+            // Bounded buffers on both sides of the socket: what they dropped shows in this node's drops column.
+            let c = client.counters
+            metrics.drops = sendDrops + c.audioDropped + c.textDropped
+        }
     }
 
     private func handle(_ state: PersonaPlexState, tick: Tick) throws {
