@@ -164,4 +164,46 @@ final class GroupLifecycleTests: XCTestCase {
         message.content.body = .commit(body)
         return MLSMessage.publicMessage(message).tlsEncoded
     }
+
+    /// A commit that removes and adds at once carries a path; the joiner gets a path secret in the Welcome
+    /// and must later decrypt a path secret addressed to the parent node it learned that way.
+    func testJoinerUsesWelcomePathSecret() throws {
+        let gateway = try ExternalSenderSigner(identity: [0])
+        let bundles = try (1...5).map { try KeyPackageBundle.create(userID: UInt64($0)) }
+        let creator = try Group.create(groupID: groupID, keyPackage: bundles[0], externalSenders: [gateway.sender])
+        for bundle in bundles.dropFirst() {
+            try creator.processProposal(gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
+        }
+        let initial = try creator.commitPending()
+        try creator.processCommit(initial.commit)
+        var members = [creator]
+        for bundle in bundles.dropFirst() { members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundle)) }
+        XCTAssertEqual(members.map(\.ownLeafIndex), [0, 1, 2, 3, 4])
+        assertInSync(members)
+
+        // Leaf 1 commits Remove(leaf 2) + Add(newcomer): the newcomer takes leaf 2 and learns node 3's secret.
+        let newcomerKP = try KeyPackageBundle.create(userID: 6)
+        let remove = try gateway.removeProposal(leafIndex: 2, groupID: groupID, epoch: 1)
+        let add = try gateway.addProposal(keyPackage: newcomerKP.keyPackage, groupID: groupID, epoch: 1)
+        for member in members { try member.processProposal(remove.message); try member.processProposal(add.message) }
+        let mixed = try members[1].commitPending()
+        for member in members { try member.processCommit(mixed.commit) }
+        XCTAssertTrue(members[2].isRemoved)
+        members.remove(at: 2)
+        let newcomer = try Group.join(welcome: XCTUnwrap(mixed.welcome), keyPackage: newcomerKP)
+        XCTAssertEqual(newcomer.ownLeafIndex, 2)
+        XCTAssertNotNil(newcomer.state.privateKeys.key(for: 3), "node 3 key derived from the Welcome path secret")
+        XCTAssertNotNil(newcomer.state.privateKeys.key(for: 7), "root key derived from the Welcome path secret")
+        XCTAssertEqual(newcomer.tree.filteredDirectPath(4), [7], "leaf 4 encrypts only to node 3's resolution")
+        XCTAssertEqual(newcomer.tree.resolution(3), [3])
+        members.append(newcomer)
+        assertInSync(members)
+
+        // Leaf 4 commits (empty commit, path): its only copath resolution node is node 3.
+        let rotation = try members[3].commitPending()
+        XCTAssertEqual(members[3].ownLeafIndex, 4)
+        for member in members { try member.processCommit(rotation.commit) }
+        assertInSync(members)
+        XCTAssertEqual(newcomer.epoch, 3)
+    }
 }
