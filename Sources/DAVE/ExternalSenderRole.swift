@@ -1,13 +1,13 @@
 import MLS
 
-/// The voice server's side of DAVE's MLS usage: an RFC 9420 external sender (index 0) that signs Add and
-/// Remove proposals for a channel's group. Used by the interop harness and tests to play Discord's voice gateway.
+/// The voice server's side of DAVE's MLS usage: the group's external sender (index 0), signing Add and Remove
+/// proposals with MLS's `ExternalSenderSigner`. Used by the interop harness and tests to play Discord's voice gateway.
 public struct DAVEExternalSenderRole {
     /// The op 25 payload announcing this external sender.
     public let package: DAVEExternalSenderPackage
     /// The MLS group id (channel id, 8 bytes big-endian).
     public let groupID: [UInt8]
-    private let signaturePrivateKey: [UInt8]
+    private let signer: ExternalSenderSigner
 
     /// A signed proposal and its `ProposalRef` (for op 27 revoke).
     public struct SignedProposal {
@@ -17,11 +17,10 @@ public struct DAVEExternalSenderRole {
         public let reference: [UInt8]
     }
 
-    /// Creates an external sender with a fresh P-256 key for `channelID`.
-    public init(channelID: UInt64, identity: [UInt8] = [0x00]) {
-        let keys = CipherSuite.generateSignatureKeyPair()
-        signaturePrivateKey = keys.privateKey
-        package = DAVEExternalSenderPackage(signatureKey: keys.publicKey, identity: identity)
+    /// Creates an external sender with a fresh P-256 key for `channelID` (identity one `00` byte, like Discord's).
+    public init(channelID: UInt64, identity: [UInt8] = [0x00]) throws {
+        signer = try ExternalSenderSigner(identity: identity)
+        package = try DAVEExternalSenderPackage(payload: signer.sender.tlsEncoded)
         groupID = DAVEGroupID.bytes(channelID: channelID)
     }
 
@@ -33,27 +32,16 @@ public struct DAVEExternalSenderRole {
         } catch {
             throw DAVEPayloadError.malformed("key package: \(error)")
         }
-        return try sign(.add(keyPackage), epoch: epoch)
+        return try signed(signer.addProposal(keyPackage: keyPackage, groupID: groupID, epoch: epoch))
     }
 
     /// An external Remove of the member at `leafIndex`.
     public func remove(leafIndex: UInt32, epoch: UInt64) throws -> SignedProposal {
-        try sign(.remove(leafIndex: leafIndex), epoch: epoch)
+        try signed(signer.removeProposal(leafIndex: leafIndex, groupID: groupID, epoch: epoch))
     }
 
-    private func sign(_ proposal: Proposal, epoch: UInt64) throws -> SignedProposal {
-        let content = FramedContent(groupID: groupID, epoch: epoch, sender: .external(senderIndex: 0),
-                                    body: .proposal(proposal))
-        var tbs = TLSWriter()
-        tbs.u16(mlsVersion10)
-        tbs.u16(WireFormat.publicMessage.rawValue)
-        content.encode(to: &tbs)
-        let signature = try CipherSuite.signWithLabel(privateKey: signaturePrivateKey, label: "FramedContentTBS",
-                                                      content: tbs.bytes)
-        let auth = FramedContentAuthData(signature: signature, confirmationTag: nil)
-        let message = MLSMessage.publicMessage(PublicMessage(content: content, auth: auth, membershipTag: nil))
-        let reference = AuthenticatedContent(wireFormat: .publicMessage, content: content, auth: auth).proposalReference
-        return SignedProposal(message: message, reference: reference)
+    private func signed(_ result: (message: [UInt8], reference: [UInt8])) throws -> SignedProposal {
+        SignedProposal(message: try MLSMessage(tlsEncoded: result.message), reference: result.reference)
     }
 }
 

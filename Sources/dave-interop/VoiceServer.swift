@@ -18,9 +18,9 @@ final class VoiceServer {
     private var nextTransitionID: UInt16 = 1
     var log: (String) -> Void = { _ in }
 
-    init(channelID: UInt64) {
+    init(channelID: UInt64) throws {
         self.channelID = channelID
-        role = DAVEExternalSenderRole(channelID: channelID)
+        role = try DAVEExternalSenderRole(channelID: channelID)
     }
 
     var recognized: [UInt64] { connected.map(\.userID) }

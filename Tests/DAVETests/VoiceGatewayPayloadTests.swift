@@ -54,7 +54,7 @@ final class VoiceGatewayPayloadTests: XCTestCase {
     }
 
     func testOurExternalProposalsVerifyAndReference() throws {
-        let role = DAVEExternalSenderRole(channelID: 927_310_423_890_473_011)
+        let role = try DAVEExternalSenderRole(channelID: 927_310_423_890_473_011)
         let bundle = try KeyPackageBundle.create(userID: 42)
         let signed = try role.add(keyPackagePayload: bundle.keyPackage.tlsEncoded, epoch: 0)
         guard case .publicMessage(let message) = signed.message else { return XCTFail("expected PublicMessage") }
