@@ -67,6 +67,7 @@ extension Group {
     /// added, the bare Welcome bytes. The new state is kept pending until `processCommit` sees the same commit.
     public func commitPending() throws -> (commit: [UInt8], welcome: [UInt8]?) {
         guard !isRemoved else { throw MLSError.state("group member was removed") }
+        guard epoch < UInt64.max else { throw MLSError.state("epoch counter exhausted") }
         let cached = state.proposals
         var applied = try apply(cached.map(\.proposal), committer: ownLeafIndex)
         var privateKeys = state.privateKeys
@@ -155,6 +156,7 @@ extension Group {
         let content = message.content
         guard content.groupID == groupID else { throw MLSError.validation("commit for another group") }
         guard content.epoch == epoch else { throw MLSError.validation("commit for epoch \(content.epoch), group is at \(epoch)") }
+        guard epoch < UInt64.max else { throw MLSError.state("epoch counter exhausted") }
         guard case .commit(let commit) = content.body else { throw MLSError.validation("message is not a commit") }
         guard case .member(let committer) = content.sender else { throw MLSError.unsupported("commit from a non-member sender") }
         if requiresProposalReferences, commit.proposals.contains(where: { if case .proposal = $0 { return true } else { return false } }) {
