@@ -206,4 +206,31 @@ final class GroupLifecycleTests: XCTestCase {
         assertInSync(members)
         XCTAssertEqual(newcomer.epoch, 3)
     }
+
+    /// A 40-member group built by one commit, then churn: removals with paths and re-adds, checked on a sample.
+    func testLargeGroupChurn() throws {
+        let gateway = try ExternalSenderSigner(identity: [0])
+        let bundles = try (1...40).map { try KeyPackageBundle.create(userID: UInt64($0)) }
+        let creator = try Group.create(groupID: groupID, keyPackage: bundles[0], externalSenders: [gateway.sender])
+        for bundle in bundles.dropFirst() {
+            try creator.processProposal(gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
+        }
+        let initial = try creator.commitPending()
+        try creator.processCommit(initial.commit)
+        var members: [Group] = [creator]
+        for index in [7, 20, 39] { members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundles[index])) }
+        assertInSync(members)
+        XCTAssertEqual(creator.members.count, 40)
+
+        for (round, victim) in [UInt32(3), 30, 11].enumerated() {
+            let remove = try gateway.removeProposal(leafIndex: victim, groupID: groupID, epoch: creator.epoch)
+            for member in members { try member.processProposal(remove.message) }
+            let committer = members[(round + 1) % members.count]
+            let commit = try committer.commitPending()
+            for member in members { try member.processCommit(commit.commit) }
+            assertInSync(members)
+        }
+        XCTAssertEqual(creator.members.count, 37)
+        XCTAssertEqual(creator.epoch, 4)
+    }
 }
