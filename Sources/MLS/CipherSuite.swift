@@ -43,6 +43,7 @@ public enum CipherSuite {
         return expand(prk: secret, info: w.bytes, length: length)
     }
 
+    /// `ExpandWithLabel` with a text label.
     public static func expandWithLabel(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) -> [UInt8] {
         expandWithLabel(secret, Array(label.utf8), context, length)
     }
@@ -52,6 +53,7 @@ public enum CipherSuite {
         expandWithLabel(secret, label, [], hashLength)
     }
 
+    /// `DeriveSecret` with a byte-string label (exporter labels).
     public static func deriveSecret(_ secret: [UInt8], _ label: [UInt8]) -> [UInt8] {
         expandWithLabel(secret, label, [], hashLength)
     }

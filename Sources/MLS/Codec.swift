@@ -19,6 +19,7 @@ public enum MLSError: Error, Equatable, CustomStringConvertible {
     /// The operation is not allowed in the current group state.
     case state(String)
 
+    /// A human-readable reason.
     public var description: String {
         switch self {
         case .truncated(let field): return "truncated input while reading \(field)"
@@ -39,8 +40,10 @@ public struct TLSWriter {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
 
+    /// An empty writer.
     public init() {}
 
+    /// Big-endian fixed-width integers.
     public mutating func u8(_ value: UInt8) { bytes.append(value) }
     public mutating func u16(_ value: UInt16) { bytes.append(UInt8(value >> 8)); bytes.append(UInt8(value & 0xFF)) }
     public mutating func u32(_ value: UInt32) {
@@ -52,7 +55,8 @@ public struct TLSWriter {
     /// Raw bytes without a length prefix.
     public mutating func raw(_ data: [UInt8]) { bytes.append(contentsOf: data) }
 
-    /// An MLS variable-length integer in its minimal 1-, 2- or 4-byte form (values < 2^30).
+    /// An MLS variable-length integer in its minimal 1-, 2- or 4-byte form. Values ≥ 2^30 have no MLS encoding;
+    /// no decoded input can produce one (every parsed vector is shorter), so such a value is a programming error.
     public mutating func varint(_ value: Int) {
         precondition(value >= 0 && value < (1 << 30), "MLS varint out of range")
         if value < 0x40 {
@@ -94,6 +98,7 @@ public struct TLSReader {
     private var offset: Int
     private let end: Int
 
+    /// A reader over all of `data`.
     public init(_ data: [UInt8]) {
         self.data = data
         self.offset = 0
@@ -108,6 +113,7 @@ public struct TLSReader {
 
     /// Bytes not yet consumed.
     public var remaining: Int { end - offset }
+    /// True when every byte was consumed.
     public var isAtEnd: Bool { offset == end }
 
     /// Throws `trailingBytes` unless everything was consumed.
@@ -115,6 +121,7 @@ public struct TLSReader {
         if offset != end { throw MLSError.trailingBytes(count: end - offset) }
     }
 
+    /// Exactly `count` raw bytes; `field` names the value in errors.
     public mutating func bytes(_ count: Int, field: String = "bytes") throws -> [UInt8] {
         guard count >= 0, remaining >= count else { throw MLSError.truncated(field: field) }
         let out = Array(data[offset..<(offset + count)])
@@ -122,6 +129,7 @@ public struct TLSReader {
         return out
     }
 
+    /// Big-endian fixed-width integers; `field` names the value in errors.
     public mutating func u8(_ field: String = "uint8") throws -> UInt8 {
         guard remaining >= 1 else { throw MLSError.truncated(field: field) }
         defer { offset += 1 }
@@ -219,6 +227,7 @@ public protocol TLSDecodable {
     init(from reader: inout TLSReader) throws
 }
 
+/// Both directions of the TLS presentation encoding.
 public typealias TLSCodable = TLSEncodable & TLSDecodable
 
 extension TLSEncodable {
