@@ -66,7 +66,9 @@
 /// ## Conformance (official mlswg vectors, suite 2; `Tests/MLSTests`)
 /// tree-math, crypto-basics, deserialization, key-schedule, transcript-hashes, psk_secret, messages (codec
 /// round-trips of every structure), tree-validation, tree-operations (suite 1 file, SHA-256), treekem,
-/// welcome: all cases pass. passive-client-welcome: 8/8 pass. passive-client-handling-commit: 4/13 pass,
+/// welcome: all cases pass. message-protection: the PublicMessage parts (`proposal_pub`, `commit_pub`:
+/// signature + membership tag, and our own protection of the same content) pass; its 3 PrivateMessage parts
+/// are not run (no secret tree); secret-tree.json is not run for the same reason. passive-client-welcome: 8/8 pass. passive-client-handling-commit: 4/13 pass,
 /// 9 skipped because they commit proposals this module does not support: PSK proposals (cases 2, 3, 5, 9, 10),
 /// GroupContextExtensions proposals (cases 4, 11), Update proposals (cases 7, 12). A case is counted as skipped
 /// only when processing raises `MLSError.unsupported`; any other error fails the test, and the pass/skip

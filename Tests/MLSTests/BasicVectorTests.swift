@@ -193,4 +193,37 @@ final class BasicVectorTests: XCTestCase {
             XCTAssertEqual(PSKSecret.compute(psks), c.bytes("psk_secret"))
         }
     }
+
+    /// PublicMessage parts only (`proposal_pub`, `commit_pub`); the three PrivateMessage parts
+    /// (`*_priv`, `application`) need the secret tree, which this module does not implement.
+    func testVector_messageProtection() throws {
+        let cases = try Vectors.suite2("message-protection.json")
+        XCTAssertEqual(cases.count, 1)
+        for c in cases {
+            let context = GroupContext(groupID: c.bytes("group_id"), epoch: c.uint64("epoch"), treeHash: c.bytes("tree_hash"),
+                                       confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: [])
+            let expectedProposal = try Proposal(tlsEncoded: c.bytes("proposal"))
+            let expectedCommit = try Commit(tlsEncoded: c.bytes("commit"))
+            for (key, body) in [("proposal_pub", FramedContentBody.proposal(expectedProposal)), ("commit_pub", .commit(expectedCommit))] {
+                guard case .publicMessage(let message) = try MLSMessage(tlsEncoded: c.bytes(key)) else { return XCTFail(key) }
+                XCTAssertEqual(message.content.body, body, key)
+                XCTAssertEqual(message.content.groupID, context.groupID)
+                XCTAssertEqual(message.content.epoch, context.epoch)
+                XCTAssertTrue(message.authenticatedContent.verifySignature(publicKey: c.bytes("signature_pub"), groupContext: context), key)
+                XCTAssertTrue(message.verifyMembershipTag(membershipKey: c.bytes("membership_key"), groupContext: context), key)
+                XCTAssertFalse(message.verifyMembershipTag(membershipKey: c.bytes("sender_data_secret"), groupContext: context), key)
+
+                // Protect the same content ourselves and check it verifies the same way.
+                let signature = try AuthenticatedContent.sign(message.content, wireFormat: .publicMessage,
+                                                              privateKey: c.bytes("signature_priv"), groupContext: context)
+                let auth = FramedContentAuthData(signature: signature, confirmationTag: message.auth.confirmationTag)
+                let ours = AuthenticatedContent(wireFormat: .publicMessage, content: message.content, auth: auth)
+                let tag = try PublicMessage.membershipTag(for: ours, membershipKey: c.bytes("membership_key"), groupContext: context)
+                let protected = PublicMessage(content: message.content, auth: auth, membershipTag: tag)
+                XCTAssertTrue(protected.authenticatedContent.verifySignature(publicKey: c.bytes("signature_pub"), groupContext: context))
+                XCTAssertTrue(protected.verifyMembershipTag(membershipKey: c.bytes("membership_key"), groupContext: context))
+                XCTAssertEqual(try PublicMessage(tlsEncoded: protected.tlsEncoded), protected)
+            }
+        }
+    }
 }
