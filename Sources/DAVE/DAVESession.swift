@@ -86,11 +86,12 @@ public final class DAVESession {
         switch proposals {
         case .append(let messages):
             for message in messages { try validateProposal(message, group: group) }
+            try rejectDuplicateUsers(adding: messages, group: group)
             try mls { try group.append(proposals: messages) }
         case .revoke(let references):
             try mls { group.revoke(references: references) }
         }
-        guard group.hasQueuedProposals else { return [] }
+        guard group.hasQueuedProposals, !group.queuedProposalsRemoveUs else { return [] }
         return [.commitWelcome(try mls { try group.commitQueuedProposals() })]
     }
 
@@ -106,6 +107,11 @@ public final class DAVESession {
             try group.process(commit: announce.commit)
         } catch {
             return try invalidCommitWelcome(transitionID: announce.transitionID)
+        }
+        if group.isRemoved {
+            // The voice gateway removed us: forget the group and offer a fresh key package to be re-added.
+            for decryptor in decryptors.values { decryptor.retire() }
+            return try reinitialize()
         }
         return transitionToNewEpoch(transitionID: announce.transitionID)
     }
@@ -261,6 +267,24 @@ public final class DAVESession {
         }
     }
 
+    /// Refuses an Add whose user would appear twice in the roster after the queued and new proposals.
+    private func rejectDuplicateUsers(adding messages: [MLSMessage], group: SessionGroup) throws {
+        let proposals = group.queuedProposals + messages.compactMap { message -> Proposal? in
+            guard case .publicMessage(let proposal) = message, case .proposal(let body) = proposal.content.body else {
+                return nil
+            }
+            return body
+        }
+        var removed: Set<UInt32> = []
+        for case .remove(let leafIndex) in proposals { removed.insert(leafIndex) }
+        var roster = Set(group.members.filter { !removed.contains($0.leafIndex) }.map(\.userID))
+        for case .add(let keyPackage) in proposals {
+            guard let userID = keyPackage.leafNode.credential.userID, roster.insert(userID).inserted else {
+                throw DAVESessionError.invalidProposal("duplicate user in roster")
+            }
+        }
+    }
+
     private func transitionToNewEpoch(transitionID: UInt16) -> [DAVEClientMessage] {
         pendingTransition = (transitionID, protocolVersion)
         prepareRatchets(protocolVersion: protocolVersion)
@@ -273,10 +297,11 @@ public final class DAVESession {
 
     /// Installs new receive ratchets for every other member now (or passthrough for protocol 0).
     private func prepareRatchets(protocolVersion version: UInt16) {
-        guard version > 0, let group, group.isEstablished else {
+        guard version > 0 else {
             for decryptor in decryptors.values { decryptor.setPassthrough(true) }
             return
         }
+        guard let group, group.isEstablished else { return }
         let roster = Set(group.members.map(\.userID))
         for (userID, decryptor) in decryptors where !roster.contains(userID) { decryptor.retire() }
         for member in group.members where member.userID != selfUserID {

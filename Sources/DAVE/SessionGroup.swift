@@ -57,6 +57,14 @@ final class SessionGroup {
 
     var hasQueuedProposals: Bool { !group.pendingProposals.isEmpty }
 
+    /// True when a queued proposal removes us: we must not commit it (the others will).
+    var queuedProposalsRemoveUs: Bool {
+        queuedProposals.contains(.remove(leafIndex: group.ownLeafIndex))
+    }
+
+    /// Proposals queued for the next commit, in arrival order.
+    var queuedProposals: [Proposal] { group.pendingProposals.map(\.proposal) }
+
     /// Commits every queued proposal by reference; returns the op 28 payload (commit ‖ Welcome?).
     func commitQueuedProposals() throws -> [UInt8] {
         let (commit, welcome) = try group.commitPending()

@@ -43,6 +43,33 @@ final class DAVESessionTests: XCTestCase {
         XCTAssertEqual(try alice.handleProposals(channel.addProposals([3], epoch: 0)).map(\.opcode), [28])
     }
 
+    func testDuplicateUserIsRejected() throws {
+        let channel = try SessionTestChannel()
+        let alice = try channel.connect(1, recognized: [1, 2])
+        XCTAssertThrowsError(try alice.handleProposals(channel.addProposals([1], epoch: 0))) {
+            XCTAssertEqual($0 as? DAVESessionError, .invalidProposal("duplicate user in roster"))
+        }
+        try channel.connect(2, recognized: [1, 2])
+        XCTAssertEqual(try alice.handleProposals(channel.addProposals([2], epoch: 0)).map(\.opcode), [28])
+        XCTAssertThrowsError(try alice.handleProposals(channel.addProposals([2], epoch: 0)))
+    }
+
+    func testRemovedMemberOffersAFreshKeyPackage() throws {
+        let channel = try SessionTestChannel()
+        let alice = try channel.connect(1, recognized: [1, 2])
+        let bob = try channel.connect(2, recognized: [1, 2])
+        try channel.formGroup(alice, [bob])
+        let remove = try channel.role.remove(leafIndex: 1, epoch: 1).message
+        let proposals = DAVEProposalsPayload.append([remove]).encoded
+        _ = try bob.handleProposals(proposals)
+        let (announce, welcome) = try channel.commit(alice, proposals: proposals)
+        XCTAssertNil(welcome)
+        XCTAssertEqual(try alice.handleAnnounceCommit(announce), [.readyForTransition(transitionID: channel.lastTransitionID)])
+        XCTAssertEqual(try bob.handleAnnounceCommit(announce).map(\.opcode), [26])
+        XCTAssertNil(bob.epoch)
+        XCTAssertEqual(alice.members.map(\.userID), [1])
+    }
+
     func testRevokeDropsQueuedProposals() throws {
         let channel = try SessionTestChannel()
         let alice = try channel.connect(1, recognized: [1, 2])
