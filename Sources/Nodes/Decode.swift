@@ -33,6 +33,9 @@ public final class Decode: NodeType {
     private var playing = false
     private var ended = false
     private var reportedErrors = 0
+    private var garbageRuns = 0
+    private var skippedBytesSeen = 0
+    private var corruptPagesSeen = 0
     /// Ticks where playback had started but no frame was ready.
     public private(set) var underruns = 0
 
@@ -82,7 +85,12 @@ public final class Decode: NodeType {
     }
 
     private func reportDamage() {
-        let damage = decoder.decodeErrors + decoder.reader.statistics.corruptPages + decoder.reader.statistics.invalidHeaders
+        let stats = decoder.reader.statistics
+        // Bytes skipped outside a corrupt page (garbage before or between pages) count once per tick they show up in.
+        if stats.skippedBytes > skippedBytesSeen && stats.corruptPages == corruptPagesSeen { garbageRuns += 1 }
+        skippedBytesSeen = stats.skippedBytes
+        corruptPagesSeen = stats.corruptPages
+        let damage = decoder.decodeErrors + stats.corruptPages + stats.invalidHeaders + garbageRuns
         guard damage > reportedErrors else { return }
         metrics.errors = damage
         if reportedErrors == 0 || damage - reportedErrors >= 50 {

@@ -85,23 +85,33 @@ public final class Greeting: NodeType {
         }
     }
 
-    /// Reads a WAV file and converts it to `format` with the speexdsp resampler.
+    /// Reads a WAV file and converts it to `format` with the speexdsp resampler, time-aligned (filter delay skipped)
+    /// and complete (the filter tail flushed at the end).
     static func loadWAV(_ path: String, as format: PCMFormat) throws -> [Float] {
         let (wav, samples) = try WAVReader.read(path: path)
         if wav.sampleRate == format.sampleRate && wav.channels == format.channels { return samples }
         let resampler = try Resampler(inputRate: wav.sampleRate, inputChannels: wav.channels,
-                                      outputRate: format.sampleRate, outputChannels: format.channels)
+                                      outputRate: format.sampleRate, outputChannels: format.channels, skipZeros: true)
         var out: [Float] = []
-        var frame = [Float](repeating: 0, count: format.samplesPerFrame)
+        var buffer = [Float](repeating: 0, count: 2 * format.samplesPerFrame)
+        let none = UnsafeBufferPointer<Float>(start: nil, count: 0)
+        /// Appends what `first` produced, then everything still buffered in the resampler.
+        func collect(_ first: (inout UnsafeMutableBufferPointer<Float>) -> Int) {
+            var n = buffer.withUnsafeMutableBufferPointer(first)
+            out += buffer[0..<n]
+            while n == buffer.count {
+                n = buffer.withUnsafeMutableBufferPointer { resampler.process(input: none, output: $0) }
+                out += buffer[0..<n]
+            }
+        }
         let inFrame = wav.sampleRate / 50 * wav.channels
         var offset = 0
         while offset < samples.count {
-            var chunk = Array(samples[offset..<min(offset + inFrame, samples.count)])
-            if chunk.count < inFrame { chunk += [Float](repeating: 0, count: inFrame - chunk.count) }
-            let n = chunk.withUnsafeBufferPointer { i in frame.withUnsafeMutableBufferPointer { resampler.process(input: i, output: $0) } }
-            out += frame[0..<n]
-            offset += inFrame
+            let end = min(offset + inFrame, samples.count)
+            samples[offset..<end].withUnsafeBufferPointer { i in collect { resampler.process(input: i, output: $0) } }
+            offset = end
         }
+        collect { resampler.flush(output: $0) }
         return out
     }
 

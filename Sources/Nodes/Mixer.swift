@@ -61,12 +61,20 @@ public final class Mixer: NodeType {
             }
         }
         activeInputs = active
+        // Once every linked input has ended and nothing arrived in this tick, the mix is over: writing a silent frame
+        // here would add 20 ms to the end of every stream (the runtime ends the output after this tick).
+        if active == 0 && inputsEnded { return }
         let scale = (averaging && active > 1 ? 1 / Float(active) : 1) * gain
         if active > 0 && scale != 1 {
             for i in 0..<out.count { out[i] *= scale }
         }
         if active > 0 { limit(out) }
         output.write { _ in }
+    }
+
+    /// True when at least one input is linked and every linked lane (PCM and per-speaker) has ended.
+    private var inputsEnded: Bool {
+        (inputs.isLinked || streams.isLinked) && inputs.lanes.allSatisfy(\.ended) && streams.lanes.allSatisfy(\.ended)
     }
 
     @inline(__always)

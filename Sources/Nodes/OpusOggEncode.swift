@@ -62,11 +62,21 @@ public final class OpusOggEncode: NodeType {
 
     deinit { pending.deallocate() }
 
+    /// The serial of a restarted stream. Chained logical streams need distinct serials (RFC 3533), so a fixed serial
+    /// counts up from the configured value (skipping 0); otherwise a random one that differs from the current.
+    private func nextSerial() -> UInt32 {
+        let current = encoder.writer.serial
+        if fixedSerial != nil { return current == UInt32.max ? 1 : current + 1 }
+        var serial = UInt32.random(in: 1...UInt32.max)
+        while serial == current { serial = UInt32.random(in: 1...UInt32.max) }
+        return serial
+    }
+
     public func process(_ tick: Tick) throws {
         var restart = false
         control.forEach { if case .streamRestart = $0 { restart = true } }
         if restart && !finished {
-            encoder.restart(serial: fixedSerial ?? UInt32.random(in: 1...UInt32.max))
+            encoder.restart(serial: nextSerial())
             pendingCount = 0
             log.info("new Ogg stream, serial \(encoder.writer.serial)")
         }

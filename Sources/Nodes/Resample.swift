@@ -25,22 +25,36 @@ public final class Resample: NodeType {
     private let resampler: Resampler
     private let nothing = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var flushed = false
+    private let inputChannels: Int
+    /// Input samples per channel received, and output samples per channel written.
+    private var inputSamples = 0
+    private var outputSamples = 0
 
     public init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
         output = setup.pcmOutput("out")
         let from = input.lanes.first?.pcmFormat ?? output.pcmFormat
         let to = output.pcmFormat
+        inputChannels = from.channels
         resampler = try Resampler(inputRate: from.sampleRate, inputChannels: from.channels,
                                   outputRate: to.sampleRate, outputChannels: to.channels,
                                   quality: setup.params.int("quality") ?? 5,
                                   skipZeros: setup.params.bool("compensate_delay") ?? true)
     }
 
-    public var isDrained: Bool { resampler.bufferedSamplesPerChannel == 0 }
+    /// After the flush: output samples per channel still due, so the stream totals the input length × the rate ratio
+    /// (plus the filter delay when it is not compensated). speexdsp's flushed tail can run a few samples long at
+    /// fractional ratios (44.1 -> 48 kHz), which would otherwise add a padded frame at the end.
+    private var remaining: Int {
+        let total = (inputSamples * resampler.outputRate + resampler.inputRate / 2) / resampler.inputRate + resampler.latencySamples
+        return max(0, total - outputSamples)
+    }
+
+    public var isDrained: Bool { resampler.bufferedSamplesPerChannel == 0 || (flushed && remaining == 0) }
 
     public func process(_ tick: Tick) throws {
         if let frame = input.frame {
+            inputSamples += frame.count / inputChannels
             _ = resampler.process(input: frame, output: nothing)
         }
         if input.allEnded && !flushed {
@@ -48,11 +62,13 @@ public final class Resample: NodeType {
             _ = resampler.flush(output: nothing)
         }
         let perChannel = output.pcmFormat.samplesPerChannel
-        let buffered = resampler.bufferedSamplesPerChannel
-        if buffered >= perChannel || (flushed && buffered > 0) {
+        let available = flushed ? min(resampler.bufferedSamplesPerChannel, remaining) : resampler.bufferedSamplesPerChannel
+        if available >= perChannel || (flushed && available > 0) {
+            let channels = output.pcmFormat.channels
             output.write { out in
-                let n = resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: out)
+                let n = min(resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: out), available * channels)
                 if n < out.count { UnsafeMutableBufferPointer(rebasing: out[n...]).update(repeating: 0) }
+                outputSamples += n / channels
             }
         }
     }
