@@ -20,7 +20,8 @@ public struct PipelineEnvironment: Sendable {
     /// Parses `KEY=VALUE` lines (`export ` prefix, `#` comments and surrounding quotes allowed).
     public static func parseDotEnv(_ text: String, file: String) throws -> [String: String] {
         var vars: [String: String] = [:]
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on any line break: "\r\n" is a single Character in Swift, so splitting on "\n" would miss it.
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }

@@ -92,7 +92,7 @@ public struct ParameterSpec: Sendable {
             }
             return .success(.string(trimmed))
         case .duration:
-            guard let seconds = Self.parseDuration(trimmed), seconds >= 0 else {
+            guard let seconds = Self.parseDuration(trimmed), seconds >= 0, seconds.isFinite else {
                 return .failure(ParameterProblem("'\(name)' must be a duration such as 1.5s or 200ms, not '\(text)'"))
             }
             return .success(.double(seconds))

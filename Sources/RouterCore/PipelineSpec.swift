@@ -13,6 +13,9 @@ public struct NodeDeclaration: Sendable {
     public var type: Located<String>?
     /// Parameters in file order, already interpolated.
     public var params: [(key: Located<String>, value: Located<String>)]
+    /// Keys whose value was already reported (failed interpolation, not a single value); validation skips the node
+    /// rather than report the same problem again as a missing type or parameter.
+    public var unresolvedKeys: Set<String> = []
 }
 
 /// One element of a link chain: `node` or `node.port`.
@@ -45,6 +48,12 @@ public struct PipelineSpec: Sendable {
     public var nodes: [NodeDeclaration] = []
     public var links: [LinkChain] = []
     public var session = SessionSettings()
+    /// The `nodes` section is missing, misspelt or not a mapping (reported): links cannot be checked against it.
+    public var nodesUnreadable = false
+    /// The `links` section, or an item of it, could not be read (reported): any input may be linked there.
+    public var linksUnreadable = false
+    /// Nodes after the first element of a chain that could not be parsed (reported): their input may be linked there.
+    public var brokenLinkTargets: Set<String> = []
 
     static let topLevelKeys = ["name", "description", "nodes", "links", "session"]
 
@@ -92,12 +101,19 @@ public struct PipelineSpec: Sendable {
                 diagnostics.append(PipelineDiagnostic(loc(keyNode.mark), "unknown top-level key '\(key)'."
                     + Spelling.didYouMean(key, among: topLevelKeys),
                     hint: "top-level keys are \(topLevelKeys.joined(separator: ", "))"))
+                // A misspelt section was read as nothing: do not report its absence a second time.
+                switch Spelling.suggestion(for: key, among: topLevelKeys) {
+                case "nodes": spec.nodesUnreadable = true
+                case "links": spec.linksUnreadable = true
+                default: break
+                }
             }
         }
-        if !sawNodes {
+        if !sawNodes && !spec.nodesUnreadable {
             diagnostics.append(PipelineDiagnostic(loc(root.mark), "the pipeline has no 'nodes' section",
                                                   hint: "add 'nodes:' with at least one node"))
         }
+        if !sawNodes { spec.nodesUnreadable = true }
         return spec
     }
 
@@ -106,7 +122,12 @@ public struct PipelineSpec: Sendable {
         guard case .mapping(let nodes) = value else {
             diagnostics.append(PipelineDiagnostic(loc(value.mark), "'nodes' must be a mapping of node names to their settings",
                                                   hint: "write 'nodes:' then indented 'name: {type: Mixer}' entries"))
+            spec.nodesUnreadable = true
             return
+        }
+        if nodes.isEmpty {
+            diagnostics.append(PipelineDiagnostic(loc(value.mark), "'nodes' is empty",
+                                                  hint: "declare at least one node, e.g. 'source: {type: WavIn, path: in.wav}'"))
         }
         for (nameNode, body) in nodes {
             let name = nameNode.string ?? ""
@@ -120,12 +141,16 @@ public struct PipelineSpec: Sendable {
             guard case .mapping(let fields) = body else {
                 diagnostics.append(PipelineDiagnostic(loc(body.mark), "node '\(name)' must be a mapping with a 'type'",
                                                       hint: "write '\(name): {type: Mixer}'"))
+                // Still declared, so links naming it are not reported as unknown nodes.
+                decl.unresolvedKeys.insert("type")
+                spec.nodes.append(decl)
                 continue
             }
             for (k, v) in fields {
                 let key = k.string ?? ""
                 guard case .scalar(let scalar) = v else {
                     diagnostics.append(PipelineDiagnostic(loc(v.mark), "parameter '\(key)' of node '\(name)' must be a single value"))
+                    decl.unresolvedKeys.insert(key)
                     continue
                 }
                 let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
@@ -140,9 +165,10 @@ public struct PipelineSpec: Sendable {
                 case .failure(let problem):
                     diagnostics.append(PipelineDiagnostic(valueLoc.advanced(by: problem.offset + (quoted ? 1 : 0)),
                                                           problem.message, hint: problem.hint))
+                    decl.unresolvedKeys.insert(key)
                 }
             }
-            if decl.type == nil {
+            if decl.type == nil && !decl.unresolvedKeys.contains("type") {
                 diagnostics.append(PipelineDiagnostic(nameLoc, "node '\(name)' has no 'type'",
                                                       hint: "add 'type: <NodeType>' (router nodes lists them)"))
             }
@@ -155,16 +181,24 @@ public struct PipelineSpec: Sendable {
         guard case .sequence(let items) = value else {
             diagnostics.append(PipelineDiagnostic(loc(value.mark), "'links' must be a list of chains",
                                                   hint: "write '- source -> mixer -> sink' items"))
+            spec.linksUnreadable = true
             return
         }
         for item in items {
             guard case .scalar(let scalar) = item else {
                 diagnostics.append(PipelineDiagnostic(loc(item.mark), "each link must be a chain like 'a -> b.port -> c'"))
+                spec.linksUnreadable = true
                 continue
             }
             let base = loc(item.mark).advanced(by: scalar.style == .plain ? 0 : 1)
             if let chain = parseChain(scalar.string, at: base, diagnostics: &diagnostics) {
                 spec.links.append(chain)
+            } else {
+                for element in scalar.string.components(separatedBy: "->").dropFirst() {
+                    let node = element.split(separator: ".", omittingEmptySubsequences: false).first.map(String.init)?
+                        .trimmingCharacters(in: .whitespaces) ?? ""
+                    if isValidName(node) { spec.brokenLinkTargets.insert(node) }
+                }
             }
         }
     }
@@ -227,7 +261,10 @@ public struct PipelineSpec: Sendable {
             switch environment.interpolate(v.string ?? "") {
             case .success(let t): text = t
             case .failure(let p):
-                diagnostics.append(PipelineDiagnostic(loc(v.mark).advanced(by: p.offset), p.message, hint: p.hint))
+                // Like node parameters: a quoted value's text starts one column after its opening quote.
+                let quoted: Bool
+                if case .scalar(let s) = v { quoted = s.style == .singleQuoted || s.style == .doubleQuoted } else { quoted = false }
+                diagnostics.append(PipelineDiagnostic(loc(v.mark).advanced(by: p.offset + (quoted ? 1 : 0)), p.message, hint: p.hint))
                 continue
             }
             switch key {
@@ -266,7 +303,7 @@ public struct PipelineSpec: Sendable {
             return PipelineDiagnostic(at(mark), message, hint: "check indentation and ':' after keys; use spaces, not tabs")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
-            let where_ = secondOccurrence(of: key, in: yaml, file: file) ?? at(context.mark)
+            let where_ = secondOccurrence(of: key, after: context.mark, in: yaml, file: file) ?? at(context.mark)
             return PipelineDiagnostic(where_, "duplicate name '\(key)'", hint: "every node name and key must be unique")
         case .reader(let problem, _, _, _):
             return PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(problem)",
@@ -276,13 +313,27 @@ public struct PipelineSpec: Sendable {
         }
     }
 
-    private static func secondOccurrence(of key: String, in yaml: String, file: String) -> SourceLocation? {
-        var seen = 0
-        for (n, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix(key + ":") {
-                seen += 1
-                if seen == 2 { return SourceLocation(file: file, line: n + 1, column: line.count - trimmed.count + 1) }
+    /// Where `key` appears again in the same mapping as its first occurrence at `first`: later on the same line (flow
+    /// style), or on a later line at the same column (block style). Other mappings may use the same key legitimately.
+    private static func secondOccurrence(of key: String, after first: Mark, in yaml: String, file: String) -> SourceLocation? {
+        let lines = yaml.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
+        guard first.line >= 1, first.line <= lines.count else { return nil }
+        let pattern = Array(key + ":")
+        func matches(_ line: [Character], at index: Int) -> Bool {
+            index >= 0 && index + pattern.count <= line.count && Array(line[index..<(index + pattern.count)]) == pattern
+        }
+        let firstLine = lines[first.line - 1]
+        var i = first.column - 1 + pattern.count
+        while i < firstLine.count {
+            if matches(firstLine, at: i), i > 0, firstLine[i - 1] == " " || firstLine[i - 1] == "," || firstLine[i - 1] == "{" {
+                return SourceLocation(file: file, line: first.line, column: i + 1)
+            }
+            i += 1
+        }
+        for n in first.line..<lines.count {
+            let line = lines[n], column = first.column - 1
+            if matches(line, at: column), line[..<column].allSatisfy({ $0 == " " || $0 == "-" }) {
+                return SourceLocation(file: file, line: n + 1, column: column + 1)
             }
         }
         return nil

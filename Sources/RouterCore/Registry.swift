@@ -29,7 +29,9 @@ public struct NodeRegistry: Sendable {
         all.filter { type in
             let layout = type.ports(Self.defaults(of: type))
             guard let i = layout.defaultInput, let o = layout.defaultOutput else { return false }
-            return i.kind == from && o.kind == to && layout.inputs.count == 1
+            // Optional event inputs (an encoder's `control`) do not make a converter less of a converter.
+            let mediaInputs = layout.inputs.filter { $0.kind != .event }
+            return i.kind == from && o.kind == to && mediaInputs.count == 1
         }.map { $0.typeName }
     }
 

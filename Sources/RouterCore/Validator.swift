@@ -69,8 +69,12 @@ public struct PipelineValidator {
             }
         }
         let declared = Set(spec.nodes.map(\.name.value))
-        let links = resolveLinks(spec, nodes: nodes, declared: declared, diagnostics: &diagnostics)
-        checkInputs(links, nodes: nodes, order: order, diagnostics: &diagnostics)
+        var brokenTargets = spec.brokenLinkTargets
+        // Without readable nodes every link would name an "unknown" node; without readable links any input may be linked.
+        let links = spec.nodesUnreadable ? []
+            : resolveLinks(spec, nodes: nodes, declared: declared, brokenTargets: &brokenTargets, diagnostics: &diagnostics)
+        if spec.linksUnreadable { brokenTargets.formUnion(declared) }
+        checkInputs(links, nodes: nodes, order: order, brokenTargets: brokenTargets, diagnostics: &diagnostics)
         guard let sorted = topologicalOrder(order, links: links, nodes: nodes, diagnostics: &diagnostics) else { return nil }
         var resolved = nodes
         resolveFormats(sorted, links: links, nodes: &resolved, diagnostics: &diagnostics)
@@ -108,13 +112,15 @@ public struct PipelineValidator {
                 ok = false
             }
         }
-        for schema in type.parameters where schema.isRequired && !given.contains(schema.name) {
+        for schema in type.parameters where schema.isRequired && !given.contains(schema.name)
+            && !decl.unresolvedKeys.contains(schema.name) {
             diagnostics.append(PipelineDiagnostic(decl.name.location,
                 "node '\(decl.name.value)' (\(typeName.value)) is missing required parameter '\(schema.name)'",
                 hint: "add '\(schema.name): <\(schema.type)>' — \(schema.doc)"))
             ok = false
         }
-        guard ok else { return nil }
+        // A value that could not be read was reported already; checking without it would only add noise.
+        guard ok, decl.unresolvedKeys.isEmpty else { return nil }
         for problem in type.check(params) {
             let location = decl.params.first { $0.key.value == problem.parameter }?.value.location ?? decl.name.location
             diagnostics.append(PipelineDiagnostic(location, "node '\(decl.name.value)': \(problem.message)"))
@@ -125,14 +131,17 @@ public struct PipelineValidator {
                              location: decl.name.location)
     }
 
+    /// Resolves every chain into single links. `brokenTargets` collects nodes that follow a broken element in a chain:
+    /// their incoming link is unknown, so an unlinked input there is not reported a second time.
     private func resolveLinks(_ spec: PipelineSpec, nodes: [String: ValidatedNode], declared: Set<String>,
-                              diagnostics: inout [PipelineDiagnostic]) -> [ResolvedLink] {
+                              brokenTargets: inout Set<String>, diagnostics: inout [PipelineDiagnostic]) -> [ResolvedLink] {
         var links: [ResolvedLink] = []
         let names = Array(declared).sorted()
         for chain in spec.links {
             var previousOutput: (node: String, port: OutputSpec)?
             for (index, endpoint) in chain.endpoints.enumerated() {
                 let isFirst = index == 0, isLast = index == chain.endpoints.count - 1
+                if !isFirst && previousOutput == nil { brokenTargets.insert(endpoint.node) }
                 guard declared.contains(endpoint.node) else {
                     diagnostics.append(PipelineDiagnostic(endpoint.location, "unknown node '\(endpoint.node)' in link."
                         + Spelling.didYouMean(endpoint.node, among: names),
@@ -146,42 +155,46 @@ public struct PipelineValidator {
                 if let port = endpoint.port {
                     let asInput = node.layout.inputs.first { $0.name == port }
                     let asOutput = node.layout.outputs.first { $0.name == port }
-                    if isFirst { outputPort = asOutput } else if isLast { inputPort = asInput } else {
-                        inputPort = asInput
-                        outputPort = asInput == nil ? asOutput : node.layout.defaultOutput
-                    }
                     if (isFirst && asOutput == nil) || (isLast && asInput == nil) || (!isFirst && !isLast && asInput == nil && asOutput == nil) {
                         let wanted = isFirst ? node.layout.outputs.map(\.name) : isLast ? node.layout.inputs.map(\.name)
                             : node.layout.inputs.map(\.name) + node.layout.outputs.map(\.name)
                         let direction = isFirst ? "output" : isLast ? "input" : "port"
+                        var hint = wanted.isEmpty ? "it has no \(direction)s" : "its \(direction)s: \(wanted.joined(separator: ", "))"
+                        // The port exists, on the other side: say so rather than only list the right side.
+                        if isFirst && asInput != nil { hint = "'\(port)' is an input, so it cannot start a link; " + hint }
+                        if isLast && asOutput != nil { hint = "'\(port)' is an output, so it cannot end a link; " + hint }
                         diagnostics.append(PipelineDiagnostic(endpoint.location.advanced(by: endpoint.node.count + 1),
                             "\(node.type.typeName) node '\(node.name)' has no \(direction) '\(port)'."
-                            + Spelling.didYouMean(port, among: wanted),
-                            hint: wanted.isEmpty ? "it has no \(direction)s" : "its \(direction)s: \(wanted.joined(separator: ", "))"))
+                            + Spelling.didYouMean(port, among: wanted), hint: hint))
+                        if !isFirst { brokenTargets.insert(node.name) }
                         previousOutput = nil
                         continue
                     }
-                } else {
-                    if !isFirst {
-                        inputPort = node.layout.defaultInput
-                        if inputPort == nil {
-                            reportAmbiguous(node, endpoint, names: node.layout.inputs.map(\.name), direction: "input", &diagnostics)
-                            previousOutput = nil
-                            continue
-                        }
-                    }
-                    if !isLast {
-                        outputPort = node.layout.defaultOutput
-                        if outputPort == nil {
-                            reportAmbiguous(node, endpoint, names: node.layout.outputs.map(\.name), direction: "output", &diagnostics)
-                            previousOutput = nil
-                            continue
-                        }
+                    // First: the link leaves here. Last: it enters here. In the middle, a named input is where the link
+                    // enters and a named output where it leaves (a port on both sides is both); defaults fill the rest.
+                    if !isLast { outputPort = asOutput }
+                    if !isFirst { inputPort = asInput }
+                }
+                if !isFirst && inputPort == nil {
+                    inputPort = node.layout.defaultInput
+                    if inputPort == nil {
+                        reportAmbiguous(node, endpoint, names: node.layout.inputs.map(\.name), direction: "input", &diagnostics)
+                        brokenTargets.insert(node.name)
+                        previousOutput = nil
+                        continue
                     }
                 }
                 if let from = previousOutput, let input = inputPort {
                     links.append(ResolvedLink(fromNode: from.node, fromPort: from.port.name, toNode: node.name,
                                               toPort: input.name, location: endpoint.location, kind: input.kind))
+                }
+                if !isLast && outputPort == nil {
+                    outputPort = node.layout.defaultOutput
+                    if outputPort == nil {
+                        reportAmbiguous(node, endpoint, names: node.layout.outputs.map(\.name), direction: "output", &diagnostics)
+                        previousOutput = nil
+                        continue
+                    }
                 }
                 previousOutput = outputPort.map { (node.name, $0) }
             }
@@ -202,7 +215,7 @@ public struct PipelineValidator {
     }
 
     private func checkInputs(_ links: [ResolvedLink], nodes: [String: ValidatedNode], order: [String],
-                             diagnostics: inout [PipelineDiagnostic]) {
+                             brokenTargets: Set<String>, diagnostics: inout [PipelineDiagnostic]) {
         var seen: [String: ResolvedLink] = [:]
         for link in links {
             let key = "\(link.toNode).\(link.toPort)"
@@ -215,7 +228,7 @@ public struct PipelineValidator {
                 seen[key] = link
             }
         }
-        for name in order {
+        for name in order where !brokenTargets.contains(name) {
             guard let node = nodes[name] else { continue }
             for input in node.layout.inputs where input.isRequired && seen["\(name).\(input.name)"] == nil {
                 diagnostics.append(PipelineDiagnostic(node.location,
@@ -228,7 +241,8 @@ public struct PipelineValidator {
     /// Orders nodes so every media producer runs before its consumers; event links do not count (they are delayed).
     private func topologicalOrder(_ order: [String], links: [ResolvedLink], nodes: [String: ValidatedNode],
                                   diagnostics: inout [PipelineDiagnostic]) -> [String]? {
-        let media = links.filter { $0.kind != .event }
+        // A link with an event on either side is delayed a tick (or a mismatch reported later): it does not order nodes.
+        let media = links.filter { $0.kind != .event && outputKind(of: $0, in: nodes) != .event }
         var indegree = Dictionary(uniqueKeysWithValues: order.map { ($0, 0) })
         for l in media where indegree[l.toNode] != nil && indegree[l.fromNode] != nil { indegree[l.toNode]! += 1 }
         var ready = order.filter { indegree[$0] == 0 }
@@ -242,7 +256,17 @@ public struct PipelineValidator {
             }
         }
         if sorted.count < order.count {
-            let inCycle = Set(order).subtracting(sorted)
+            // What Kahn's algorithm leaves also holds nodes merely downstream of a cycle: peel off, repeatedly, those
+            // with no media link back into the remainder, so the message names only nodes on a cycle.
+            var inCycle = Set(order).subtracting(sorted)
+            var peeled = true
+            while peeled {
+                peeled = false
+                for n in inCycle where !media.contains(where: { $0.fromNode == n && inCycle.contains($0.toNode) }) {
+                    inCycle.remove(n)
+                    peeled = true
+                }
+            }
             let link = media.first { inCycle.contains($0.fromNode) && inCycle.contains($0.toNode) }
             let where_ = link?.location ?? nodes[inCycle.sorted()[0]]!.location
             diagnostics.append(PipelineDiagnostic(where_,
@@ -261,16 +285,11 @@ public struct PipelineValidator {
             for input in node.layout.inputs {
                 var first: (MediaFormat, ResolvedLink)?
                 for link in links where link.toNode == name && link.toPort == input.name {
+                    // Kind mismatches are reported after this loop: a link with an event side does not order the
+                    // nodes, so its producer's format may not be known yet here.
+                    if outputKind(of: link, in: nodes) != input.kind { continue }
                     guard let format = nodes[link.fromNode]?.outputFormats[link.fromPort] else { continue }
                     let from = "\(link.fromNode).\(link.fromPort)", to = "\(name).\(input.name)"
-                    if format.kind != input.kind {
-                        let converters = registry.converters(from: format.kind, to: input.kind)
-                        diagnostics.append(PipelineDiagnostic(link.location,
-                            "\(from) is \(format) but \(to) needs \(input.kind.displayName)",
-                            hint: converters.isEmpty ? "no node type converts \(format.kind.displayName) to \(input.kind.displayName)"
-                                : "insert a \(converters.joined(separator: " or ")) node"))
-                        continue
-                    }
                     if case .exact(let want) = input.requirement, let have = format.pcm, have != want {
                         diagnostics.append(PipelineDiagnostic(link.location,
                             "\(from) is \(format) but \(to) needs \(want): insert a Resample node",
@@ -293,7 +312,9 @@ public struct PipelineValidator {
                     if let f = inputFormats[input] {
                         node.outputFormats[output.name] = MediaFormat(output.kind, pcm: f.pcm)
                     } else if links.contains(where: { $0.fromNode == name && $0.fromPort == output.name }),
-                              !links.contains(where: { $0.toNode == name && $0.toPort == input }) {
+                              !links.contains(where: { $0.toNode == name && $0.toPort == input }),
+                              node.layout.inputs.first(where: { $0.name == input })?.isRequired != true {
+                        // (An unlinked required input has been reported already.)
                         diagnostics.append(PipelineDiagnostic(node.location,
                             "the format of \(name).\(output.name) follows \(name).\(input), which is not linked",
                             hint: "link \(name).\(input)"))
@@ -302,6 +323,19 @@ public struct PipelineValidator {
             }
             nodes[name] = node
         }
+        for link in links {
+            guard let kind = outputKind(of: link, in: nodes), kind != link.kind else { continue }
+            let format = nodes[link.fromNode]?.outputFormats[link.fromPort] ?? MediaFormat(kind)
+            let converters = registry.converters(from: kind, to: link.kind)
+            diagnostics.append(PipelineDiagnostic(link.location,
+                "\(link.fromNode).\(link.fromPort) is \(format) but \(link.toNode).\(link.toPort) needs \(link.kind.displayName)",
+                hint: converters.isEmpty ? "no node type converts \(kind.displayName) to \(link.kind.displayName)"
+                    : "insert a \(converters.joined(separator: " or ")) node"))
+        }
+    }
+
+    private func outputKind(of link: ResolvedLink, in nodes: [String: ValidatedNode]) -> MediaKind? {
+        nodes[link.fromNode]?.layout.outputs.first { $0.name == link.fromPort }?.kind
     }
 
     private func resolvePace(_ spec: PipelineSpec, nodes: [ValidatedNode], diagnostics: inout [PipelineDiagnostic]) -> Bool {
@@ -313,7 +347,7 @@ public struct PipelineValidator {
         case "fast":
             if !realtime.isEmpty {
                 diagnostics.append(PipelineDiagnostic(spec.session.pace!.location,
-                    "session pace 'fast' is impossible: \(realtime.joined(separator: ", ")) need(s) real time",
+                    "session pace 'fast' is impossible: \(realtime.joined(separator: ", ")) \(realtime.count == 1 ? "needs" : "need") real time",
                     hint: "use pace: realtime or auto"))
             }
             return true

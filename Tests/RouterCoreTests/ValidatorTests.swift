@@ -1,0 +1,234 @@
+import XCTest
+@testable import RouterCore
+
+/// Validation rules beyond link syntax: inputs, cycles, formats, pace, and reporting every problem at once.
+final class ValidatorTests: XCTestCase {
+    func testDataPathOrderFollowsMediaLinksNotDeclarationOrder() throws {
+        let yaml = """
+            nodes:
+              sink: {type: TestSink}
+              pass: {type: TestPass}
+              src: {type: TestSource}
+            links:
+              - src -> pass -> sink
+            """
+        XCTAssertEqual(try validate(yaml).get().nodes.map(\.name), ["src", "pass", "sink"])
+    }
+
+    func testEventLinksMayPointBackwards() throws {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              pass: {type: TestPass}
+              sink: {type: TestSink}
+            links:
+              - src -> pass -> sink
+              - sink.events -> src.control
+            """
+        let p = try validate(yaml).get()
+        XCTAssertEqual(p.nodes.map(\.name), ["src", "pass", "sink"])
+        XCTAssertEqual(p.links.last?.kind, .event)
+    }
+
+    func testCycleNamesOnlyTheNodesInTheCycle() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              a: {type: TestMerge}
+              b: {type: TestPass}
+              after: {type: TestSink}
+            links:
+              - src -> a.a
+              - a -> b -> a.a
+              - b -> after
+            """
+        XCTAssertEqual(problems(yaml), ["8:10: the links form a cycle through a, b"])
+    }
+
+    func testInputLinkedTwiceAndUnlinkedRequiredInput() {
+        let yaml = """
+            nodes:
+              one: {type: TestSource}
+              two: {type: TestSource}
+              sink: {type: TestSink}
+              lonely: {type: TestPass}
+              merge: {type: TestMerge}
+            links:
+              - one -> sink
+              - two -> sink
+              - one -> merge.a
+              - two -> merge.a
+              - merge -> sink.control
+            """
+        XCTAssertEqual(problems(yaml), [
+            "5:3: required input lonely.in (PCM) is not linked",
+            "9:12: input sink.in is linked twice (from one.out at line 8 and from two.out)",
+            "12:14: merge.out is 48000 Hz stereo PCM but sink.control needs events",
+        ])
+    }
+
+    func testKindMismatchSuggestsAConverter() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              text: {type: TestTextSink}
+              enc: {type: TestEncoder}
+              sink: {type: TestSink}
+            links:
+              - src -> text
+              - src -> enc -> sink
+            """
+        XCTAssertEqual(problems(yaml), [
+            "7:12: src.out is 48000 Hz stereo PCM but text.in needs text",
+            "8:19: enc.out is text but sink.in needs PCM",
+        ])
+        if case .failure(let e) = validate(yaml) {
+            XCTAssertEqual(e.diagnostics.map(\.hint), ["insert a TestEncoder node", "no node type converts text to PCM"])
+        }
+    }
+
+    func testExactFormatMismatch() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource, rate: 48000, channels: 2}
+              merge: {type: TestMerge}
+              sink: {type: TestSink}
+            links:
+              - src -> merge.a
+              - src -> merge.b
+              - merge -> sink
+            """
+        XCTAssertEqual(problems(yaml), ["7:12: src.out is 48000 Hz stereo PCM but merge.b needs 16000 Hz mono: insert a Resample node"])
+        if case .failure(let e) = validate(yaml) {
+            XCTAssertEqual(e.diagnostics.first?.hint,
+                           "- src -> resample -> merge.b with 'resample: {type: Resample, rate: 16000, channels: 1}'")
+        }
+    }
+
+    func testInputsOfAManyLinkPortMustAgree() throws {
+        let yaml = """
+            nodes:
+              wide: {type: TestSource, rate: 48000, channels: 2}
+              narrow: {type: TestSource, rate: 24000, channels: 1}
+              merge: {type: TestMerge}
+              sink: {type: TestSink}
+            links:
+              - wide -> merge.a
+              - narrow -> merge.a
+              - merge -> sink
+            """
+        XCTAssertEqual(problems(yaml), [
+            "8:15: merge.a gets 48000 Hz stereo PCM from wide but 24000 Hz mono PCM from narrow: insert a Resample node so they match",
+        ])
+    }
+
+    func testPassThroughFormatFollowsItsInput() throws {
+        let yaml = """
+            nodes:
+              src: {type: TestSource, rate: 16000, channels: 1}
+              pass: {type: TestPass}
+              merge: {type: TestMerge}
+              sink: {type: TestSink}
+            links:
+              - src -> pass -> merge.b
+              - src -> merge.a
+              - merge -> sink
+            """
+        let p = try validate(yaml).get()
+        XCTAssertEqual(p.node("pass")?.outputFormats["out"], .pcm(PCMFormat(sampleRate: 16_000, channels: 1)))
+    }
+
+    func testPassThroughWithoutInputHasNoFormat() {
+        let yaml = """
+            nodes:
+              split: {type: TestSplit}
+              sink: {type: TestSink}
+            links:
+              - split.left -> sink
+            """
+        XCTAssertEqual(problems(yaml), [
+            "2:3: required input split.in (PCM) is not linked",
+        ])
+    }
+
+    func testPace() throws {
+        func pace(_ source: String, _ session: String = "") -> Result<ValidatedPipeline, PipelineErrors> {
+            validate("nodes:\n  src: {type: TestSource, \(source)}\n  sink: {type: TestSink}\nlinks:\n  - src -> sink\n\(session)")
+        }
+        XCTAssertEqual(try pace("pace: fast").get().runsFast, true, "auto: a node that wants fast and none real time")
+        XCTAssertEqual(try pace("pace: indifferent").get().runsFast, false, "auto with no preference: real time")
+        XCTAssertEqual(try pace("pace: realtime").get().runsFast, false)
+        XCTAssertEqual(try pace("pace: fast", "session: {pace: realtime}").get().runsFast, false)
+        XCTAssertEqual(try pace("pace: indifferent", "session: {pace: fast}").get().runsFast, true)
+        guard case .failure(let e) = pace("pace: realtime", "session:\n  pace: fast") else { return XCTFail("fast with a real-time node") }
+        XCTAssertEqual(e.description, """
+            t.yaml:7:9: error: session pace 'fast' is impossible: src needs real time
+                hint: use pace: realtime or auto
+            1 error
+            """)
+    }
+
+    func testSessionSettings() throws {
+        let ok = try validate("nodes:\n  src: {type: TestSource}\n  sink: {type: TestSink}\nlinks: [src -> sink]\nsession: {metrics_interval: 1500ms}\n").get()
+        XCTAssertEqual(ok.spec.session.metricsInterval, 1.5)
+        XCTAssertEqual(problems("nodes:\n  src: {type: TestSource}\n  sink: {type: TestSink}\nlinks: [src -> sink]\nsession:\n  pace: quick\n  metrics_intervall: 2s\n"), [
+            "6:9: session pace must be auto, realtime or fast, not 'quick'",
+            "7:3: unknown session setting 'metrics_intervall'. Did you mean 'metrics_interval'?",
+        ])
+    }
+
+    func testParameterErrors() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource, frames: many, rate: 1000, channels: 2.5, pace: fas, fail_start: maybe}
+              pass: {type: TestPass, slow: 3}
+              sink: {type: TestSink}
+            links:
+              - src -> pass -> sink
+            """
+        XCTAssertEqual(problems(yaml), [
+            "2:35: node 'src': 'frames' must be an integer, not 'many'",
+            "2:47: node 'src': 'rate' must be in 8000...192000, not 1000",
+            "2:63: node 'src': 'channels' must be an integer, not '2.5'",
+            "2:74: node 'src': 'pace' must be one of indifferent, realtime, fast, not 'fas'. Did you mean 'fast'?",
+            "2:91: node 'src': 'fail_start' must be true or false, not 'maybe'",
+            "3:26: TestPass has no parameter 'slow'.",
+        ])
+    }
+
+    func testSeveralErrorsAreSortedByPosition() throws {
+        let yaml = """
+            nodes:
+              sink: {type: TestSnk}
+              src: {type: TestSource, frames: -5}
+            links:
+              - src -> sinc
+            sesion: {pace: fast}
+            """
+        guard case .failure(let e) = validate(yaml) else { return XCTFail("invalid") }
+        XCTAssertEqual(e.description, """
+            t.yaml:2:16: error: unknown node type 'TestSnk'. Did you mean 'TestSink'?
+                hint: `router nodes` lists the available types
+            t.yaml:3:35: error: node 'src': 'frames' must be in 0...1000000, not -5
+                hint: expected integer 0...1000000
+            t.yaml:5:12: error: unknown node 'sinc' in link. Did you mean 'sink'?
+                hint: declare it under 'nodes:' or fix the name
+            t.yaml:6:1: error: unknown top-level key 'sesion'. Did you mean 'session'?
+                hint: top-level keys are name, description, nodes, links, session
+            4 errors
+            """)
+    }
+
+    /// A value that failed interpolation is reported once, not again as a missing parameter or a missing type.
+    func testFailedInterpolationDoesNotCascade() {
+        let yaml = """
+            nodes:
+              src: {type: "${SRC_TYPE}"}
+              sink: {type: TestSink, label: "${LABEL}"}
+            links:
+              - src -> sink
+            """
+        XCTAssertEqual(problems(yaml), ["2:16: environment variable SRC_TYPE is not set",
+                                        "3:34: environment variable LABEL is not set"])
+    }
+}
