@@ -10,6 +10,7 @@ sent by a client). Nothing leaves the process pair; no network is used.
 Requests: new, external_sender(25), key_package(26), proposals(27) -> commit_welcome(28) | null,
 commit(29) -> ready | invalid(31), welcome(30) -> ready | invalid(31), execute(22), state, encrypt, decrypt.
 """
+import asyncio
 import json
 import sys
 
@@ -87,6 +88,15 @@ class LibdaveMember:
         code = dave.generate_displayable_code(authenticator, 30, 5) if authenticator else ""
         return {"authenticator": authenticator.hex(), "privacy_code": code, "epoch": None,
                 "roster": sorted(str(u) for u in self.roster)}
+
+    def verification_code(self, peer):
+        """45-digit code from libdave's pairwise fingerprint (an asyncio future completed by libdave)."""
+
+        async def fingerprint():
+            return await self.session.get_pairwise_fingerprint(0, str(peer))
+
+        result = asyncio.run(fingerprint())
+        return dave.generate_displayable_code(result, 45, 5) if result else None
 
     def encrypt(self, frame):
         return self.encryptor.encrypt(dave.MediaType.audio, 1, frame)
@@ -182,9 +192,11 @@ def handle(members, request):
         return {}
     if command == "state":
         state = member.state()
+        peers = [int(u) for u in request.get("peers", [])]
         if isinstance(member, DaveyMember):
-            state["verification"] = {str(u): member.session.get_verification_code(int(u))
-                                     for u in request.get("peers", [])}
+            state["verification"] = {str(u): member.session.get_verification_code(u) for u in peers}
+        else:
+            state["verification"] = {str(u): member.verification_code(u) for u in peers}
         return state
     if command == "encrypt":
         result = member.encrypt(payload)
