@@ -132,4 +132,23 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(unset.status, 1)
         XCTAssertTrue(unset.stderr.hasPrefix("p.yaml:3:29: error: environment variable ROUTER_TEST_MODE is not set\n"), unset.stderr)
     }
+
+    /// A port named on both sides in the middle of a chain (`ai.audio`) is where the link enters and where it leaves.
+    func testPortOnBothSidesInTheMiddleOfAChain() throws {
+        let dir = try temporaryDirectory(self)
+        try """
+            nodes:
+              greet: {type: Greeting, rate: 24000, channels: 1}
+              encode: {type: OpusOggEncode}
+              ai: {type: PersonaPlexLink, url: "wss://localhost:8998/api/chat", text_prompt: "Hi"}
+              decode: {type: Decode}
+              sink: {type: WavOut, path: out.wav}
+            links:
+              - greet -> encode -> ai.audio -> decode -> sink
+            """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let result = try RouterBinary.run(["graph", "--env-file", "no-such.env", "--format", "dot", "p.yaml"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains(#""encode" -> "ai" [label="out→audio\nOgg Opus"];"#), result.stdout)
+        XCTAssertTrue(result.stdout.contains(#""ai" -> "decode" [label="audio→in\nOgg Opus"];"#), result.stdout)
+    }
 }

@@ -231,4 +231,55 @@ final class ValidatorTests: XCTestCase {
         XCTAssertEqual(problems(yaml), ["2:16: environment variable SRC_TYPE is not set",
                                         "3:34: environment variable LABEL is not set"])
     }
+
+    /// A PCM output linked into an event input must fail even when the producer comes later in data-path order.
+    func testKindMismatchIntoAnEventInputWhateverTheOrder() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              sink: {type: TestSink}
+              p1: {type: TestPass}
+              late: {type: TestPass}
+            links:
+              - src -> sink
+              - src -> p1 -> late
+              - late -> sink.control
+            """
+        XCTAssertEqual(problems(yaml), ["9:13: late.out is 48000 Hz stereo PCM but sink.control needs events"])
+    }
+
+    /// An event output fed back into a PCM input is a kind mismatch, not a cycle.
+    func testEventIntoAPCMInputIsAMismatchNotACycle() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              merge: {type: TestMerge}
+              sink: {type: TestSink}
+            links:
+              - src -> merge.a
+              - merge -> sink
+              - sink.events -> merge.a
+            """
+        XCTAssertEqual(problems(yaml), ["8:20: sink.events is events but merge.a needs PCM"])
+    }
+
+    func testDuplicateKeysPointAtTheSecondOneInTheSameMapping() {
+        let yaml = """
+            nodes:
+              a: {type: TestSink, label: x}
+              b:
+                type: TestSink
+                label: y
+                label: z
+            links: []
+            """
+        XCTAssertEqual(problems(yaml), ["6:5: duplicate name 'label'"])
+        XCTAssertEqual(problems("nodes:\n  a: {type: TestSink, label: x, label: y}\n"), ["2:33: duplicate name 'label'"])
+    }
+
+    func testEmptyNodesSection() {
+        XCTAssertEqual(problems("nodes: {}\nlinks: []\n"), ["1:8: 'nodes' is empty"])
+        XCTAssertEqual(problems("nodes:\n  - a\nlinks:\n  - a -> b\n"),
+                       ["2:3: 'nodes' must be a mapping of node names to their settings"], "links are not checked against no nodes")
+    }
 }
