@@ -173,6 +173,51 @@ final class GraphTests: XCTestCase {
         try Tools.assertOpusinfoClean("\(dir.path)/mix.opus")
     }
 
+    /// A stream restart between encoder and decoder (as at each PersonaPlex session): the decoder follows the chained
+    /// stream without errors and playback continues; only the encoder lookahead at the restart (6.5 ms) is lost.
+    /// (It is at the end of the first stream, which OggOpusEncoder.restart ends without flushing.)
+    func testDecoderFollowsRestartedStream() throws {
+        let input = Signal.speechLike(rate: 24_000, frames: 48_000)
+        Scripts.shared.setPCM("chain-src", frames(of: input, samplesPerFrame: 480).map { Optional($0) })
+        Scripts.shared.setEvents("chain-ctl", [49: [.streamRestart]])
+        let yaml = """
+        nodes:
+          src: {type: ScriptedSource, script: chain-src, rate: 24000, channels: 1}
+          ctl: {type: EventScript, script: chain-ctl}
+          enc: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 77}
+          dec: {type: Decode, rate: 24000, channels: 1}
+        links:
+          - src -> enc -> dec
+          - ctl -> enc.control
+        """
+        let session = try EmbeddedSession(yaml: yaml, registry: testRegistry)
+        let lane = session.lane("dec.out") as! PCMLane
+        var output: [Float] = []
+        var gaps = 0
+        while !session.session.isFinished {
+            try session.tick()
+            if let f = lane.frame { output += f } else if !output.isEmpty && !session.session.isFinished { gaps += 1 }
+            XCTAssertLessThan(session.session.tickIndex, 200)
+        }
+        session.stop()
+        let decodeMetrics = try XCTUnwrap(session.session.metrics.first { $0.nodeName == "dec" })
+        XCTAssertEqual(decodeMetrics.errors, 0)
+        XCTAssertLessThanOrEqual(gaps, 1, "playback continues across the restart")
+        XCTAssertEqual(output.count, input.count, "same length up to the zero padding of the last frame")
+        // The restart takes effect at tick 50 (input sample 24 000).
+        let before = Analysis.bestLag(Array(input[0..<22_000]), output, in: -400...400, windowLength: 12_000)
+        let after = Analysis.bestLag(Array(input[26_000...]), Array(output[(26_000 - 800)...]), in: 0...800, windowLength: 12_000)
+        XCTAssertEqual(before.lag, 0, "first stream aligned")
+        XCTAssertGreaterThan(before.correlation, 0.9)
+        // The first stream ends without flushing the encoder lookahead (OggOpusEncoder.restart), so the second stream
+        // starts early by exactly that much.
+        let lookahead = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio).lookahead
+        XCTAssertEqual(800 - after.lag, lookahead, "only the encoder lookahead is lost at the restart")
+        XCTAssertGreaterThan(after.correlation, 0.9)
+        print("restart: second stream shifted by \(800 - after.lag) samples at 24 kHz (lookahead \(lookahead)), correlation "
+            + String(format: "%.4f / %.4f", before.correlation, after.correlation))
+    }
+
     /// Mixer inputs that end at different times: the mix lasts exactly as long as the longest input.
     func testMixerEndsWithItsLastInput() throws {
         let n = 1920
