@@ -70,7 +70,10 @@ public final class DAVESession {
         do { package = try DAVEExternalSenderPackage(payload: payload) } catch let error as DAVEPayloadError {
             throw DAVESessionError.payload(error)
         }
-        if let group, group.isEstablished, package != externalSender { throw DAVESessionError.externalSenderChanged }
+        if let group, package != externalSender {
+            guard !group.isEstablished else { throw DAVESessionError.externalSenderChanged }
+            self.group = nil
+        }
         externalSender = package
         try createPendingGroupIfReady()
         return []
@@ -99,7 +102,7 @@ public final class DAVESession {
     public func handleAnnounceCommit(_ payload: [UInt8]) throws -> [DAVEClientMessage] {
         let announce: DAVEAnnounceCommit
         do { announce = try DAVEAnnounceCommit(payload: payload) } catch {
-            guard payload.count >= 2 else { throw DAVESessionError.payload(.malformed("announce commit")) }
+            guard payload.count >= 2, protocolVersion > 0 else { throw DAVESessionError.payload(.malformed("announce commit")) }
             return try invalidCommitWelcome(transitionID: UInt16(payload[0]) << 8 | UInt16(payload[1]))
         }
         guard let group, group.isExpecting(commit: announce.commit) else { return [] }
@@ -120,7 +123,7 @@ public final class DAVESession {
     public func handleWelcome(_ payload: [UInt8]) throws -> [DAVEClientMessage] {
         let welcome: DAVEWelcomePayload
         do { welcome = try DAVEWelcomePayload(payload: payload) } catch {
-            guard payload.count >= 2 else { throw DAVESessionError.payload(.malformed("welcome")) }
+            guard payload.count >= 2, protocolVersion > 0 else { throw DAVESessionError.payload(.malformed("welcome")) }
             return try invalidCommitWelcome(transitionID: UInt16(payload[0]) << 8 | UInt16(payload[1]))
         }
         guard let keyPackage, let externalSender, group?.isEstablished != true else { return [] }
