@@ -26,7 +26,8 @@ public enum GraphPrinter {
             let pad = String(repeating: " ", count: max(0, nameWidth - head.count))
             let outgoing = Dictionary(grouping: pipeline.links.filter { $0.fromNode == node.name }, by: \.fromPort)
             if outgoing.isEmpty {
-                lines.append("  \(head)\(pad)   (sink)")
+                // Only a node without outputs is a sink; one whose outputs are all unlinked says so.
+                lines.append("  \(head)\(pad)   " + (node.layout.outputs.isEmpty ? "(sink)" : "(outputs not linked)"))
                 continue
             }
             for output in node.layout.outputs {

@@ -24,7 +24,7 @@ final class PrinterRegistryTests: XCTestCase {
               src (TestSource)   .out ─▶ split.in   [16000 Hz mono PCM]
               split (TestSplit)  .left ─▶ sink-a.in   [16000 Hz mono PCM]
               split (TestSplit)  .right ─▶ b.in   [16000 Hz mono PCM]
-              sink-a (TestSink)   (sink)
+              sink-a (TestSink)   (outputs not linked)
               b (TestSink)       .events ┄▶ src.control   [events]
             """)
     }
@@ -62,6 +62,17 @@ final class PrinterRegistryTests: XCTestCase {
             """)
     }
 
+    func testNodeWithUnlinkedOutputsIsNotCalledASink() throws {
+        let p = try validate("nodes:\n  src: {type: TestSource}\n  pass: {type: TestPass}\n  text: {type: TestTextSink}\n  enc: {type: TestEncoder}\nlinks: [src -> pass, src -> enc -> text]\n").get()
+        XCTAssertEqual(GraphPrinter.render(p, as: .ascii), """
+            t.yaml: 4 nodes, 3 links, real-time pace
+              src (TestSource)     .out ─▶ pass.in, enc.in   [48000 Hz stereo PCM]
+              pass (TestPass)       (outputs not linked)
+              enc (TestEncoder)    .out ─▶ text.in   [text]
+              text (TestTextSink)   (sink)
+            """)
+    }
+
     func testUnnamedPipelineUsesTheFileName() throws {
         let p = try validate("nodes:\n  src: {type: TestSource, pace: fast}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n").get()
         XCTAssertEqual(GraphPrinter.render(p, as: .ascii).split(separator: "\n").first, "t.yaml: 2 nodes, 1 links, fast pace")
@@ -69,7 +80,7 @@ final class PrinterRegistryTests: XCTestCase {
     }
 
     func testRegistryLookupAndNames() {
-        XCTAssertEqual(testRegistry.typeNames, ["TestEncoder", "TestMerge", "TestPass", "TestSink", "TestSource", "TestSplit", "TestTextSink"])
+        XCTAssertEqual(testRegistry.typeNames, ["TestEncoder", "TestEventTap", "TestMerge", "TestPass", "TestSink", "TestSource", "TestSplit", "TestTextSink"])
         XCTAssertTrue(testRegistry.type(named: "TestPass") == TestPass.self)
         XCTAssertNil(testRegistry.type(named: "testpass"), "type names are case-sensitive")
         XCTAssertEqual(testRegistry.all.map { $0.typeName }, testRegistry.typeNames)

@@ -83,6 +83,13 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(sink.stopCount, 1)
     }
 
+    func testEventOnlyNodesDoNotHoldTheSessionOpen() throws {
+        let e = try embedded("nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\n  tap: {type: TestEventTap}\nlinks: [src -> sink, sink -> tap]\n")
+        XCTAssertEqual(try e.runUntilFinished(maxTicks: 10), 3)
+        let tap: TestEventTap = try node(e, "tap")
+        XCTAssertEqual(tap.events, [.warning("sink 0"), .warning("sink 1")], "it saw every event up to the end")
+    }
+
     func testFinishedSessionRunsToCompletion() throws {
         let pipeline = try validate("nodes:\n  src: {type: TestSource, frames: 5}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n").get()
         let session = Session(graph: try Graph(pipeline))

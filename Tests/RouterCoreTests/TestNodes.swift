@@ -212,11 +212,25 @@ final class TestTextSink: NodeType {
     func process(_ tick: Tick) throws { input.forEach { items.append(String(decoding: $0, as: UTF8.self)) } }
 }
 
+/// Only an event input: it follows the session and must not hold it open.
+final class TestEventTap: NodeType {
+    static let typeName = "TestEventTap"
+    static let summary = "Test event recorder."
+    static let parameters: [ParameterSpec] = []
+    static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(inputs: [InputSpec("in", .event, doc: "Events.")])
+    }
+    let input: EventInput
+    var events: [GraphEvent] = []
+    init(_ setup: NodeSetup) throws { input = setup.eventInput("in") }
+    func process(_ tick: Tick) throws { input.forEach { events.append($0) } }
+}
+
 /// The registry every engine test uses.
 let testRegistry: NodeRegistry = {
     var r = NodeRegistry()
     for t: any NodeType.Type in [TestSource.self, TestPass.self, TestSink.self, TestSplit.self, TestMerge.self,
-                                 TestEncoder.self, TestTextSink.self] {
+                                 TestEncoder.self, TestTextSink.self, TestEventTap.self] {
         r.register(t)
     }
     return r
