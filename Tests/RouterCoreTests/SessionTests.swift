@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import RouterCore
 
@@ -111,7 +112,12 @@ final class SessionTests: XCTestCase {
               - src -> pass -> sink
             """).get()
         let session = Session(graph: try Graph(pipeline))
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let logged = Lines()
+        RouterLog.shared.setSink { logged.all.append($0) }
+        defer { RouterLog.shared.setSink { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let outcome = session.run(realtime: false, maxTicks: 100)
+        XCTAssertEqual(logged.all, ["[error] session: node 'pass' (TestPass) failed: test failure at tick 4"])
         XCTAssertEqual(outcome, .failed(.nodeFailed(node: "pass", type: "TestPass", reason: "test failure at tick 4")))
         XCTAssertEqual(outcome.description, "failed: node 'pass' (TestPass) failed: test failure at tick 4")
         let src = try XCTUnwrap(session.graph.node(named: "src") as? TestSource)
