@@ -95,9 +95,16 @@ public struct ParameterSpec: Sendable {
             guard let seconds = Self.parseDuration(trimmed), seconds >= 0, seconds.isFinite else {
                 return .failure(ParameterProblem("'\(name)' must be a duration such as 1.5s or 200ms, not '\(text)'"))
             }
+            // Nodes turn durations into sample counts; an absurd value would overflow Int and trap at run time.
+            guard seconds <= Self.maxDurationSeconds else {
+                return .failure(ParameterProblem("'\(name)' must be at most \(Int(Self.maxDurationSeconds)) s, not '\(text)'"))
+            }
             return .success(.double(seconds))
         }
     }
+
+    /// The longest duration a parameter accepts: about 11.5 days.
+    static let maxDurationSeconds: Double = 1_000_000
 
     static func parseDuration(_ text: String) -> Double? {
         if text.hasSuffix("ms") { return Double(text.dropLast(2).trimmingCharacters(in: .whitespaces)).map { $0 / 1000 } }

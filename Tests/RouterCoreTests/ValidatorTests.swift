@@ -196,6 +196,26 @@ final class ValidatorTests: XCTestCase {
         ])
     }
 
+    func testDurations() throws {
+        let spec = ParameterSpec.optional("wait", .duration, default: nil, "")
+        func parsed(_ text: String) -> String {
+            switch spec.parse(text) {
+            case .success(let v): return "\(v)"
+            case .failure(let p): return p.message
+            }
+        }
+        XCTAssertEqual(parsed("1.5"), "1.5")
+        XCTAssertEqual(parsed("1.5s"), "1.5")
+        XCTAssertEqual(parsed("200ms"), "0.2")
+        XCTAssertEqual(parsed("2min"), "120.0")
+        XCTAssertEqual(parsed("0"), "0.0")
+        XCTAssertEqual(parsed("-1s"), "'wait' must be a duration such as 1.5s or 200ms, not '-1s'")
+        XCTAssertEqual(parsed("inf"), "'wait' must be a duration such as 1.5s or 200ms, not 'inf'")
+        XCTAssertEqual(parsed("nan"), "'wait' must be a duration such as 1.5s or 200ms, not 'nan'")
+        XCTAssertEqual(parsed("1e300"), "'wait' must be at most 1000000 s, not '1e300'")
+        XCTAssertEqual(parsed("1000000s"), "1000000.0")
+    }
+
     func testSeveralErrorsAreSortedByPosition() throws {
         let yaml = """
             nodes:
