@@ -46,10 +46,12 @@ public final class Decode: NodeType {
         metrics = setup.metrics
         log = setup.log
         let format = output.pcmFormat
-        decoder = try OggOpusDecoder(sampleRate: format.sampleRate, channels: format.channels,
-                                     applyPreSkip: p.bool("apply_pre_skip") ?? true)
         prebufferSamples = Int((p.double("prebuffer") ?? 0) * Double(format.sampleRate))
         maxBufferSamples = Int((p.double("max_buffer") ?? 2) * Double(format.sampleRate))
+        // The decoder decodes eagerly up to its capacity, so the backlog it reports is what max_buffer trims.
+        let capacity = max(3 * format.sampleRate, maxBufferSamples + format.sampleRate, prebufferSamples + format.sampleRate)
+        decoder = try OggOpusDecoder(sampleRate: format.sampleRate, channels: format.channels,
+                                     applyPreSkip: p.bool("apply_pre_skip") ?? true, bufferCapacity: capacity)
         discard = .allocate(capacity: format.samplesPerFrame)
     }
 

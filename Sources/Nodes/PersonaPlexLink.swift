@@ -33,22 +33,20 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     }
 
     public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
-        do {
-            _ = try configuration(params).validatedRequestTarget()
-        } catch let error as PersonaPlexError {
-            switch error {
-            case .emptyTextPrompt, .textPromptTooLong: return [("text_prompt", "\(error)")]
-            case .unknownVoice, .voiceDirectoryUnreadable: return [("voice_prompt", "\(error)")]
-            case .invalidURL: return [("url", "\(error)")]
-            default: return [("", "\(error)")]
-            }
-        } catch {
-            return [("", "\(error)")]
+        var problems: [(parameter: String, message: String)] = []
+        if let url = params.string("url") {
+            do { _ = try PersonaPlexEndpoint(url: url) } catch { problems.append(("url", "\(error)")) }
+        }
+        do { _ = try PersonaPlexChatQuery.validatedTextPrompt(params.string("text_prompt") ?? "") } catch {
+            problems.append(("text_prompt", "\(error)"))
+        }
+        do { _ = try PersonaPlexVoices.validated(params.string("voice_prompt") ?? "NATF0.pt", voiceDirectory: params.path("voice_dir")) } catch {
+            problems.append(("voice_prompt", "\(error)"))
         }
         if let ca = params.path("ca_file"), !FileManager.default.isReadableFile(atPath: ca) {
-            return [("ca_file", "cannot read ca_file '\(ca)'")]
+            problems.append(("ca_file", "cannot read ca_file '\(ca)'"))
         }
-        return []
+        return problems
     }
 
     public static func pacing(_ params: Parameters) -> PacingPreference { .realtime }
@@ -171,7 +169,6 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 switch message.kind {
                 case .audio: audioOut.append(bytes)
                 case .text: textOut.append(bytes)
-                default: break
                 }
             }
         }
@@ -232,6 +229,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         if done.wait(timeout: .now() + configuration.closeGracePeriod + 2) == .timedOut {
             log.warning("the server did not acknowledge the close in time; socket dropped")
         }
+        for state in stateChanges.drain() { log.info("link \(state)") }
         self.client = nil
     }
 }

@@ -162,7 +162,7 @@ class BridgeTestCase: XCTestCase {
           encode: {type: OpusOggEncode, rate: 24000, channels: 1}
           \(name): {type: PersonaPlexLink, url: "\(url)", text_prompt: "\(prompt)", voice_prompt: "\(voice)"\(extra)}
           decode: {type: Decode, rate: 24000, channels: 1, prebuffer: 100ms, apply_pre_skip: false}
-          out:    {type: WavOut, path: "\(dir!)/\(name)-out.wav"}
+          out:    {type: WavTap, path: "\(dir!)/\(name)-out.wav"}
           text:   {type: TextRelay, sink: file, path: "\(dir!)/\(name)-captions.txt", timestamps: false}
         links:
           - mic -> down -> encode -> \(name).audio

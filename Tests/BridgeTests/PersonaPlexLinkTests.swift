@@ -70,7 +70,7 @@ final class PersonaPlexLinkTests: BridgeTestCase {
         let firstClosed = lines.firstIndex { $0.hasPrefix("[info] first: link closed") }
         let secondLive = lines.firstIndex { $0.hasPrefix("[info] second: link live") }
         XCTAssertNotNil(waiting, lines.joined(separator: "\n"))
-        XCTAssertNotNil(firstClosed)
+        XCTAssertNotNil(firstClosed, lines.joined(separator: "\n"))
         XCTAssertNotNil(secondLive, lines.joined(separator: "\n"))
         if let w = waiting, let c = firstClosed, let l = secondLive {
             XCTAssertLessThan(w, c)
