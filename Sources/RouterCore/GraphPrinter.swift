@@ -56,7 +56,16 @@ public enum GraphPrinter {
 
     static func mermaid(_ pipeline: ValidatedPipeline) -> String {
         var lines = ["flowchart LR"]
-        func id(_ name: String) -> String { name.replacingAll("-", with: "_") }
+        // Mermaid ids cannot contain '-': use the name with '_', made unique when `a-b` and `a_b` would collide.
+        var ids: [String: String] = [:]
+        var used = Set<String>()
+        for (index, node) in pipeline.nodes.enumerated() {
+            var candidate = node.name.replacingAll("-", with: "_")
+            if used.contains(candidate) { candidate += "_\(index)" }
+            used.insert(candidate)
+            ids[node.name] = candidate
+        }
+        func id(_ name: String) -> String { ids[name] ?? name }
         for node in pipeline.nodes {
             lines.append("  \(id(node.name))[\"\(node.name)<br/>\(node.type.typeName)\"]")
         }

@@ -131,8 +131,7 @@ public final class Session {
         while true {
             if stopRequested.load(ordering: .relaxed) { return .stopped }
             do { try tick() } catch let e as SessionError {
-                log.error(e.description)
-                return .failed(e)
+                return .failed(e)  // the caller reports it (once)
             } catch {
                 return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)"))
             }

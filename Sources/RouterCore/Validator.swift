@@ -330,7 +330,7 @@ public struct PipelineValidator {
             diagnostics.append(PipelineDiagnostic(link.location,
                 "\(link.fromNode).\(link.fromPort) is \(format) but \(link.toNode).\(link.toPort) needs \(link.kind.displayName)",
                 hint: converters.isEmpty ? "no node type converts \(kind.displayName) to \(link.kind.displayName)"
-                    : "insert a \(converters.joined(separator: " or ")) node"))
+                    : "insert \(withArticle(converters.joined(separator: " or "))) node"))
         }
     }
 
@@ -355,4 +355,10 @@ public struct PipelineValidator {
             return realtime.isEmpty && fast
         }
     }
+}
+
+/// "a Resample", "an OpusOggEncode".
+func withArticle(_ word: String) -> String {
+    guard let first = word.first else { return word }
+    return ("AEIOU".contains(first) ? "an " : "a ") + word
 }

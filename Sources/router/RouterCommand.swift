@@ -101,11 +101,13 @@ struct RunCommand: ParsableCommand {
 final class SignalTrap {
     private var sources: [DispatchSourceSignal] = []
 
+    private let queue = DispatchQueue(label: "router.signals")  // serial: the counter is shared by both handlers
+
     init(onSignal: @escaping () -> Void) {
         var count = 0
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
                 count += 1
                 if count > 1 { exit(130) }
