@@ -46,29 +46,18 @@ public final class Mixer: NodeType {
     }
 
     public func process(_ tick: Tick) throws {
-        let out = output.samples
-        var active = 0
-        out.update(repeating: 0)
+        var mix = MixAccumulator(output.samples)
         for lane in inputs.lanes {
-            guard let frame = lane.frame else { continue }
-            accumulate(frame, into: out)
-            active += 1
+            if let frame = lane.frame { mix.add(frame) }
         }
         for lane in streams.lanes {
-            for i in 0..<lane.count {
-                accumulate(lane.frame(at: i), into: out)
-                active += 1
-            }
+            for i in 0..<lane.count { mix.add(lane.frame(at: i)) }
         }
-        activeInputs = active
+        activeInputs = mix.count
         // Once every linked input has ended and nothing arrived in this tick, the mix is over: writing a silent frame
         // here would add 20 ms to the end of every stream (the runtime ends the output after this tick).
-        if active == 0 && inputsEnded { return }
-        let scale = (averaging && active > 1 ? 1 / Float(active) : 1) * gain
-        if active > 0 && scale != 1 {
-            for i in 0..<out.count { out[i] *= scale }
-        }
-        if active > 0 { limit(out) }
+        if mix.count == 0 && inputsEnded { return }
+        limitedSamples += mix.finish(averaging: averaging, gain: gain, softLimit: limiter)
         output.write { _ in }
     }
 
@@ -76,23 +65,52 @@ public final class Mixer: NodeType {
     private var inputsEnded: Bool {
         (inputs.isLinked || streams.isLinked) && inputs.lanes.allSatisfy(\.ended) && streams.lanes.allSatisfy(\.ended)
     }
+}
+
+/// The mixing arithmetic, usable outside the graph (the benchmark calls it bare): the first frame is copied, the
+/// others added, then one pass scales (average or sum, gain) and limits. Silence when nothing was added.
+public struct MixAccumulator {
+    public let out: UnsafeMutableBufferPointer<Float>
+    /// Frames added so far.
+    public private(set) var count = 0
 
     @inline(__always)
-    private func accumulate(_ frame: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+    public init(_ out: UnsafeMutableBufferPointer<Float>) { self.out = out }
+
+    @inline(__always)
+    public mutating func add(_ frame: UnsafeBufferPointer<Float>) {
         let n = min(frame.count, out.count)
-        for i in 0..<n { out[i] += frame[i] }
+        if count == 0 {
+            out.baseAddress!.update(from: frame.baseAddress!, count: n)
+            if n < out.count { UnsafeMutableBufferPointer(rebasing: out[n...]).update(repeating: 0) }
+        } else {
+            for i in 0..<n { out[i] += frame[i] }
+        }
+        count += 1
     }
 
-    /// Soft knee above `threshold`: maps (threshold, ∞) smoothly into (threshold, 1), so the output never clips.
-    private func limit(_ out: UnsafeMutableBufferPointer<Float>) {
-        let threshold: Float = 0.891  // -1 dBFS
+    /// Scales and limits in one pass; returns how many samples the limiter touched.
+    /// Soft limit: a knee above -1 dBFS maps (threshold, ∞) smoothly into (threshold, 1), so the output never clips;
+    /// otherwise samples are clamped to ±1.
+    @inline(__always)
+    public mutating func finish(averaging: Bool, gain: Float, softLimit: Bool) -> Int {
+        guard count > 0 else {
+            out.update(repeating: 0)
+            return 0
+        }
+        let scale = (averaging && count > 1 ? 1 / Float(count) : 1) * gain
+        let threshold: Float = 0.891
         let headroom = 1 - threshold
+        var limited = 0
         for i in 0..<out.count {
-            let x = out[i]
+            let x = out[i] * scale
             let magnitude = abs(x)
-            guard magnitude > threshold else { continue }
-            limitedSamples += 1
-            if limiter {
+            if magnitude <= threshold {
+                out[i] = x
+                continue
+            }
+            limited += 1
+            if softLimit {
                 let over = (magnitude - threshold) / headroom
                 let shaped = threshold + headroom * (over / (1 + over))
                 out[i] = x < 0 ? -shaped : shaped
@@ -100,6 +118,7 @@ public final class Mixer: NodeType {
                 out[i] = max(-1, min(1, x))
             }
         }
+        return limited
     }
 }
 

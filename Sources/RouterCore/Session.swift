@@ -103,15 +103,22 @@ public final class Session {
     }
 
     /// End of stream propagates: a node whose media inputs have all ended and which has drained ends its outputs.
+    @inline(__always)
     private func updateFinished(_ n: GraphNode) {
         if n.mediaInputs.isEmpty {
             // A source: finished once it has ended all its media outputs (a node with none never ends by itself).
-            if !n.mediaOutputs.isEmpty && n.mediaOutputs.allSatisfy(\.ended) { n.finished = true }
+            if !n.mediaOutputs.isEmpty && Self.allEnded(n.mediaOutputs) { n.finished = true }
             return
         }
-        guard n.mediaInputs.allSatisfy(\.ended), n.node.isDrained else { return }
+        guard Self.allEnded(n.mediaInputs), n.node.isDrained else { return }
         for lane in n.mediaOutputs where !lane.ended { lane.finish() }
         n.finished = true
+    }
+
+    @inline(__always)
+    private static func allEnded(_ lanes: [Lane]) -> Bool {
+        for lane in lanes where !lane.ended { return false }
+        return true
     }
 
     /// Stops every node once (flushing files, closing sockets). Called by `run`; tests call it after ticking.

@@ -75,20 +75,32 @@ struct BenchSignal {
     }
 }
 
-/// One line of the bench table.
+/// One line of the bench table: exact percentiles of per-frame times (nanoseconds), engine and bare, same frames.
 struct BenchRow {
     var name: String
-    var engine: LatencyHistogram
-    var bare: LatencyHistogram
+    var engine: [Int64]
+    var bare: [Int64]
     var allocationsPerFrame: Double
 
+    init(name: String, engine: [Int64], bare: [Int64], allocationsPerFrame: Double) {
+        self.name = name
+        self.engine = engine.sorted()
+        self.bare = bare.sorted()
+        self.allocationsPerFrame = allocationsPerFrame
+    }
+
+    static func percentile(_ sorted: [Int64], _ p: Double) -> Int64 {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
     static func table(_ rows: [BenchRow]) -> String {
-        func us(_ ns: Int64) -> String { String(format: "%.1f", Double(ns) / 1000) }
-        var lines = ["case                          engine p50/p99 µs   bare p50/p99 µs   overhead p50   allocs/frame"]
+        func us(_ ns: Int64) -> String { String(format: "%.2f", Double(ns) / 1000) }
+        var lines = ["case                            engine p50/p99 µs   bare p50/p99 µs   overhead p50   allocs/frame"]
         for r in rows {
-            let overhead = Double(r.engine.percentile(0.5)) / Double(max(1, r.bare.percentile(0.5))) - 1
-            lines.append(r.name.padded(30) + "\(us(r.engine.percentile(0.5)))/\(us(r.engine.percentile(0.99)))".padded(20)
-                + "\(us(r.bare.percentile(0.5)))/\(us(r.bare.percentile(0.99)))".padded(18)
+            let e50 = percentile(r.engine, 0.5), b50 = percentile(r.bare, 0.5)
+            let overhead = Double(e50) / Double(max(1, b50)) - 1
+            lines.append(r.name.padded(32) + "\(us(e50))/\(us(percentile(r.engine, 0.99)))".padded(20)
+                + "\(us(b50))/\(us(percentile(r.bare, 0.99)))".padded(18)
                 + String(format: "%+.1f %%", overhead * 100).padded(15) + String(format: "%.3f", r.allocationsPerFrame))
         }
         return lines.joined(separator: "\n")
