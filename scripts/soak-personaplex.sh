@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-600}
 bash scripts/setup.sh --with-peers
-swift build -c release --product router >/dev/null
+ROUTER=${ROUTER:-.build/release/router}   # set ROUTER to reuse a binary built elsewhere
+[ "$ROUTER" != .build/release/router ] || swift build -c release --product router >/dev/null
 out=$(mktemp -d)
 .venv/bin/python -u Tests/peers/personaplex_peer.py --host 127.0.0.1 --port 0 > "$out/peer.log" 2>&1 &
 peer=$!
@@ -17,7 +18,7 @@ for _ in $(seq 100); do grep -q '^READY' "$out/peer.log" && break; sleep 0.1; do
 port=$(sed -n 's/^READY port=//p' "$out/peer.log")
 echo "soak: ${SECONDS_TO_RUN}s against the sphn peer on 127.0.0.1:$port"
 PERSONAPLEX_URL="ws://127.0.0.1:$port/api/chat" LOOP=true OUTPUT_WAV="$out/reply.wav" CAPTIONS_FILE="$out/captions.txt" \
-  .build/release/router run pipelines/personaplex-file.yaml --max-duration "$SECONDS_TO_RUN" --metrics --log-level warning
+  "$ROUTER" run pipelines/personaplex-file.yaml --max-duration "$SECONDS_TO_RUN" --metrics --log-level warning
 for _ in $(seq 50); do grep -q '^STATS' "$out/peer.log" && break; sleep 0.1; done
 stats=$(grep '^STATS' "$out/peer.log" | tail -1)
 echo "peer: $stats"
