@@ -81,4 +81,21 @@ final class PersonaPlexLinkTests: BridgeTestCase {
         XCTAssertEqual(stats.map { stat($0, "reader_errors") }, [0, 0])
         XCTAssertEqual(stats.map { stat($0, "early_messages") }, [0, 0])
     }
+
+    /// With `reconnect: true`, a dropped session is re-established with backoff, and every new session gets a fresh
+    /// Ogg stream (BOS first): the peer's reader, which dies on a stream without headers, decodes each one cleanly.
+    func testReconnectsAfterTheServerDropsAndStartsAFreshStreamEachTime() throws {
+        let peer = try SphnPeer(["--close-after", "1.5"])
+        let input = "\(dir!)/speech.wav"
+        try writeSpeechLikeWAV(input, seconds: 3)
+        let s = try session(bridgeYAML(url: peer.url, extra: ", reconnect: true, reconnect_delay: 200ms", input: input, loop: true))
+        XCTAssertEqual(run(s, seconds: 7), .stopped, "the link should survive drops while reconnecting")
+        let stats = peer.waitForStats(2)
+        XCTAssertGreaterThanOrEqual(stats.count, 2, "\(stats)")
+        for session in stats {
+            XCTAssertEqual(stat(session, "reader_errors"), 0, "\(session)")
+            XCTAssertEqual(stat(session, "early_messages"), 0, "\(session)")
+            XCTAssertGreaterThan(stat(session, "frames_decoded"), 5, "\(session)")
+        }
+    }
 }
