@@ -23,7 +23,7 @@ check: build
 test:
 	bash scripts/setup.sh --with-peers
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	bash scripts/run-tests.sh
 
 ## Release benchmarks: per-node cost beside the bare library calls, allocations per frame, check time.
 bench: build
