@@ -122,54 +122,45 @@ final class WAVFileSink {
     }
 }
 
-let wavSinkParameters: [ParameterSpec] = [
-    .required("path", .path, "The WAV file to write (replaced if it exists)."),
-    .optional("encoding", .choice(["pcm16", "float32"]), default: .string("pcm16"), "Sample encoding."),
-]
-
-/// Sink: writes PCM to a WAV file. Ticks without a frame are skipped, so a file round trip stays sample-aligned.
-public final class WavOut: NodeType {
-    public static let typeName = "WavOut"
-    public static let summary = "Sink: write PCM to a WAV file (ticks without a frame are skipped)."
-    public static let parameters = wavSinkParameters
+/// What WavOut and WavTap share: a PCM input written to a WAV file. Subclasses differ only in how they treat ticks
+/// without a frame (`writesGaps`) and in their catalogue entry.
+public class WAVSinkNode {
+    public static let parameters: [ParameterSpec] = [
+        .required("path", .path, "The WAV file to write (replaced if it exists)."),
+        .optional("encoding", .choice(["pcm16", "float32"]), default: .string("pcm16"), "Sample encoding."),
+    ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")])
     }
 
+    /// True: a tick without a frame is written as silence (timeline kept); false: it is skipped.
+    class var writesGaps: Bool { false }
+
     private let input: PCMInput
     private let sink: WAVFileSink
 
-    public init(_ setup: NodeSetup) throws {
+    public required init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
-        sink = try WAVFileSink(setup: setup, input: input, writesGaps: false)
+        sink = try WAVFileSink(setup: setup, input: input, writesGaps: Self.writesGaps)
     }
 
     public func process(_ tick: Tick) throws { try sink.consume(input) }
     public func stop() { sink.close() }
 }
 
+/// Sink: writes PCM to a WAV file. Ticks without a frame are skipped, so a file round trip stays sample-aligned.
+public final class WavOut: WAVSinkNode, NodeType {
+    public static let typeName = "WavOut"
+    public static let summary = "Sink: write PCM to a WAV file (ticks without a frame are skipped)."
+}
+
 /// Tap: records any PCM edge to a WAV file without disturbing it. Ticks without a frame are written as silence so the
 /// recording keeps the session's timeline.
-public final class WavTap: NodeType {
+public final class WavTap: WAVSinkNode, NodeType {
     public static let typeName = "WavTap"
     public static let summary = "Tap: record a PCM edge to a WAV file (gaps as silence, timeline kept)."
-    public static let parameters = wavSinkParameters
-
-    public static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "The PCM edge to record.")])
-    }
-
-    private let input: PCMInput
-    private let sink: WAVFileSink
-
-    public init(_ setup: NodeSetup) throws {
-        input = setup.pcmInput("in")
-        sink = try WAVFileSink(setup: setup, input: input, writesGaps: true)
-    }
-
-    public func process(_ tick: Tick) throws { try sink.consume(input) }
-    public func stop() { sink.close() }
+    override class var writesGaps: Bool { true }
 }
 
 /// Creates the folder a sink writes into, so `out/take1.wav` works without a manual mkdir.
