@@ -24,8 +24,10 @@ public enum DAVEFrameError: Error, Equatable {
 public final class FrameEncryptor {
     private var ratchet: SenderKeyRatchet?
     private var cipher: TruncatedAESGCM?
-    private var currentGeneration: UInt64 = 0
-    private var truncatedNonce: UInt32 = 0
+    /// Generation of `cipher` (unwrapped, may exceed 255). Internal so tests can jump ahead.
+    var currentGeneration: UInt64 = 0
+    /// Last nonce used (pre-incremented per frame; wraps at 2^32). Internal so tests can jump ahead.
+    var truncatedNonce: UInt32 = 0
     /// When `true` frames are sent as plain Opus (protocol version 0).
     public var passthrough: Bool = false
 

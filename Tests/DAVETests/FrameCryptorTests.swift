@@ -121,6 +121,46 @@ final class FrameCryptorTests: XCTestCase {
         }
     }
 
+    /// After 2^24 frames the generation byte advances; after 2^32 the nonce wraps and the generation keeps
+    /// counting (256), each with its own ratchet key.
+    func testEncryptorGenerationsAdvanceAndWrap() throws {
+        let ratchet = SenderKeyRatchet(baseSecret: base)
+        let encryptor = FrameEncryptor()
+        encryptor.setRatchet(SenderKeyRatchet(baseSecret: base))
+        encryptor.truncatedNonce = 0x00FF_FFFF
+        let first = try encryptor.encrypt(opus: opus)
+        XCTAssertEqual(Array(first.suffix(7)), [0x80, 0x80, 0x80, 0x08, 0x0F, 0xFA, 0xFA], "nonce 0x01000000")
+        try assertSealed(first, key: XCTUnwrap(ratchet.key(forGeneration: 1)), nonce: 0x0100_0000)
+        encryptor.currentGeneration = 255
+        encryptor.truncatedNonce = 0xFFFF_FFFF
+        let wrapped = try encryptor.encrypt(opus: opus)
+        XCTAssertEqual(Array(wrapped.suffix(4)), [0x00, 0x0C, 0xFA, 0xFA], "nonce wraps to 0")
+        try assertSealed(wrapped, key: XCTUnwrap(ratchet.key(forGeneration: 256)), nonce: 0)
+    }
+
+    func testReceiverAcceptsGenerationOneOnceTheRatchetIsOldEnough() throws {
+        let clock = ManualClock()
+        let (encryptor, decryptor) = pair(clock: clock)
+        let early = try encryptor.encrypt(opus: opus)
+        XCTAssertEqual(try decryptor.decrypt(frame: early), opus)
+        let held = try encryptor.encrypt(opus: opus)
+        encryptor.truncatedNonce = 0x00FF_FFFF
+        let next = try encryptor.encrypt(opus: opus)
+        XCTAssertThrowsError(try decryptor.decrypt(frame: next)) {
+            XCTAssertEqual($0 as? DAVEFrameError, .generationUnavailable, "170 frames/s cannot reach 2^24 yet")
+        }
+        clock.advance(seconds: 100_000)
+        XCTAssertEqual(try decryptor.decrypt(frame: next), opus)
+        XCTAssertThrowsError(try decryptor.decrypt(frame: held)) {
+            XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce, "more than 1000 nonces behind the newest")
+        }
+    }
+
+    private func assertSealed(_ frame: [UInt8], key: [UInt8], nonce: UInt32) throws {
+        let sealed = try AESGCMReference.seal(opus, key: key, nonce: AESGCMReference.nonce(littleEndianCounter: nonce))
+        XCTAssertEqual(Array(frame.prefix(opus.count + 8)), sealed.ciphertext + Array(sealed.tag.prefix(8)))
+    }
+
     func testGenerationRollsOverAfter2To24Frames() {
         let window = ReceiveKeyWindow(clock: ManualClock(), ratchet: SenderKeyRatchet(baseSecret: base))
         XCTAssertEqual(window.unwrapGeneration(0), 0)
