@@ -22,7 +22,12 @@ public final class DAVESession {
     private var decryptors: [UInt64: FrameDecryptor] = [:]
     private var externalSender: DAVEExternalSenderPackage?
     private var keyPackage: KeyPackageBundle?
-    private var group: SessionGroup?
+    private var group: SessionGroup? {
+        didSet { if group !== oldValue { groupInstance &+= 1 } }
+    }
+    /// Counts group objects, so receive ratchets are installed once per (group, epoch).
+    private var groupInstance: UInt64 = 0
+    private var installedRatchets: (groupInstance: UInt64, epoch: UInt64)?
     private var recognizedUserIDs: Set<UInt64> = []
     private var pendingTransition: (id: UInt16, protocolVersion: UInt16)?
 
@@ -307,10 +312,16 @@ public final class DAVESession {
         guard let group, group.isEstablished else { return }
         let roster = Set(group.members.map(\.userID))
         for (userID, decryptor) in decryptors where !roster.contains(userID) { decryptor.retire() }
+        // A repeated prepare for the same epoch must not install a second window with a fresh replay history.
+        let alreadyInstalled = installedRatchets.map { $0 == (groupInstance, group.epoch) } ?? false
+        installedRatchets = (groupInstance, group.epoch)
         for member in group.members where member.userID != selfUserID {
-            let decryptor = decryptors[member.userID] ?? FrameDecryptor(clock: clock)
+            let existing = decryptors[member.userID]
+            let decryptor = existing ?? FrameDecryptor(clock: clock)
             decryptors[member.userID] = decryptor
-            decryptor.transition(to: senderRatchet(for: member.userID, group: group))
+            if !alreadyInstalled || existing == nil {
+                decryptor.transition(to: senderRatchet(for: member.userID, group: group))
+            }
             decryptor.setPassthrough(false)
         }
     }

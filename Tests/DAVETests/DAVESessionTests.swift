@@ -159,6 +159,20 @@ final class DAVESessionTests: XCTestCase {
         XCTAssertThrowsError(try bob.decrypt(userID: 1, frame: opus), "passthrough ends 10 s after the upgrade")
     }
 
+    func testRepeatedPrepareKeepsTheReplayWindow() throws {
+        let channel = try SessionTestChannel()
+        let alice = try channel.connect(1, recognized: [1, 2])
+        let bob = try channel.connect(2, recognized: [1, 2])
+        try channel.formGroup(alice, [bob])
+        let frame = try alice.encrypt(opus: opus)
+        XCTAssertEqual(try bob.decrypt(userID: 1, frame: frame), opus)
+        XCTAssertEqual(bob.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 1, transitionID: 12)),
+                       [.readyForTransition(transitionID: 12)])
+        XCTAssertThrowsError(try bob.decrypt(userID: 1, frame: frame)) {
+            XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce)
+        }
+    }
+
     func testPrepareEpochOneSendsNewKeyPackage() throws {
         let channel = try SessionTestChannel()
         let alice = try channel.connect(1, recognized: [1])
