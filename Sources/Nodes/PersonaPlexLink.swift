@@ -194,7 +194,10 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         case .idle: break
         case .connecting: events.emit(.linkState(.connecting))
         case .upgraded: events.emit(.linkState(.warmingUp))
-        case .waitingForServer: events.emit(.linkState(.waiting))
+        case .waitingForServer(.heldByThisProcess): events.emit(.linkState(.waiting))
+        // Silence after the upgrade is either a busy server or a slow warm-up; the wire cannot tell which, so the
+        // event stays "warming up" and the log line above carries the client's explanation.
+        case .waitingForServer(.serverBusyOrWarmingUp): break
         case .live:
             isLive = true
             liveSinceTick = tick.index
