@@ -13,23 +13,31 @@ public final class DAVESession {
     public let selfUserID: UInt64
     /// The voice channel id (the MLS group id, big-endian).
     public let channelID: UInt64
-    /// The DAVE protocol version currently negotiated (0 = plain Opus).
-    public private(set) var protocolVersion: UInt16 = 0
+    /// The DAVE protocol version announced for the MLS group (op 4 / op 24 / executed op 21; 0 = plain Opus).
+    public internal(set) var protocolVersion: UInt16 = 0
+    /// The protocol version in effect for media: changes only when a transition executes (op 22, or transition 0).
+    public internal(set) var executedProtocolVersion: UInt16 = 0
+    /// Called with a diagnostic when the session accepts something libdave only logs (e.g. a Welcome naming a
+    /// user the voice gateway never announced). Never called for errors that are thrown or answered with op 31.
+    public var onWarning: ((String) -> Void)?
 
-    private let clock: MonotonicClock
+    let clock: MonotonicClock
     private let signaturePrivateKey: [UInt8]
-    private let encryptor = FrameEncryptor()
-    private var decryptors: [UInt64: FrameDecryptor] = [:]
+    let encryptor = FrameEncryptor()
+    var decryptors: [UInt64: FrameDecryptor] = [:]
     private var externalSender: DAVEExternalSenderPackage?
-    private var keyPackage: KeyPackageBundle?
-    private var group: SessionGroup? {
+    var keyPackage: KeyPackageBundle?
+    var group: SessionGroup? {
         didSet { if group !== oldValue { groupInstance &+= 1 } }
     }
     /// Counts group objects, so receive ratchets are installed once per (group, epoch).
-    private var groupInstance: UInt64 = 0
-    private var installedRatchets: (groupInstance: UInt64, epoch: UInt64)?
-    private var recognizedUserIDs: Set<UInt64> = []
-    private var pendingTransition: (id: UInt16, protocolVersion: UInt16)?
+    var groupInstance: UInt64 = 0
+    var installedRatchets: (groupInstance: UInt64, epoch: UInt64)?
+    var recognizedUserIDs: Set<UInt64> = []
+    var pendingTransition: (id: UInt16, protocolVersion: UInt16)?
+    /// Version of the last prepared transition (libdave sample `latestPreparedTransitionVersion`): while it is 0,
+    /// every recognised user has a decryptor that lets plain frames through.
+    var preparedProtocolVersion: UInt16 = 0
 
     /// Creates an idle session; nothing is sent until `handleSelectProtocol` (op 4) or `handlePrepareEpoch`.
     /// - Parameter signaturePrivateKey: persistent P-256 key (raw 32 bytes); a fresh one per call when `nil`.
@@ -44,9 +52,11 @@ public final class DAVESession {
 
     // MARK: - Roster announced by the voice gateway (ops 11 / 13)
 
-    /// Users the voice gateway announced in the channel (op 11); only they may be added.
+    /// Users the voice gateway announced in the channel (op 11); only they may be added. While protocol 0 is
+    /// prepared, each gets a decryptor in passthrough mode (libdave sample `createUser`).
     public func addRecognizedUsers<S: Sequence>(_ userIDs: S) where S.Element == UInt64 {
         recognizedUserIDs.formUnion(userIDs)
+        if preparedProtocolVersion == 0 { installPassthroughDecryptors() }
     }
 
     /// A user left the channel (op 13): they may no longer be added.
@@ -57,9 +67,15 @@ public final class DAVESession {
     // MARK: - Voice gateway ops
 
     /// Op 4 `dave_protocol_version`: start DAVE (> 0) or stay on plain Opus (0).
+    ///
+    /// A call that starts on DAVE is in effect at once (transition 0): nobody sends plain Opus, so no decryptor
+    /// keeps passthrough.
     public func handleSelectProtocol(version: UInt16) throws -> [DAVEClientMessage] {
         if version > 0 {
             encryptor.passthrough = false
+            executedProtocolVersion = version
+            preparedProtocolVersion = version
+            for decryptor in decryptors.values { decryptor.setPassthrough(false, expirySeconds: 0) }
             return try handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: version, epoch: 1, transitionID: 0))
         }
         protocolVersion = 0
@@ -91,6 +107,7 @@ public final class DAVESession {
             throw DAVESessionError.payload(error)
         }
         guard let group else { throw DAVESessionError.noGroup }
+        group.noteProposalsReceived()
         switch proposals {
         case .append(let messages):
             for message in messages { try validateProposal(message, group: group) }
@@ -104,6 +121,8 @@ public final class DAVESession {
     }
 
     /// Op 29 `announce_commit_transition`: move to the commit's epoch, or report it invalid (op 31 + new op 26).
+    /// A commit for another group, or one arriving before any op 27 since the last transition, is ignored
+    /// (libdave `CanProcessCommit`; dave.md §4.3).
     public func handleAnnounceCommit(_ payload: [UInt8]) throws -> [DAVEClientMessage] {
         let announce: DAVEAnnounceCommit
         do { announce = try DAVEAnnounceCommit(payload: payload) } catch {
@@ -125,28 +144,37 @@ public final class DAVESession {
     }
 
     /// Op 30 `mls_welcome`: join the group, or report the Welcome invalid (op 31 + new op 26).
+    ///
+    /// Like libdave's `VerifyWelcomeState`, the Welcome must name exactly our op 25 external sender, and (as
+    /// libdave's roster check) no user twice; a user the voice gateway never announced is only reported through
+    /// `onWarning` (libdave leaves that rejection disabled: a user may disconnect while proposals are in flight).
+    /// A Welcome after we already joined fails as in libdave `ProcessWelcome`: op 31, then — as protocol.md
+    /// "Recovery from Invalid Commit or Welcome" asks — a local reset and a new op 26.
     public func handleWelcome(_ payload: [UInt8]) throws -> [DAVEClientMessage] {
         let welcome: DAVEWelcomePayload
         do { welcome = try DAVEWelcomePayload(payload: payload) } catch {
             guard payload.count >= 2, protocolVersion > 0 else { throw DAVESessionError.payload(.malformed("welcome")) }
             return try invalidCommitWelcome(transitionID: UInt16(payload[0]) << 8 | UInt16(payload[1]))
         }
-        guard let keyPackage, let externalSender, group?.isEstablished != true else { return [] }
+        guard let keyPackage, let externalSender else { return [] }
+        guard group?.isEstablished != true else { return try invalidCommitWelcome(transitionID: welcome.transitionID) }
+        let joined: SessionGroup
         do {
-            let joined = try SessionGroup.join(welcome: welcome.welcome, keyPackage: keyPackage,
-                                               groupID: DAVEGroupID.bytes(channelID: channelID))
+            joined = try SessionGroup.join(welcome: welcome.welcome, keyPackage: keyPackage,
+                                           groupID: DAVEGroupID.bytes(channelID: channelID))
             guard joined.externalSenders == [externalSender.encoded] else {
                 throw DAVESessionError.invalidProposal("welcome external senders differ from op 25")
             }
             let identities = joined.members.map(\.userID)
-            guard Set(identities).count == identities.count,
-                  identities.allSatisfy({ $0 == selfUserID || recognizedUserIDs.contains($0) }) else {
-                throw DAVESessionError.invalidProposal("welcome roster has unexpected or duplicate users")
+            guard Set(identities).count == identities.count else {
+                throw DAVESessionError.invalidProposal("welcome roster has duplicate users")
             }
-            group = joined
         } catch {
             return try invalidCommitWelcome(transitionID: welcome.transitionID)
         }
+        let unexpected = joined.members.map(\.userID).filter { $0 != selfUserID && !recognizedUserIDs.contains($0) }
+        if !unexpected.isEmpty { onWarning?("welcome lists unrecognised users \(unexpected)") }
+        group = joined
         return transitionToNewEpoch(transitionID: welcome.transitionID)
     }
 
@@ -198,38 +226,9 @@ public final class DAVESession {
                                                  remoteKey: theirs.signatureKey, remoteUserID: userID)
     }
 
-    // MARK: - Media
-
-    /// DAVE-encrypts one outgoing Opus frame into `output` (plain copy while protocol 0 is in effect).
-    public func encrypt(opus: [UInt8], into output: inout [UInt8]) throws {
-        try encryptor.encrypt(opus: opus, into: &output)
-    }
-
-    /// DAVE-encrypts one outgoing Opus frame.
-    public func encrypt(opus: [UInt8]) throws -> [UInt8] { try encryptor.encrypt(opus: opus) }
-
-    /// Decrypts one incoming frame from `userID` into `output`.
-    public func decrypt(userID: UInt64, frame: [UInt8], into output: inout [UInt8]) throws {
-        if let decryptor = decryptors[userID] {
-            try decryptor.decrypt(frame: frame, into: &output)
-        } else if protocolVersion == 0, ParsedDAVEFrameCheck.isPlain(frame) {
-            output.removeAll(keepingCapacity: true)
-            output.append(contentsOf: frame)
-        } else {
-            throw DAVESessionError.unknownUser(userID)
-        }
-    }
-
-    /// Decrypts one incoming frame from `userID`.
-    public func decrypt(userID: UInt64, frame: [UInt8]) throws -> [UInt8] {
-        var output: [UInt8] = []
-        try decrypt(userID: userID, frame: frame, into: &output)
-        return output
-    }
-
     // MARK: - Internals
 
-    private func reinitialize() throws -> [DAVEClientMessage] {
+    func reinitialize() throws -> [DAVEClientMessage] {
         group = nil
         keyPackage = nil
         guard protocolVersion > 0 else { return [] }
@@ -293,71 +292,9 @@ public final class DAVESession {
         }
     }
 
-    private func transitionToNewEpoch(transitionID: UInt16) -> [DAVEClientMessage] {
-        pendingTransition = (transitionID, protocolVersion)
-        prepareRatchets(protocolVersion: protocolVersion)
-        if transitionID == 0 {
-            executeTransition(id: 0)
-            return []
-        }
-        return [.readyForTransition(transitionID: transitionID)]
-    }
-
-    /// Installs new receive ratchets for every other member now (or passthrough for protocol 0).
-    private func prepareRatchets(protocolVersion version: UInt16) {
-        guard version > 0 else {
-            for decryptor in decryptors.values { decryptor.setPassthrough(true) }
-            return
-        }
-        guard let group, group.isEstablished else { return }
-        let roster = Set(group.members.map(\.userID))
-        for (userID, decryptor) in decryptors where !roster.contains(userID) { decryptor.retire() }
-        // A repeated prepare for the same epoch must not install a second window with a fresh replay history.
-        let alreadyInstalled = installedRatchets.map { $0 == (groupInstance, group.epoch) } ?? false
-        installedRatchets = (groupInstance, group.epoch)
-        for member in group.members where member.userID != selfUserID {
-            let existing = decryptors[member.userID]
-            let decryptor = existing ?? FrameDecryptor(clock: clock)
-            decryptors[member.userID] = decryptor
-            if !alreadyInstalled || existing == nil {
-                decryptor.transition(to: senderRatchet(for: member.userID, group: group))
-            }
-            decryptor.setPassthrough(false)
-        }
-    }
-
-    private func executeTransition(id: UInt16) {
-        guard let pending = pendingTransition, pending.id == id else { return }
-        pendingTransition = nil
-        protocolVersion = pending.protocolVersion
-        if pending.protocolVersion == 0 {
-            encryptor.passthrough = true
-            encryptor.setRatchet(nil)
-            group = nil
-            keyPackage = nil
-            return
-        }
-        guard let group, group.isEstablished else { return }
-        encryptor.setRatchet(senderRatchet(for: selfUserID, group: group))
-        encryptor.passthrough = false
-    }
-
-    private func senderRatchet(for userID: UInt64, group: SessionGroup) -> SenderKeyRatchet {
-        let context = (0..<8).map { UInt8(truncatingIfNeeded: userID >> (8 * UInt64($0))) }
-        return SenderKeyRatchet(baseSecret: group.exportSecret(label: Self.senderKeyLabel, context: context,
-                                                        length: SenderKeyRatchet.keyLength))
-    }
-
-    private func mls<T>(_ body: () throws -> T) throws -> T {
+    func mls<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DAVESessionError { throw error } catch {
             throw DAVESessionError.mls("\(error)")
         }
-    }
-}
-
-/// Cheap check used for users without a decryptor during protocol 0.
-enum ParsedDAVEFrameCheck {
-    static func isPlain(_ frame: [UInt8]) -> Bool {
-        frame.withUnsafeBytes { ParsedDAVEFrame.parse($0) == nil }
     }
 }

@@ -3,6 +3,8 @@ import MLS
 /// DAVE's view of an MLS `Group`: the pending group (epoch 0, only us) or the established one.
 final class SessionGroup {
     private let group: Group
+    /// Whether op 27 reached this group since it was created or last moved epoch (libdave `stateWithProposals_`).
+    private(set) var receivedProposals = false
 
     private init(group: Group) {
         self.group = group
@@ -40,10 +42,13 @@ final class SessionGroup {
         }
     }
 
-    /// `MLS-Exporter(label, context, length)` of the current epoch.
-    func exportSecret(label: String, context: [UInt8], length: Int) -> [UInt8] {
-        group.exporter(label: label, context: context, length: length)
+    /// `MLS-Exporter(label, context, length)` of the current epoch; `nil` for a length the exporter refuses.
+    func exportSecret(label: String, context: [UInt8], length: Int) -> [UInt8]? {
+        try? group.exporter(label: label, context: context, length: length)
     }
+
+    /// Records that op 27 arrived, so the next announced commit is processed.
+    func noteProposalsReceived() { receivedProposals = true }
 
     /// Verifies and queues external proposals.
     func append(proposals: [MLSMessage]) throws {
@@ -71,15 +76,16 @@ final class SessionGroup {
         return commit + (welcome ?? [])
     }
 
-    /// Whether an announced commit concerns this group at all (libdave ignores others, and commits reaching a
-    /// pending group that has no proposals yet).
+    /// Whether an announced commit concerns this group at all: libdave `CanProcessCommit` ignores commits for
+    /// another group and any commit before op 27 arrived in this epoch (its `stateWithProposals_` is unset).
     func isExpecting(commit: MLSMessage) -> Bool {
         guard case .publicMessage(let message) = commit, message.content.groupID == group.groupID else { return false }
-        return isEstablished || hasQueuedProposals || group.hasPendingCommit
+        return receivedProposals
     }
 
     /// Moves to the commit's epoch (adopting our own cached commit when it won).
     func process(commit: MLSMessage) throws {
         try group.processCommit(commit)
+        receivedProposals = false
     }
 }
