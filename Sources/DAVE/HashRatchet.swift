@@ -41,9 +41,13 @@ public final class SenderKeyRatchet {
         guard generation >= nextGeneration else { return false }
         while nextGeneration <= generation {
             let context = bigEndian32(nextGeneration)
-            cachedKeys[nextGeneration] = CipherSuite.expandWithLabel(nextSecret, "key", context, Self.keyLength)
-            cachedNonces[nextGeneration] = CipherSuite.expandWithLabel(nextSecret, "nonce", context, 12)
-            nextSecret = CipherSuite.expandWithLabel(nextSecret, "secret", context, 32)
+            // Constant lengths: ExpandWithLabel cannot refuse them; a refusal just leaves the generation unavailable.
+            guard let key = try? CipherSuite.expandWithLabel(nextSecret, "key", context, Self.keyLength),
+                  let nonce = try? CipherSuite.expandWithLabel(nextSecret, "nonce", context, 12),
+                  let secret = try? CipherSuite.expandWithLabel(nextSecret, "secret", context, 32) else { return false }
+            cachedKeys[nextGeneration] = key
+            cachedNonces[nextGeneration] = nonce
+            nextSecret = secret
             if nextGeneration == UInt32.max { break }
             nextGeneration += 1
         }

@@ -21,8 +21,18 @@ public enum CipherSuite {
     /// HKDF-Extract.
     public static func extract(salt: [UInt8], ikm: [UInt8]) -> [UInt8] { mac(key: salt, data: ikm) }
 
+    /// Largest HKDF-Expand output (255 blocks of SHA-256, RFC 5869); also below ExpandWithLabel's u16 length.
+    public static let maxExpandLength = 255 * hashLength
+
     /// HKDF-Expand written on HMAC so PRKs shorter than the hash length are accepted.
-    public static func expand(prk: [UInt8], info: [UInt8], length: Int) -> [UInt8] {
+    /// - Throws: `MLSError.invalidValue` when `length` is outside `0...maxExpandLength`.
+    public static func expand(prk: [UInt8], info: [UInt8], length: Int) throws -> [UInt8] {
+        try checkExpandLength(length)
+        return hkdfExpand(prk: prk, info: info, length: length)
+    }
+
+    /// HKDF-Expand for lengths already known to be in `0...maxExpandLength` (cipher-suite constants).
+    static func hkdfExpand(prk: [UInt8], info: [UInt8], length: Int) -> [UInt8] {
         var output: [UInt8] = []
         var block: [UInt8] = []
         var counter: UInt8 = 1
@@ -31,38 +41,58 @@ public enum CipherSuite {
             output += block
             counter &+= 1
         }
-        return Array(output.prefix(length))
+        return Array(output.prefix(max(0, length)))
+    }
+
+    private static func checkExpandLength(_ length: Int) throws {
+        guard (0...maxExpandLength).contains(length) else {
+            throw MLSError.invalidValue("expand length \(length) outside 0...\(maxExpandLength)")
+        }
     }
 
     /// `ExpandWithLabel(secret, label, context, length)` with the "MLS 1.0 " prefix.
-    public static func expandWithLabel(_ secret: [UInt8], _ label: [UInt8], _ context: [UInt8], _ length: Int) -> [UInt8] {
+    /// - Throws: `MLSError.invalidValue` when `length` is outside `0...maxExpandLength` (so never above 65535).
+    public static func expandWithLabel(_ secret: [UInt8], _ label: [UInt8], _ context: [UInt8], _ length: Int) throws -> [UInt8] {
+        try checkExpandLength(length)
+        return labelledExpand(secret, label, context, length)
+    }
+
+    /// `ExpandWithLabel` with a text label.
+    public static func expandWithLabel(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) throws -> [UInt8] {
+        try expandWithLabel(secret, Array(label.utf8), context, length)
+    }
+
+    /// `ExpandWithLabel` for cipher-suite constant lengths (≤ `hashLength`), which cannot fail.
+    static func labelledExpand(_ secret: [UInt8], _ label: [UInt8], _ context: [UInt8], _ length: Int) -> [UInt8] {
+        let length = min(max(0, length), maxExpandLength)
         var w = TLSWriter()
         w.u16(UInt16(length))
         w.opaque(Array("MLS 1.0 ".utf8) + label)
         w.opaque(context)
-        return expand(prk: secret, info: w.bytes, length: length)
+        return hkdfExpand(prk: secret, info: w.bytes, length: length)
     }
 
-    /// `ExpandWithLabel` with a text label.
-    public static func expandWithLabel(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) -> [UInt8] {
-        expandWithLabel(secret, Array(label.utf8), context, length)
+    /// `labelledExpand` with a text label.
+    static func labelledExpand(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) -> [UInt8] {
+        labelledExpand(secret, Array(label.utf8), context, length)
     }
 
     /// `DeriveSecret(secret, label)`.
     public static func deriveSecret(_ secret: [UInt8], _ label: String) -> [UInt8] {
-        expandWithLabel(secret, label, [], hashLength)
+        labelledExpand(secret, label, [], hashLength)
     }
 
     /// `DeriveSecret` with a byte-string label (exporter labels).
     public static func deriveSecret(_ secret: [UInt8], _ label: [UInt8]) -> [UInt8] {
-        expandWithLabel(secret, label, [], hashLength)
+        labelledExpand(secret, label, [], hashLength)
     }
 
     /// `DeriveTreeSecret(secret, label, generation, length)` (RFC 9420 §9.1).
-    public static func deriveTreeSecret(_ secret: [UInt8], _ label: String, generation: UInt32, length: Int) -> [UInt8] {
+    /// - Throws: `MLSError.invalidValue` for a length `expandWithLabel` refuses.
+    public static func deriveTreeSecret(_ secret: [UInt8], _ label: String, generation: UInt32, length: Int) throws -> [UInt8] {
         var w = TLSWriter()
         w.u32(generation)
-        return expandWithLabel(secret, label, w.bytes, length)
+        return try expandWithLabel(secret, label, w.bytes, length)
     }
 
     /// `RefHash(label, value)`; `label` is used verbatim (e.g. "MLS 1.0 KeyPackage Reference").
@@ -187,7 +217,7 @@ enum HPKE256 {
 
     static func labeledExpand(_ suite: [UInt8], prk: [UInt8], label: String, info: [UInt8], length: Int) -> [UInt8] {
         let info = [UInt8(length >> 8), UInt8(length & 0xFF)] + version + suite + Array(label.utf8) + info
-        return CipherSuite.expand(prk: prk, info: info, length: length)
+        return CipherSuite.hkdfExpand(prk: prk, info: info, length: length)
     }
 
     static func deriveKeyPair(ikm: [UInt8]) throws -> (privateKey: [UInt8], publicKey: [UInt8]) {

@@ -100,8 +100,9 @@ public final class Group {
     public var hasPendingCommit: Bool { pendingCommit != nil }
 
     /// `MLS-Exporter(label, context, length)` for the current epoch.
-    public func exporter(label: String, context: [UInt8], length: Int) -> [UInt8] {
-        state.secrets.exporter(label: Array(label.utf8), context: context, length: length)
+    /// - Throws: `MLSError.invalidValue` when `length` is outside `0...CipherSuite.maxExpandLength`.
+    public func exporter(label: String, context: [UInt8], length: Int) throws -> [UInt8] {
+        try state.secrets.exporter(label: Array(label.utf8), context: context, length: length)
     }
 
     /// Internal access to secrets for tests and the DAVE layer's diagnostics.

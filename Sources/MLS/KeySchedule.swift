@@ -15,7 +15,7 @@ public struct EpochSecrets: Equatable {
 
     /// `joiner_secret = ExpandWithLabel(Extract(init_secret, commit_secret), "joiner", GroupContext, Nh)`.
     public static func joinerSecret(initSecret: [UInt8], commitSecret: [UInt8], groupContext: GroupContext) -> [UInt8] {
-        CipherSuite.expandWithLabel(CipherSuite.extract(salt: initSecret, ikm: commitSecret), "joiner", groupContext.tlsEncoded, CipherSuite.hashLength)
+        CipherSuite.labelledExpand(CipherSuite.extract(salt: initSecret, ikm: commitSecret), "joiner", groupContext.tlsEncoded, CipherSuite.hashLength)
     }
 
     /// `welcome_secret` from a joiner secret (no PSKs unless `pskSecret` is given).
@@ -31,7 +31,7 @@ public struct EpochSecrets: Equatable {
         self.joinerSecret = joinerSecret
         let member = CipherSuite.extract(salt: joinerSecret, ikm: pskSecret ?? EpochSecrets.zeroSecret)
         welcomeSecret = CipherSuite.deriveSecret(member, "welcome")
-        epochSecret = CipherSuite.expandWithLabel(member, "epoch", groupContext.tlsEncoded, CipherSuite.hashLength)
+        epochSecret = CipherSuite.labelledExpand(member, "epoch", groupContext.tlsEncoded, CipherSuite.hashLength)
         senderDataSecret = CipherSuite.deriveSecret(epochSecret, "sender data")
         encryptionSecret = CipherSuite.deriveSecret(epochSecret, "encryption")
         exporterSecret = CipherSuite.deriveSecret(epochSecret, "exporter")
@@ -50,8 +50,9 @@ public struct EpochSecrets: Equatable {
     }
 
     /// `MLS-Exporter(label, context, length)`.
-    public func exporter(label: [UInt8], context: [UInt8], length: Int) -> [UInt8] {
-        CipherSuite.expandWithLabel(CipherSuite.deriveSecret(exporterSecret, label), "exported", CipherSuite.hash(context), length)
+    /// - Throws: `MLSError.invalidValue` when `length` is outside `0...CipherSuite.maxExpandLength`.
+    public func exporter(label: [UInt8], context: [UInt8], length: Int) throws -> [UInt8] {
+        try CipherSuite.expandWithLabel(CipherSuite.deriveSecret(exporterSecret, label), "exported", CipherSuite.hash(context), length)
     }
 
     /// The HPKE public key derived from `external_secret` (for `external_pub`).
@@ -64,8 +65,8 @@ public struct EpochSecrets: Equatable {
 
     /// Welcome AEAD key and nonce.
     static func welcomeKeyAndNonce(welcomeSecret: [UInt8]) -> (key: [UInt8], nonce: [UInt8]) {
-        (CipherSuite.expandWithLabel(welcomeSecret, "key", [], CipherSuite.aeadKeyLength),
-         CipherSuite.expandWithLabel(welcomeSecret, "nonce", [], CipherSuite.aeadNonceLength))
+        (CipherSuite.labelledExpand(welcomeSecret, "key", [], CipherSuite.aeadKeyLength),
+         CipherSuite.labelledExpand(welcomeSecret, "nonce", [], CipherSuite.aeadNonceLength))
     }
 }
 
@@ -96,7 +97,7 @@ public enum PSKSecret {
             entry.id.encode(to: &label)
             label.u16(UInt16(index))
             label.u16(UInt16(psks.count))
-            let input = CipherSuite.expandWithLabel(extracted, "derived psk", label.bytes, CipherSuite.hashLength)
+            let input = CipherSuite.labelledExpand(extracted, "derived psk", label.bytes, CipherSuite.hashLength)
             secret = CipherSuite.extract(salt: input, ikm: secret)
         }
         return secret

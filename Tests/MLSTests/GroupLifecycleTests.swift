@@ -12,8 +12,8 @@ final class GroupLifecycleTests: XCTestCase {
         for group in groups.dropFirst() {
             XCTAssertEqual(group.epoch, first.epoch, file: file, line: line)
             XCTAssertEqual(group.epochAuthenticator, first.epochAuthenticator, file: file, line: line)
-            XCTAssertEqual(group.exporter(label: exporterLabel, context: [1, 2, 3], length: 16),
-                           first.exporter(label: exporterLabel, context: [1, 2, 3], length: 16), file: file, line: line)
+            XCTAssertEqual(try group.exporter(label: exporterLabel, context: [1, 2, 3], length: 16),
+                           try first.exporter(label: exporterLabel, context: [1, 2, 3], length: 16), file: file, line: line)
             XCTAssertEqual(group.tree, first.tree, file: file, line: line)
             XCTAssertEqual(group.memberUserIDs, first.memberUserIDs, file: file, line: line)
         }

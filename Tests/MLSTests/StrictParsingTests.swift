@@ -91,4 +91,23 @@ final class StrictParsingTests: XCTestCase {
         XCTAssertEqual(Array(bytes.suffix(4)), [0x00, 0x01, 0x01, 0x00])
         XCTAssertEqual(try ExternalSender(tlsEncoded: bytes), signer.sender)
     }
+
+    /// ExpandWithLabel's length is a u16 and HKDF-Expand stops at 255 blocks: larger (or negative) lengths are
+    /// a typed error from every public entry point, never a trap.
+    func testExpandLengthsOutOfRangeAreTypedErrors() throws {
+        let secret = [UInt8](repeating: 7, count: 32)
+        let group = try Group.create(groupID: [1, 2, 3], keyPackage: KeyPackageBundle.create(userID: 9), externalSenders: [])
+        for length in [-1, CipherSuite.maxExpandLength + 1, 65_535, 65_536, 1 << 40] {
+            let refused: (Error) -> Void = {
+                guard case .invalidValue? = $0 as? MLSError else { return XCTFail("length \(length): \($0)") }
+            }
+            XCTAssertThrowsError(try CipherSuite.expandWithLabel(secret, "key", [], length), "\(length)", refused)
+            XCTAssertThrowsError(try CipherSuite.expand(prk: secret, info: [], length: length), "\(length)", refused)
+            XCTAssertThrowsError(try CipherSuite.deriveTreeSecret(secret, "key", generation: 0, length: length), "\(length)", refused)
+            XCTAssertThrowsError(try group.exporter(label: "x", context: [], length: length), "\(length)", refused)
+        }
+        XCTAssertEqual(try CipherSuite.expandWithLabel(secret, "key", [], CipherSuite.maxExpandLength).count, 8160)
+        XCTAssertEqual(try group.exporter(label: "x", context: [], length: 0), [])
+        XCTAssertEqual(try group.exporter(label: "x", context: [], length: 16).count, 16)
+    }
 }
