@@ -191,4 +191,18 @@ final class FrameCryptorTests: XCTestCase {
             XCTAssertEqual($0 as? DAVEFrameError, .missingKey)
         }
     }
+
+    /// libdave `CryptorManager::GetCryptor`: a generation more than 250 past the newest successful one is refused
+    /// even when the ratchet is old enough for it; after a success the bound moves with the newest generation.
+    func testGenerationMoreThan250AheadOfTheNewestIsRejected() {
+        let clock = ManualClock()
+        let window = ReceiveKeyWindow(clock: clock, ratchet: SenderKeyRatchet(baseSecret: base))
+        clock.advance(seconds: 400 * 86_400)  // age bound (170 × 34 560 000) >> 24 = 350 generations
+        XCTAssertNil(window.cipher(forGeneration: 251), "251 > newest (0) + 250")
+        XCTAssertNotNil(window.cipher(forGeneration: 250))
+        window.reportSuccess(generation: 250, truncatedNonce: 250 << 24 | 1)
+        XCTAssertNotNil(window.cipher(forGeneration: 300), "now within newest (250) + 250")
+        XCTAssertNil(window.cipher(forGeneration: 351), "still bounded by the ratchet's age")
+    }
 }
+
