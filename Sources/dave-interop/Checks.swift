@@ -5,8 +5,13 @@ struct Checks {
     let server: VoiceServer
     let log: (String) -> Void
 
-    /// Same epoch (where exposed), authenticator and privacy code everywhere; frames from every member decrypt
-    /// byte-exact at every other member; optionally our verification codes equal davey's.
+    /// Same epoch, authenticator and privacy code everywhere; frames from every member decrypt byte-exact at every
+    /// other member; optionally our verification codes equal the peers'.
+    ///
+    /// The epoch is compared for every member that exposes it (`exposesEpoch`: our member and davey's
+    /// `DaveSession.epoch`) and must equal the server's. dave.py 1.1.0 has no epoch accessor (its `Session` offers
+    /// `get_last_epoch_authenticator` and `has_established_group` only), so for it the equal epoch authenticator
+    /// stands in: it is derived from the epoch secret, whose GroupContext includes the epoch.
     func verify(checkVerificationCodes: Bool = false) throws {
         let members = server.groupMembers
         guard members.count >= 2 else { throw InteropFailure("group has \(members.count) members") }
@@ -17,8 +22,8 @@ struct Checks {
             let verifying = checkVerificationCodes && member.computesVerificationCodes
             let peers = verifying ? members.filter { $0 !== member }.map(\.userID) : []
             let state = try member.state(verifying: peers)
-            if let epoch = state.epoch, epoch != server.epoch {
-                throw InteropFailure("\(member.name) is at epoch \(epoch), server at \(server.epoch)")
+            if member.exposesEpoch, state.epoch != server.epoch {
+                throw InteropFailure("\(member.name) is at epoch \(state.epoch.map(String.init) ?? "none"), server at \(server.epoch)")
             }
             guard !state.authenticator.isEmpty, state.privacyCode.count == 30 else {
                 throw InteropFailure("\(member.name) has no epoch authenticator / privacy code")
@@ -37,8 +42,18 @@ struct Checks {
             if verifying { comparedCodes += try compareVerificationCodes(of: member, state: state, members: members) }
         }
         if checkVerificationCodes, comparedCodes == 0 { throw InteropFailure("no peer exposed a verification code") }
+        try verifyFrames()
+        log("epoch \(server.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")")
+    }
+
+    /// Every member DAVE-encrypts `framesPerSender` Opus frames; each of the other members decrypts every one of
+    /// them back to the exact bytes. With `logPairs`, logs one `frames <sender> → <receiver>: n byte-exact` line
+    /// per ordered pair.
+    func verifyFrames(framesPerSender: Int = 3, logPairs: Bool = false) throws {
+        let members = server.groupMembers
         for sender in members {
-            for index in 0..<3 {
+            var decrypted: [ObjectIdentifier: Int] = [:]
+            for index in 0..<framesPerSender {
                 let opus = Self.opusFrame(seed: sender.userID &+ UInt64(index) &+ server.epoch)
                 let frame = try sender.encrypt(opus)
                 guard frame != opus, frame.suffix(2) == [0xFA, 0xFA] else {
@@ -51,10 +66,15 @@ struct Checks {
                     guard plain == opus else {
                         throw InteropFailure("\(receiver.name) decrypted \(sender.name)'s frame to different bytes")
                     }
+                    decrypted[ObjectIdentifier(receiver), default: 0] += 1
                 }
             }
+            for receiver in members where receiver !== sender {
+                let count = decrypted[ObjectIdentifier(receiver)] ?? 0
+                guard count == framesPerSender else { throw InteropFailure("\(receiver.name) decrypted \(count) frames") }
+                if logPairs { log("frames \(sender.name) → \(receiver.name): \(count) byte-exact") }
+            }
         }
-        log("epoch \(server.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")")
     }
 
     /// Returns how many peers' codes were compared.

@@ -30,6 +30,8 @@ protocol InteropMember: AnyObject {
     func decrypt(sender: UInt64, _ frame: [UInt8]) throws -> [UInt8]?
     /// Whether `state(verifying:)` computes verification codes itself (the side compared against peers).
     var computesVerificationCodes: Bool { get }
+    /// Whether `state` reports the MLS epoch (dave.py 1.1.0 has no accessor for it).
+    var exposesEpoch: Bool { get }
 }
 
 /// A dave.py (libdave) or davey member living in the Python driver.
@@ -37,12 +39,14 @@ final class PythonMember: InteropMember {
     let name: String
     let userID: UInt64
     let computesVerificationCodes = false
+    let exposesEpoch: Bool
     private let driver: PythonDriver
 
     init(kind: String, name: String, userID: UInt64, channelID: UInt64, driver: PythonDriver) throws {
         self.name = name
         self.userID = userID
         self.driver = driver
+        exposesEpoch = kind == "davey"
         _ = try driver.call(["cmd": "new", "member": name, "kind": kind, "user_id": String(userID),
                              "channel_id": String(channelID)])
     }

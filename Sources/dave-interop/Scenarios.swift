@@ -5,7 +5,8 @@ import MLS
 /// The interop scenarios; each builds a channel with our member, a dave.py member and a davey member.
 struct Scenarios {
     static let channelID: UInt64 = 927_310_423_890_473_011
-    static let names = ["three-members", "swift-commits", "swift-welcomed", "invalid-commit", "external-proposals"]
+    static let names = ["three-members", "frames-each-way", "swift-commits", "swift-welcomed", "invalid-commit",
+                        "external-proposals"]
 
     let driver: PythonDriver
     let log: (String) -> Void
@@ -19,6 +20,7 @@ struct Scenarios {
     mutating func run(_ name: String) throws {
         switch name {
         case "three-members": try threeMembers()
+        case "frames-each-way": try framesEachWay()
         case "swift-commits": try swiftCommits()
         case "swift-welcomed": try swiftWelcomed()
         case "invalid-commit": try invalidCommit()
@@ -54,6 +56,17 @@ struct Scenarios {
         for member in [davey, ours, libdave] as [InteropMember] { try server.connect(member) }
         try server.commit(committer: davey)
         try Checks(server: server, log: log).verify(checkVerificationCodes: true)
+    }
+
+    /// Opus frames encrypted by each of the three members are decrypted byte-exact by the other two; one log line
+    /// per ordered pair (six), in a group committed by libdave so each implementation's ratchets come from a
+    /// foreign commit or Welcome.
+    private mutating func framesEachWay() throws {
+        let server = try server()
+        let ours = swiftMember(), libdave = try python("libdave"), davey = try python("davey")
+        for member in [libdave, davey, ours] as [InteropMember] { try server.connect(member) }
+        try server.commit(committer: libdave)
+        try Checks(server: server, log: log).verifyFrames(framesPerSender: 5, logPairs: true)
     }
 
     /// Our member commits: the group forms, a member joins, one leaves (Remove), and it re-joins.

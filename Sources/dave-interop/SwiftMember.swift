@@ -4,6 +4,7 @@ import DAVE
 final class SwiftMember: InteropMember {
     let name = "swift"
     let computesVerificationCodes = true
+    let exposesEpoch = true
     let userID: UInt64
     private let session: DAVESession
 
