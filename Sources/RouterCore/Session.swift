@@ -129,8 +129,13 @@ public final class Session {
     }
 
     /// Starts, ticks until finished, stopped or failed, then stops every node. Blocks the calling thread; use
-    /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded).
+    /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded). Log lines from this thread are
+    /// queued while it runs (it never waits for the log) and all written before it returns.
     public func run(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) -> SessionOutcome {
+        RouterLog.shared.queueingLines { runTicks(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval) }
+    }
+
+    private func runTicks(realtime: Bool, maxTicks: Int64?, metricsInterval: Double?) -> SessionOutcome {
         do { try start() } catch let e as SessionError { return .failed(e) } catch { return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)")) }
         defer { stop() }
         var deadline = monotonicNanoseconds()
