@@ -87,6 +87,12 @@ public final class OggOpusStreamReader {
         lastError = nil
     }
 
+    /// Bytes pushed but not yet formed into a page: at the end of the input, an incomplete (truncated) page.
+    public var unreadByteCount: Int {
+        let s = sync.pointee
+        return max(0, Int(s.fill - s.returned))
+    }
+
     /// Appends input bytes (any split: partial pages, several pages, garbage).
     public func push(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0, let source = bytes.baseAddress else { return }

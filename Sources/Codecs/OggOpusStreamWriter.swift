@@ -124,6 +124,15 @@ public final class OggOpusStreamWriter {
         try queue.drain(body)
     }
 
+    /// Total bytes of the oldest `count` finished pages (all of them when fewer are waiting).
+    public func pendingByteCount(ofFirst count: Int) -> Int { queue.byteCount(ofFirst: count) }
+
+    /// Hands the oldest `count` finished pages (all when fewer are waiting) to `body`, oldest first, and keeps the
+    /// rest queued.
+    public func drainPages(first count: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try queue.drain(first: count, body)
+    }
+
     /// Appends all finished pages, concatenated, to `bytes`.
     public func drainPages(into bytes: inout [UInt8]) {
         queue.drain { bytes.append(contentsOf: $0) }

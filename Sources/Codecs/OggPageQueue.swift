@@ -41,6 +41,34 @@ struct OggPageQueue {
         }
     }
 
+    /// Bytes of the oldest `count` pages (all pages when fewer are queued).
+    func byteCount(ofFirst count: Int) -> Int {
+        let n = min(count, pageCount)
+        return n > 0 ? pageEnds[n - 1] : 0
+    }
+
+    /// Hands the oldest `count` pages (all when fewer are queued) to `body` in order and removes them; the pages
+    /// behind them move to the front. Nothing is allocated.
+    mutating func drain(first count: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        let n = min(count, pageCount)
+        guard n > 0 else { return }
+        let removed = pageEnds[n - 1]
+        defer {
+            let remaining = byteCount - removed
+            // copyMemory is a memmove, so the overlapping move is safe.
+            if remaining > 0 { bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + removed, byteCount: remaining) }
+            for index in n..<pageCount { pageEnds[index - n] = pageEnds[index] - removed }
+            byteCount = remaining
+            pageCount -= n
+        }
+        var start = 0
+        for index in 0..<n {
+            let end = pageEnds[index]
+            try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            start = end
+        }
+    }
+
     private mutating func reserve(extraBytes: Int) {
         if byteCount + extraBytes > bytes.count {
             let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count * 2, byteCount + extraBytes),

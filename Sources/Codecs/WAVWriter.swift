@@ -77,7 +77,7 @@ public final class WAVWriter {
         var ok = fseeko(file, 4, SEEK_SET) == 0 && writeLittleEndian32(UInt32(riffSize), file)
         ok = ok && fseeko(file, off_t(dataSizeOffset), SEEK_SET) == 0 && writeLittleEndian32(UInt32(dataBytes), file)
         ok = ok && fflush(file) == 0
-        if !ok { throw CodecError.io("cannot finalise WAV header of \(path)") }
+        if !ok { throw CodecError.io("cannot finalise WAV header of \(path): \(String(cString: strerror(errno)))") }
     }
 
     private func writeLittleEndian32(_ value: UInt32, _ file: UnsafeMutablePointer<FILE>) -> Bool {

@@ -32,7 +32,9 @@ public final class Decode: NodeType {
     private let discard: UnsafeMutableBufferPointer<Float>
     private var playing = false
     private var ended = false
-    private var reportedErrors = 0
+    /// The error count when corruption was last logged (a new line every 50 more).
+    private var loggedErrors = 0
+    private var reportedTruncation = false
     private var garbageRuns = 0
     private var skippedBytesSeen = 0
     private var corruptPagesSeen = 0
@@ -83,22 +85,37 @@ public final class Decode: NodeType {
             underruns += 1
             if prebufferSamples > 0 { playing = false }
         }
+        if isDrained { reportTruncation() }
         reportDamage()
     }
 
+    /// Once the input has ended and every whole page is decoded, bytes still waiting in the Ogg layer are the start
+    /// of a page that never completed: the stream was cut off. Reported once, and counted as one error.
+    private func reportTruncation() {
+        let unread = decoder.reader.unreadByteCount
+        guard !reportedTruncation, unread > 0 else { return }
+        reportedTruncation = true
+        metrics.errors += 1  // already logged here, so the corruption report below stays quiet about it
+        log.warning("truncated Ogg stream: \(unread) bytes of an incomplete page at end of input")
+    }
+
+    /// Counts every kind of damage into `metrics.errors`: undecodable packets, bad headers, garbage runs, pages of
+    /// other streams, lost pages and a truncated end. A lost page shows up as a CRC failure, a sequence gap or both,
+    /// so it counts once. Logged the first time and again after every 50 more.
     private func reportDamage() {
         let stats = decoder.reader.statistics
         // Bytes skipped outside a corrupt page (garbage before or between pages) count once per tick they show up in.
         if stats.skippedBytes > skippedBytesSeen && stats.corruptPages == corruptPagesSeen { garbageRuns += 1 }
         skippedBytesSeen = stats.skippedBytes
         corruptPagesSeen = stats.corruptPages
-        let damage = decoder.decodeErrors + stats.corruptPages + stats.invalidHeaders + garbageRuns
-        guard damage > reportedErrors else { return }
+        let damage = decoder.decodeErrors + stats.invalidHeaders + garbageRuns + stats.foreignPages
+            + max(stats.corruptPages, stats.sequenceGaps) + (reportedTruncation ? 1 : 0)
+        guard damage > metrics.errors else { return }
         metrics.errors = damage
-        if reportedErrors == 0 || damage - reportedErrors >= 50 {
-            let cause = decoder.lastError.map { "\($0)" } ?? decoder.reader.lastError.map { "\($0)" } ?? "damaged pages"
+        if loggedErrors == 0 || damage - loggedErrors >= 50 {
+            let cause = decoder.lastError.map { "\($0)" } ?? decoder.reader.lastError.map { "\($0)" } ?? "damaged or missing pages"
             log.warning("corrupt Ogg Opus input (\(damage) so far): \(cause)")
+            loggedErrors = damage
         }
-        reportedErrors = damage
     }
 }

@@ -4,8 +4,9 @@ import RouterCore
 import Glibc
 #endif
 
-/// Plays a greeting, then ends: the first two phrases of Ode to Joy (seed 000: sine tones with an attack/release
-/// envelope) or a WAV file. Optionally plays while a link warms up and stops (with a short fade) when it goes live.
+/// Plays a greeting, then ends: a melody (by default the first two phrases of Ode to Joy as seed 000 writes them;
+/// sine tones with an attack/release envelope; notation in `parseMelody`) or a WAV file. Optionally plays while a
+/// link warms up and stops (with a short fade) when it goes live.
 public final class Greeting: NodeType {
     public static let typeName = "Greeting"
     public static let summary = "Play Ode to Joy (or a WAV file) once, or until a link goes live; then end."
@@ -15,6 +16,8 @@ public final class Greeting: NodeType {
         .optional("file", .path, default: nil, "A WAV file to play instead of the melody (any rate/channels)."),
         .optional("volume", .double(0...1), default: .double(0.3), "Peak amplitude of the melody (0...1)."),
         .optional("tempo_bpm", .double(30...400), default: .double(150), "Melody tempo in beats per minute."),
+        .optional("melody", .string, default: .string(odeToJoy),
+                  "Notes separated by spaces: letter A-G, optional # or b, octave 0-8, each trailing '-' adds half a beat (E4-- D4---)."),
         .optional("stop_on_live", .bool, default: .bool(false), "Stop when the control input reports the link live (or closed/failed)."),
         .optional("loop", .bool, default: .bool(false), "Repeat until stopped by the control input (needs stop_on_live)."),
         .optional("max_duration", .duration, default: .double(120), "Give up looping after this long."),
@@ -31,28 +34,41 @@ public final class Greeting: NodeType {
         if params.bool("loop") == true && params.bool("stop_on_live") != true {
             return [("loop", "loop: true needs stop_on_live: true, or the greeting would never end")]
         }
+        do { _ = try parseMelody(params.string("melody") ?? odeToJoy) } catch { return [("melody", "\(error)")] }
         return []
     }
 
-    /// The melody of seed 000: E4 E4 F4 G4 G4 F4 E4 D4 C4 C4 D4 E4 E4-- D4--- (note, length in beats).
-    public static let odeToJoy: [(frequency: Double, beats: Double)] = [
-        (329.63, 1), (329.63, 1), (349.23, 1), (392.00, 1), (392.00, 1), (349.23, 1), (329.63, 1), (293.66, 1),
-        (261.63, 1), (261.63, 1), (293.66, 1), (329.63, 1), (329.63, 1.5), (293.66, 0.5), (293.66, 2),
-    ]
+    /// Seed 000's melody, written exactly as the seed writes it: the first two phrases of Ode to Joy.
+    public static let odeToJoy = "E4 E4 F4 G4 G4 F4 E4 D4 C4 C4 D4 E4 E4-- D4---"
 
-    /// Renders the melody as Float32 interleaved PCM: sine tones, 10 ms attack, 60 ms release, no clicks.
-    public static func renderMelody(format: PCMFormat, volume: Double, tempoBPM: Double) -> [Float] {
+    /// Reads melody notation: notes separated by spaces, each a letter `A`–`G`, an optional `#` (sharp) or `b` (flat),
+    /// an octave `0`–`8` (scientific pitch: C4 is middle C, A4 is 440 Hz, equal temperament), then any number of `-`,
+    /// each lengthening the note's one beat by half a beat. `E4-- D4---` is E4 for 2 beats, then D4 for 2.5.
+    public static func parseMelody(_ text: String) throws -> [MelodyNote] {
+        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "," })
+        guard !tokens.isEmpty else { throw NodeError("melody has no notes; write notes like 'E4 F#4 G4--'") }
+        return try tokens.enumerated().map { index, token in
+            guard let note = MelodyNote(token) else {
+                throw NodeError("melody note \(index + 1), '\(token)', is not a note: write a letter A-G, an optional # or b, "
+                    + "an octave 0-8 and optional '-' (half a beat each), e.g. E4, F#3, Bb4--")
+            }
+            return note
+        }
+    }
+
+    /// Renders notes as Float32 interleaved PCM: sine tones, 10 ms attack, 60 ms release, no clicks.
+    public static func renderMelody(_ notes: [MelodyNote], format: PCMFormat, volume: Double, tempoBPM: Double) -> [Float] {
         let rate = Double(format.sampleRate)
         let beat = 60 / tempoBPM
         var out: [Float] = []
-        for (frequency, beats) in odeToJoy {
-            let n = Int(beats * beat * rate)
+        for note in notes {
+            let n = Int(note.beats * beat * rate)
             let attack = Int(0.010 * rate), release = Int(0.060 * rate)
             for i in 0..<n {
                 var envelope = 1.0
                 if i < attack { envelope = Double(i) / Double(attack) }
                 if i > n - release { envelope = min(envelope, Double(n - i) / Double(release)) }
-                let v = Float(volume * envelope * sin(2 * .pi * frequency * Double(i) / rate))
+                let v = Float(volume * envelope * sin(2 * .pi * note.frequency * Double(i) / rate))
                 for _ in 0..<format.channels { out.append(v) }
             }
         }
@@ -81,7 +97,8 @@ public final class Greeting: NodeType {
         if let path = p.path("file") {
             audio = try Self.loadWAV(path, as: format)
         } else {
-            audio = Self.renderMelody(format: format, volume: p.double("volume") ?? 0.3, tempoBPM: p.double("tempo_bpm") ?? 150)
+            audio = Self.renderMelody(try Self.parseMelody(p.string("melody") ?? Self.odeToJoy), format: format,
+                                      volume: p.double("volume") ?? 0.3, tempoBPM: p.double("tempo_bpm") ?? 150)
         }
     }
 
@@ -142,5 +159,31 @@ public final class Greeting: NodeType {
         position += n
         // This tick's frame (already faded) is still delivered; the stream ends after it.
         if fadingOut { output.finish() }
+    }
+}
+
+/// One note of a melody: its pitch and its length in beats.
+public struct MelodyNote: Equatable, Sendable {
+    public var frequency: Double
+    public var beats: Double
+
+    public init(frequency: Double, beats: Double) {
+        self.frequency = frequency
+        self.beats = beats
+    }
+
+    /// Reads one note in `Greeting.parseMelody` notation (`E4`, `F#3`, `Bb4--`); nil when it is not one.
+    init?<S: StringProtocol>(_ token: S) {
+        var characters = Array(token.unicodeScalars)
+        let semitones: [Character: Int] = ["C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11]
+        guard !characters.isEmpty, let letter = semitones[Character(characters.removeFirst())] else { return nil }
+        var semitone = letter
+        if characters.first == "#" { semitone += 1; characters.removeFirst() } else if characters.first == "b" { semitone -= 1; characters.removeFirst() }
+        guard let digit = characters.first, let octave = Int(String(digit)), (0...8).contains(octave) else { return nil }
+        characters.removeFirst()
+        guard characters.allSatisfy({ $0 == "-" }) else { return nil }
+        let midi = (octave + 1) * 12 + semitone
+        frequency = 440 * pow(2, Double(midi - 69) / 12)
+        beats = 1 + 0.5 * Double(characters.count)
     }
 }

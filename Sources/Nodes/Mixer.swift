@@ -2,7 +2,8 @@ import RouterCore
 
 /// Mixes every active PCM input into one stream: linked inputs and per-speaker streams that come and go at run time.
 /// Sum, scale by the number of active inputs (or not, in `sum` mode), apply gain, then a soft limiter so the result
-/// never clips. Silence when nobody is active.
+/// never clips. Silence when nobody is active. A speaker whose stream appears emits `speakerJoined`, and one whose
+/// stream is missing from a tick emits `speakerLeft`, on the optional `events` output.
 public final class Mixer: NodeType {
     public static let typeName = "Mixer"
     public static let summary = "Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter)."
@@ -22,12 +23,17 @@ public final class Mixer: NodeType {
                 InputSpec("in", .pcm, .exact(format), required: false, many: true, doc: "PCM inputs; a tick without a frame is an inactive input."),
                 InputSpec("streams", .pcmStreams, .exact(format), required: false, many: true, doc: "Per-speaker streams (speakers appear and disappear)."),
             ],
-            outputs: [OutputSpec("out", .pcm(format), doc: "The mix, every tick.")])
+            outputs: [OutputSpec("out", .pcm(format), doc: "The mix, every tick."),
+                      OutputSpec("events", MediaFormat(.event), doc: "speaker joined/left as per-speaker streams appear and disappear.")])
     }
 
     private let inputs: PCMInput
     private let streams: PCMStreamsInput
     private let output: PCMLane
+    private let events: EventLane
+    /// Speaker ids present in the previous tick and in this one (capacity reserved up front: no allocation per tick).
+    private var previousSpeakers: [UInt64] = []
+    private var currentSpeakers: [UInt64] = []
     private let averaging: Bool
     private let gain: Float
     private let limiter: Bool
@@ -40,6 +46,10 @@ public final class Mixer: NodeType {
         inputs = setup.pcmInput("in")
         streams = setup.streamsInput("streams")
         output = setup.pcmOutput("out")
+        events = setup.eventOutput("events")
+        let capacity = max(1, streams.lanes.reduce(0) { $0 + $1.capacity })
+        previousSpeakers.reserveCapacity(capacity)
+        currentSpeakers.reserveCapacity(capacity)
         averaging = setup.params.string("mode") != "sum"
         gain = Float(pow10(setup.params.double("gain_db") ?? 0, over: 20))
         limiter = setup.params.bool("limiter") ?? true
@@ -51,14 +61,28 @@ public final class Mixer: NodeType {
             if let frame = lane.frame { mix.add(frame) }
         }
         for lane in streams.lanes {
-            for i in 0..<lane.count { mix.add(lane.frame(at: i)) }
+            for i in 0..<lane.count {
+                mix.add(lane.frame(at: i))
+                let id = lane.id(at: i)
+                if !currentSpeakers.contains(id) { currentSpeakers.append(id) }
+            }
         }
+        announceSpeakers()
         activeInputs = mix.count
         // Once every linked input has ended and nothing arrived in this tick, the mix is over: writing a silent frame
         // here would add 20 ms to the end of every stream (the runtime ends the output after this tick).
         if mix.count == 0 && inputsEnded { return }
         limitedSamples += mix.finish(averaging: averaging, gain: gain, softLimit: limiter)
         output.write { _ in }
+    }
+
+    /// Emits `speakerJoined` for ids new in this tick and `speakerLeft` for ids gone since the last, then makes this
+    /// tick's set the previous one.
+    private func announceSpeakers() {
+        for id in currentSpeakers where !previousSpeakers.contains(id) { events.emit(.speakerJoined(id: id)) }
+        for id in previousSpeakers where !currentSpeakers.contains(id) { events.emit(.speakerLeft(id: id)) }
+        swap(&previousSpeakers, &currentSpeakers)
+        currentSpeakers.removeAll(keepingCapacity: true)
     }
 
     /// True when at least one input is linked and every linked lane (PCM and per-speaker) has ended.

@@ -2,7 +2,8 @@ import Foundation
 import RouterCore
 
 /// Tap: records an Ogg Opus edge byte for byte to a `.opus` file that any player opens (a restarted stream becomes a
-/// chained Ogg file, which players handle). It only reads its input.
+/// chained Ogg file, which players handle). It only reads its input, and a file it cannot create or write never
+/// disturbs the flow: the error is logged once with the path, counted in the node's errors, and the tap stops recording.
 public final class OggTap: NodeType {
     public static let typeName = "OggTap"
     public static let summary = "Tap: record an Ogg Opus edge to a .opus file, byte for byte."
@@ -15,37 +16,56 @@ public final class OggTap: NodeType {
     }
 
     private let input: PacketInput
-    private let file: UnsafeMutablePointer<FILE>
+    /// The open file; nil once recording has stopped (never opened, failed, or closed).
+    private var file: UnsafeMutablePointer<FILE>?
     private let path: String
     private let log: Logger
+    private let metrics: NodeMetrics
     private var bytes = 0
-    private var closed = false
+    /// True while the tap is recording (false after an I/O error or once stopped).
+    public var isRecording: Bool { file != nil }
 
     public init(_ setup: NodeSetup) throws {
         input = setup.packetInput("in")
         path = setup.params.path("path") ?? ""
         log = setup.log
-        try createParentDirectory(of: path)
-        guard let f = fopen(path, "wb") else {
-            throw NodeError("cannot create '\(path)': \(String(cString: strerror(errno)))")
+        metrics = setup.metrics
+        do {
+            try createParentDirectory(of: path)
+            guard let f = fopen(path, "wb") else { throw NodeError("cannot create '\(path)': \(String(cString: strerror(errno)))") }
+            file = f
+        } catch {
+            fail("\(error)")
         }
-        file = f
     }
 
     public func process(_ tick: Tick) throws {
-        try input.forEach { chunk in
-            guard chunk.count > 0 else { return }
+        guard let file else { return }
+        input.forEach { chunk in
+            guard chunk.count > 0, self.file != nil else { return }
             guard fwrite(chunk.baseAddress!, 1, chunk.count, file) == chunk.count else {
-                throw NodeError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+                fail("cannot write '\(path)': \(String(cString: strerror(errno)))")
+                return
             }
             bytes += chunk.count
         }
     }
 
     public func stop() {
-        guard !closed else { return }
-        closed = true
-        fclose(file)
-        log.info("wrote \(path) (\(bytes) bytes)")
+        guard let file else { return }
+        self.file = nil
+        if fclose(file) == 0 {
+            log.info("wrote \(path) (\(bytes) bytes)")
+        } else {
+            fail("cannot finish '\(path)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Logs the error, counts it, and stops recording; the graph goes on.
+    private func fail(_ message: String) {
+        metrics.errors += 1
+        log.error("\(message); the tap stops recording, the rest of the graph goes on")
+        if let file { fclose(file) }
+        file = nil
     }
 }

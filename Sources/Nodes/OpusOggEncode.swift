@@ -4,6 +4,8 @@ import RouterCore
 /// Encodes PCM into one continuous Ogg Opus stream: OpusHead and OpusTags pages, then audio pages with correct CRCs
 /// and granule positions, under a fixed serial. A `stream-restart` event starts a new logical stream (new BOS, new
 /// serial), as PersonaPlex needs for each session. Ticks without a frame are skipped (no empty packets, no DTX).
+/// `packets_per_page` sets how many Opus packets go on one page; `pages_per_flush` how many complete pages are held
+/// back and sent together as one output item (the end of the input sends whatever is held).
 public final class OpusOggEncode: NodeType {
     public static let typeName = "OpusOggEncode"
     public static let summary = "Encode PCM to a continuous Ogg Opus stream (libopus + libogg); restart on event."
@@ -15,7 +17,8 @@ public final class OpusOggEncode: NodeType {
         .optional("complexity", .int(0...10), default: .int(5), "Encoder complexity 0...10."),
         .optional("application", .choice(["voip", "audio", "lowdelay"]), default: .string("audio"),
                   "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay."),
-        .optional("pages_per_flush", .int(1...50), default: .int(1), "Opus packets per Ogg page (a page is flushed when full)."),
+        .optional("packets_per_page", .int(1...50), default: .int(1), "Opus packets per Ogg page (a page is closed when full)."),
+        .optional("pages_per_flush", .int(1...50), default: .int(1), "Complete pages held back and sent together as one output item (1: each page at once)."),
         .optional("serial", .int(0...Int(UInt32.max)), default: .int(0), "Ogg serial number; 0 picks a random one per stream."),
     ]
 
@@ -24,7 +27,7 @@ public final class OpusOggEncode: NodeType {
         return PortLayout(
             inputs: [InputSpec("in", .pcm, .exact(format), doc: "PCM to encode."),
                      InputSpec("control", .event, required: false, doc: "stream-restart starts a new logical stream.")],
-            outputs: [OutputSpec("out", MediaFormat(.ogg), doc: "Ogg pages, one item per page.")])
+            outputs: [OutputSpec("out", MediaFormat(.ogg), doc: "Ogg pages; one item per flush of pages_per_flush pages.")])
     }
 
     private let input: PCMInput
@@ -33,6 +36,7 @@ public final class OpusOggEncode: NodeType {
     private let encoder: OggOpusEncoder
     private let fixedSerial: UInt32?
     private let frameSamples: Int
+    private let pagesPerFlush: Int
     private let pending: UnsafeMutableBufferPointer<Float>
     private var pendingCount = 0
     private var finished = false
@@ -47,20 +51,33 @@ public final class OpusOggEncode: NodeType {
         let rate = Int(p.string("rate") ?? "24000") ?? 24_000
         let channels = p.int("channels") ?? 1
         let frameMs = Int(p.string("frame_ms") ?? "20") ?? 20
-        let application: OpusApplication = ["audio": .audio, "lowdelay": .lowDelay][p.string("application") ?? ""] ?? .audio
+        let application = Self.application(named: p.string("application"))
         let opus = try OpusEncoder(sampleRate: rate, channels: channels, application: application,
                                    bitrate: p.int("bitrate") ?? 32_000, complexity: p.int("complexity") ?? 5,
                                    frameDuration: OpusFrameDuration(rawValue: frameMs * 10) ?? .ms20)
         let serial = p.int("serial") ?? 0
         fixedSerial = serial == 0 ? nil : UInt32(serial)
         encoder = try OggOpusEncoder(encoder: opus, serial: fixedSerial ?? UInt32.random(in: 1...UInt32.max),
-                                     packetsPerPage: p.int("pages_per_flush") ?? 1)
+                                     packetsPerPage: p.int("packets_per_page") ?? 1)
+        pagesPerFlush = p.int("pages_per_flush") ?? 1
         frameSamples = opus.samplesPerChannel * channels
         pending = .allocate(capacity: frameSamples + rate / 50 * channels)
         pending.initialize(repeating: 0)
     }
 
     deinit { pending.deallocate() }
+
+    /// The libopus profile named by the `application` parameter (audio when absent).
+    static func application(named name: String?) -> OpusApplication {
+        switch name {
+        case "voip": return .voip
+        case "lowdelay": return .lowDelay
+        default: return .audio
+        }
+    }
+
+    /// The libopus profile the encoder was created with.
+    public var application: OpusApplication { encoder.encoder.application }
 
     /// The serial of a restarted stream. Chained logical streams need distinct serials (RFC 3533), so a fixed serial
     /// counts up from the configured value (skipping 0); otherwise a random one that differs from the current.
@@ -94,6 +111,23 @@ public final class OpusOggEncode: NodeType {
             try encoder.finish(remainder: UnsafeBufferPointer(rebasing: pending[0..<pendingCount]))
             pendingCount = 0
         }
-        encoder.writer.drainPages { page in output.append(page) }
+        flushPages()
+    }
+
+    /// Sends held pages in items of `pages_per_flush` complete pages; once the input has ended, whatever is left
+    /// goes out as a last, shorter item. Items are written in place, so nothing is allocated.
+    private func flushPages() {
+        let writer = encoder.writer
+        while writer.pendingPageCount >= pagesPerFlush || (finished && writer.pendingPageCount > 0) {
+            let count = min(pagesPerFlush, writer.pendingPageCount)
+            output.append(maxBytes: writer.pendingByteCount(ofFirst: count)) { room in
+                var used = 0
+                writer.drainPages(first: count) { page in
+                    (room.baseAddress! + used).copyMemory(from: page.baseAddress!, byteCount: page.count)
+                    used += page.count
+                }
+                return used
+            }
+        }
     }
 }

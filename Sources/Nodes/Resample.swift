@@ -3,7 +3,9 @@ import RouterCore
 
 /// Converts PCM from any rate and channel count to any other (up/down-mix included), streaming, on speexdsp.
 /// With `compensate_delay` (default) the filter delay is removed so the output lines up with the input in time:
-/// the first output frame appears one tick later and the tail is flushed when the input ends.
+/// the first output frame appears one tick later and the tail is flushed when the input ends. Audio the converter
+/// had to drop (its buffer full, e.g. an output rate that is not a whole number of samples per 20 ms drifting ahead)
+/// is counted in the node's drops, in output frames.
 public final class Resample: NodeType {
     public static let typeName = "Resample"
     public static let summary = "Convert PCM to another sample rate and channel count (speexdsp)."
@@ -22,6 +24,7 @@ public final class Resample: NodeType {
 
     private let input: PCMInput
     private let output: PCMLane
+    private let metrics: NodeMetrics
     private let resampler: Resampler
     private let nothing = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var flushed = false
@@ -33,6 +36,7 @@ public final class Resample: NodeType {
     public init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
         output = setup.pcmOutput("out")
+        metrics = setup.metrics
         let from = input.lanes.first?.pcmFormat ?? output.pcmFormat
         let to = output.pcmFormat
         inputChannels = from.channels
@@ -71,5 +75,8 @@ public final class Resample: NodeType {
                 outputSamples += n / channels
             }
         }
+        // Converted audio the resampler's buffer had no room for, in output frames (rounded up).
+        let frameSamples = output.pcmFormat.samplesPerFrame
+        metrics.drops = (resampler.droppedSamples + frameSamples - 1) / frameSamples
     }
 }

@@ -110,20 +110,17 @@ final class WAVFileSink {
         }
     }
 
-    func close() {
+    /// Finalises the header and closes the file (once); logs what was written.
+    func close() throws {
         guard !closed else { return }
         closed = true
-        do {
-            try writer.close()
-            log.info("wrote \(writer.path) (\(writer.framesWritten / max(1, writer.format.sampleRate / 1000)) ms)")
-        } catch {
-            log.error("could not finish \(writer.path): \(error)")
-        }
+        try writer.close()
+        log.info("wrote \(writer.path) (\(writer.framesWritten / max(1, writer.format.sampleRate / 1000)) ms)")
     }
 }
 
-/// What WavOut and WavTap share: a PCM input written to a WAV file. Subclasses differ only in how they treat ticks
-/// without a frame (`writesGaps`) and in their catalogue entry.
+/// What WavOut and WavTap share: a PCM input written to a WAV file. Subclasses differ in how they treat ticks
+/// without a frame (`writesGaps`), in what an I/O error does (`survivesErrors`) and in their catalogue entry.
 public class WAVSinkNode {
     public static let parameters: [ParameterSpec] = [
         .required("path", .path, "The WAV file to write (replaced if it exists)."),
@@ -136,17 +133,56 @@ public class WAVSinkNode {
 
     /// True: a tick without a frame is written as silence (timeline kept); false: it is skipped.
     class var writesGaps: Bool { false }
+    /// True for taps: a file that cannot be created or written is logged once, counted in the node's errors, and
+    /// recording stops while the graph goes on. False: the error ends the session.
+    class var survivesErrors: Bool { false }
 
     private let input: PCMInput
-    private let sink: WAVFileSink
+    private let log: Logger
+    private let metrics: NodeMetrics
+    /// The open file; nil once recording has stopped.
+    private var sink: WAVFileSink?
+    /// True while the node is writing its file (false after an I/O error a tap survived, or once stopped).
+    public var isRecording: Bool { sink != nil }
 
     public required init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
-        sink = try WAVFileSink(setup: setup, input: input, writesGaps: Self.writesGaps)
+        log = setup.log
+        metrics = setup.metrics
+        do {
+            sink = try WAVFileSink(setup: setup, input: input, writesGaps: Self.writesGaps)
+        } catch where Self.survivesErrors {
+            stopRecording(after: error)
+        }
     }
 
-    public func process(_ tick: Tick) throws { try sink.consume(input) }
-    public func stop() { sink.close() }
+    public func process(_ tick: Tick) throws {
+        guard let sink else { return }
+        do {
+            try sink.consume(input)
+        } catch where Self.survivesErrors {
+            stopRecording(after: error)
+        }
+    }
+
+    public func stop() {
+        guard let sink else { return }
+        self.sink = nil
+        do {
+            try sink.close()
+        } catch {
+            metrics.errors += 1
+            log.error("could not finish the file: \(error)")
+        }
+    }
+
+    /// Logs the error once, counts it, and closes what was written so far; the graph goes on.
+    private func stopRecording(after error: any Error) {
+        metrics.errors += 1
+        log.error("\(error); the tap stops recording, the rest of the graph goes on")
+        try? sink?.close()
+        sink = nil
+    }
 }
 
 /// Sink: writes PCM to a WAV file. Ticks without a frame are skipped, so a file round trip stays sample-aligned.
@@ -156,11 +192,12 @@ public final class WavOut: WAVSinkNode, NodeType {
 }
 
 /// Tap: records any PCM edge to a WAV file without disturbing it. Ticks without a frame are written as silence so the
-/// recording keeps the session's timeline.
+/// recording keeps the session's timeline; an I/O error stops the recording (logged once, counted), never the graph.
 public final class WavTap: WAVSinkNode, NodeType {
     public static let typeName = "WavTap"
     public static let summary = "Tap: record a PCM edge to a WAV file (gaps as silence, timeline kept)."
     override class var writesGaps: Bool { true }
+    override class var survivesErrors: Bool { true }
 }
 
 /// Creates the folder a sink writes into, so `out/take1.wav` works without a manual mkdir.

@@ -127,11 +127,16 @@ public final class Graph {
     let nodes: [GraphNode]
     /// Every output lane by `node.port`.
     public let lanes: [String: Lane]
+    /// The session's own events (`sessionStarted`, `sessionStopping`). They reach every event input of every node,
+    /// linked or not, ahead of the events of its links: a LogTap on any event edge shows them.
+    public let sessionEvents: EventLane
     public let pipeline: ValidatedPipeline
 
     /// Instantiates every node. A node that cannot be created (missing file, bad device) is reported by name.
     public init(_ pipeline: ValidatedPipeline) throws {
         self.pipeline = pipeline
+        let sessionEvents = EventLane(label: "session.events")
+        self.sessionEvents = sessionEvents
         var lanes: [String: Lane] = [:]
         for node in pipeline.nodes {
             for output in node.layout.outputs {
@@ -144,6 +149,7 @@ public final class Graph {
         var built: [GraphNode] = []
         for node in pipeline.nodes {
             var inputs: [String: [Lane]] = [:]
+            for input in node.layout.inputs where input.kind == .event { inputs[input.name] = [sessionEvents] }
             for link in pipeline.links where link.toNode == node.name {
                 if let lane = lanes["\(link.fromNode).\(link.fromPort)"] { inputs[link.toPort, default: []].append(lane) }
             }

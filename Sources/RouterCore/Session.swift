@@ -44,12 +44,13 @@ public final class Session {
     /// Ticks whose processing finished after their deadline (real-time runs only).
     public private(set) var lateTicks = 0
     private var started = false
+    private var announcedStop = false
     private var stoppedNodes = false
     private let log = Logger("session")
 
     public init(graph: Graph) {
         self.graph = graph
-        eventLanes = graph.nodes.flatMap(\.eventOutputs)
+        eventLanes = [graph.sessionEvents] + graph.nodes.flatMap(\.eventOutputs)
     }
 
     /// Per-node metrics in data-path order.
@@ -59,7 +60,8 @@ public final class Session {
     /// Nodes that only handle events follow the session; they do not hold it open.
     public var isFinished: Bool { graph.nodes.allSatisfy { $0.finished || ($0.mediaInputs.isEmpty && $0.mediaOutputs.isEmpty) } }
 
-    /// Asks a running session to stop after the current tick. Safe from any thread and from signal handlers' queues.
+    /// Asks a running session to stop: the next tick delivers `sessionStopping` to every event input and is the last.
+    /// Safe from any thread and from signal handlers' queues.
     public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
 
     /// Starts every node (in data-path order). A failure stops the nodes already started.
@@ -77,8 +79,15 @@ public final class Session {
         }
     }
 
-    /// Runs one 20 ms step: rotates event lanes, then lets every node process in data-path order.
+    /// Runs one 20 ms step: emits the session's own events (`sessionStarted` in the first tick, `sessionStopping` in
+    /// the first tick after a stop request, both seen in that same tick), rotates event lanes, then lets every node
+    /// process in data-path order.
     public func tick() throws {
+        if tickIndex == 0 { graph.sessionEvents.emit(.sessionStarted) }
+        if !announcedStop && stopRequested.load(ordering: .relaxed) {
+            announcedStop = true
+            graph.sessionEvents.emit(.sessionStopping)
+        }
         for lane in eventLanes { lane.rotate() }
         let tick = Tick(index: tickIndex, startNanos: monotonicNanoseconds())
         for n in graph.nodes {
@@ -129,19 +138,26 @@ public final class Session {
     }
 
     /// Starts, ticks until finished, stopped or failed, then stops every node. Blocks the calling thread; use
-    /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded).
+    /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded). Log lines from this thread are
+    /// queued while it runs (it never waits for the log) and all written before it returns.
     public func run(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) -> SessionOutcome {
+        RouterLog.shared.queueingLines { runTicks(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval) }
+    }
+
+    private func runTicks(realtime: Bool, maxTicks: Int64?, metricsInterval: Double?) -> SessionOutcome {
         do { try start() } catch let e as SessionError { return .failed(e) } catch { return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)")) }
         defer { stop() }
         var deadline = monotonicNanoseconds()
         let metricsEvery = metricsInterval.map { Int64($0 * 50) }
         while true {
-            if stopRequested.load(ordering: .relaxed) { return .stopped }
+            // A stop request gets one more tick, which tells the nodes (sessionStopping).
+            let stopping = stopRequested.load(ordering: .relaxed)
             do { try tick() } catch let e as SessionError {
                 return .failed(e)  // the caller reports it (once)
             } catch {
                 return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)"))
             }
+            if stopping { return .stopped }
             if isFinished { return .completed }
             if let maxTicks, tickIndex >= maxTicks { return .stopped }
             if let every = metricsEvery, every > 0, tickIndex % every == 0 {

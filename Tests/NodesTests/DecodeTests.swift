@@ -196,14 +196,86 @@ final class DecodeTests: XCTestCase {
         assertMatches(pcm, d120.pcm, label: "120 ms packets")
     }
 
-    func testTruncatedFileDecodesWhatItHas() throws {
+    func testTruncatedFileDecodesWhatItHasAndReportsTheCut() throws {
         let pcm = Signal.speechLike(rate: 48_000, frames: 144_000)
         let bytes = try libraryStream(pcm)
-        let cut = Array(bytes.prefix(bytes.count * 6 / 10 + 17))  // mid-page
-        let decoded = try decodeWhole(cut)
+        let cutAt = bytes.count * 6 / 10 + 17
+        // Where the page that the cut falls into starts, found by walking the page headers.
+        var pageStart = 0
+        for page in Ogg.pages(bytes) {
+            let length = 27 + page.lacing.count + page.body.count
+            if pageStart + length > cutAt { break }
+            pageStart += length
+        }
+        XCTAssertGreaterThan(cutAt, pageStart, "the cut falls inside a page")
+        var decoded = Decoded()
+        let lines = try captureLog { decoded = try decodeWhole(Array(bytes.prefix(cutAt))) }
         XCTAssertGreaterThan(decoded.pcm.count, pcm.count / 2)
         XCTAssertLessThan(decoded.pcm.count, pcm.count * 7 / 10)
         XCTAssertGreaterThan(Analysis.correlation(pcm, decoded.pcm, window: 0..<(decoded.pcm.count - 960)), 0.9)
+        XCTAssertEqual(decoded.errors, 1, "the cut is one error")
+        let expected = "truncated Ogg stream: \(cutAt - pageStart) bytes of an incomplete page at end of input"
+        XCTAssertEqual(lines.filter { $0.contains("truncated Ogg stream") }, ["[warning] decode: \(expected)"], lines.joined(separator: "\n"))
+        XCTAssertFalse(lines.contains { $0.contains("corrupt Ogg Opus input") }, "the cut is not reported twice")
+    }
+
+    func testWholeStreamReportsNoTruncation() throws {
+        let pcm = Signal.speechLike(rate: 48_000, frames: 48_000)
+        var decoded = Decoded()
+        let lines = try captureLog { decoded = try decodeWhole(try libraryStream(pcm)) }
+        XCTAssertEqual(decoded.errors, 0)
+        XCTAssertEqual(lines, [])
+    }
+
+    /// Missing pages (sequence gaps) and pages of another logical stream are damage too: each counts once.
+    func testSequenceGapsAndForeignPagesAreCounted() throws {
+        let pcm = Signal.speechLike(rate: 48_000, frames: 144_000)
+        let pages = Ogg.pages(try libraryStream(pcm))
+        func raw(_ p: OggPage) -> [UInt8] {
+            Ogg.page(serial: p.serial, sequence: p.sequence, granule: p.granule, bos: p.isBOS, eos: p.isEOS, packets: [p.body])
+        }
+        var gapped: [UInt8] = []
+        for (i, page) in pages.enumerated() where ![20, 40, 60].contains(i) { gapped += raw(page) }
+        let withGaps = try decodeWhole(gapped)
+        XCTAssertEqual(withGaps.errors, 3, "three lost pages")
+        XCTAssertEqual(withGaps.pcm.count, pcm.count, "lost pages are concealed")
+
+        var mixed: [UInt8] = []
+        for (i, page) in pages.enumerated() {
+            mixed += raw(page)
+            if i == 30 || i == 50 {
+                mixed += Ogg.page(serial: 0xBAD, sequence: UInt32(i), granule: 0, packets: [[1, 2, 3, 4]])
+            }
+        }
+        let withForeign = try decodeWhole(mixed)
+        XCTAssertEqual(withForeign.errors, 2, "two pages of a stream that is not the one being decoded")
+        XCTAssertEqual(withForeign.pcm.count, pcm.count)
+        assertMatches(pcm, withForeign.pcm, label: "foreign pages skipped")
+    }
+
+    /// Ongoing damage is logged again after every 50 more errors, not only the first time.
+    func testCorruptionIsLoggedAgainEvery50Errors() throws {
+        let pcm = Signal.speechLike(rate: 48_000, frames: 48_000 * 4)
+        let pages = Ogg.pages(try libraryStream(pcm))
+        var ticks: [[[UInt8]]] = []
+        for (i, page) in pages.enumerated() {
+            var bytes = Ogg.page(serial: page.serial, sequence: page.sequence, granule: page.granule, bos: page.isBOS,
+                                 eos: page.isEOS, packets: [page.body])
+            if (10..<130).contains(i) {
+                // A scrambled body under the old CRC: a corrupt page. No 'O' in it, so no false capture pattern.
+                let scrambled = page.body.map { b -> UInt8 in b ^ 0x5A == 0x4F ? 0x20 : b ^ 0x5A }
+                bytes = Array(bytes[0..<(bytes.count - scrambled.count)]) + scrambled
+            }
+            ticks.append([bytes])
+        }
+        var decoded = Decoded()
+        let lines = try captureLog { decoded = try decode(ticks) }
+        XCTAssertEqual(decoded.errors, 120, "one error per damaged page")
+        let counts = lines.filter { $0.contains("corrupt Ogg Opus input") }.compactMap { line -> Int? in
+            guard let open = line.firstIndex(of: "("), let space = line[open...].firstIndex(of: " ") else { return nil }
+            return Int(line[line.index(after: open)..<space])
+        }
+        XCTAssertEqual(counts, [1, 51, 101], lines.joined(separator: "\n"))
     }
 
     func testLeadingGarbageIsCountedAndSkipped() throws {

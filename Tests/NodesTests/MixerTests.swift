@@ -167,4 +167,93 @@ final class MixerTests: XCTestCase {
         try h.tick()
         XCTAssertEqual(h.pcmOutput().frame?[10], 0.7)
     }
+
+    /// A per-speaker stream that appears emits speakerJoined in that tick; one missing from a tick emits speakerLeft.
+    func testSpeakerJoinedAndLeftEvents() throws {
+        let h = try harness()
+        var rng = Signal.Random(seed: 11)
+        var present: Set<UInt64> = []
+        var joins = 0, leaves = 0
+        for t in 0..<300 {
+            var now: Set<UInt64> = []
+            for id: UInt64 in [3, 8, 21, 1 << 40] where rng.int(4) != 0 { now.insert(id) }
+            if t > 250 { now = [] }  // everyone leaves
+            for id in now.sorted() { h.streamsInput("streams").append(id: id) { $0.update(repeating: 0.2) } }
+            try h.tick()
+            var joined: Set<UInt64> = [], left: Set<UInt64> = []
+            for event in h.eventOutput("events").events {
+                switch event {
+                case .speakerJoined(let id): XCTAssertTrue(joined.insert(id).inserted, "tick \(t): \(id) joined twice")
+                case .speakerLeft(let id): XCTAssertTrue(left.insert(id).inserted, "tick \(t): \(id) left twice")
+                default: XCTFail("tick \(t): unexpected \(event)")
+                }
+            }
+            XCTAssertEqual(joined, now.subtracting(present), "tick \(t) joins")
+            XCTAssertEqual(left, present.subtracting(now), "tick \(t) leaves")
+            joins += joined.count
+            leaves += left.count
+            present = now
+        }
+        XCTAssertGreaterThan(joins, 50)
+        XCTAssertEqual(joins, leaves, "everyone who joined has left")
+    }
+
+    /// In a pipeline, a LogTap on the mixer's events shows the session start, speakers joining and leaving, and the
+    /// session stopping (the tick after the stop request).
+    func testSpeakerAndSessionEventsAreVisibleWithALogTap() throws {
+        Scripts.shared.setSpeakers("two-speakers", [[], [5], [5, 6], [6], [6], [], [5]] + [[UInt64]](repeating: [5], count: 10))
+        let yaml = """
+        nodes:
+          voices: {type: ScriptedSpeakers, script: two-speakers}
+          mix:    {type: Mixer}
+          log:    {type: LogTap, kind: event, max_per_second: 1000}
+        links:
+          - voices -> mix.streams
+          - mix.events -> log
+        """
+        RouterLog.shared.level = .info
+        let lines = try captureLog {
+            let e = try EmbeddedSession(yaml: yaml, registry: testRegistry)
+            try e.tick(10)
+            e.session.requestStop()
+            try e.tick()
+            e.stop()
+        }.filter { $0.hasPrefix("[info] log:") }
+        // Mixer events arrive one tick after the mixer emits them; session events in the tick they happen.
+        XCTAssertEqual(lines, [
+            "[info] log: event: session started",
+            "[info] log: event: speaker 5 joined",
+            "[info] log: event: speaker 6 joined",
+            "[info] log: event: speaker 5 left",
+            "[info] log: event: speaker 6 left",
+            "[info] log: event: speaker 5 joined",
+            "[info] log: event: session stopping",
+        ])
+    }
+
+    /// A real-time run stopped from another thread: the LogTap, logging from the audio thread, still shows
+    /// "session stopping", and every queued line is written by the time `run` returns.
+    func testSessionStoppingReachesATapInARealTimeRun() throws {
+        Scripts.shared.setSpeakers("one-speaker", [[UInt64]](repeating: [9], count: 10_000))
+        let yaml = """
+        nodes:
+          voices: {type: ScriptedSpeakers, script: one-speaker}
+          mix:    {type: Mixer}
+          log:    {type: LogTap, kind: event, max_per_second: 1000}
+        links:
+          - voices -> mix.streams
+          - mix.events -> log
+        """
+        let pipeline = try PipelineValidator(registry: testRegistry).validate(yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
+        let session = Session(graph: try Graph(pipeline))
+        RouterLog.shared.level = .info
+        var outcome: SessionOutcome?
+        let lines = captureLog {
+            Thread { usleep(200_000); session.requestStop() }.start()
+            outcome = session.run(realtime: true, maxTicks: 500)
+        }.filter { $0.hasPrefix("[info] log:") }
+        XCTAssertEqual(outcome, .stopped)
+        XCTAssertEqual(lines, ["[info] log: event: session started", "[info] log: event: speaker 9 joined",
+                               "[info] log: event: session stopping"])
+    }
 }

@@ -11,6 +11,8 @@ final class OpusOggEncodeTests: XCTestCase {
         var bytes: [UInt8] = []
         /// Ogg items (pages) produced in each tick.
         var itemsPerTick: [Int] = []
+        /// Every output item's bytes, in order.
+        var items: [[UInt8]] = []
         var serialParam: String?
     }
 
@@ -27,6 +29,7 @@ final class OpusOggEncodeTests: XCTestCase {
             for i in 0..<lane.count {
                 XCTAssertGreaterThan(lane[i].count, 0)
                 result.bytes += Array(lane[i])
+                result.items.append(Array(lane[i]))
             }
             result.itemsPerTick.append(lane.count)
         }
@@ -182,9 +185,9 @@ final class OpusOggEncodeTests: XCTestCase {
         }
     }
 
-    func testPagesPerFlush() throws {
+    func testPacketsPerPage() throws {
         let (pcm, input) = speechFrames(seconds: 1)
-        let encoded = try encode(input, params: ["pages_per_flush": "3"])
+        let encoded = try encode(input, params: ["packets_per_page": "3"])
         let pages = Ogg.pages(encoded.bytes)
         checkStream(pages, channels: 1, inputRate: 24_000, inputSamples: pcm.count)
         for page in pages[2..<(pages.count - 1)] { XCTAssertEqual(page.completedPackets, 3) }
@@ -192,6 +195,38 @@ final class OpusOggEncodeTests: XCTestCase {
         // A page leaves the node every third tick (the first tick also carries the two header pages).
         XCTAssertEqual(encoded.itemsPerTick[0], 2)
         XCTAssertEqual(Array(encoded.itemsPerTick[1..<12]), [0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1])
+    }
+
+    /// pages_per_flush holds complete pages back and sends them together: every item is exactly that many whole
+    /// pages (the last may be shorter), and the stream is byte for byte the one sent page by page.
+    func testPagesPerFlushSendsGroupsOfCompletePages() throws {
+        let (pcm, input) = speechFrames(seconds: 1)
+        let pageByPage = try encode(input, params: ["serial": "4242"])
+        XCTAssertTrue(pageByPage.items.allSatisfy { Ogg.pages($0).count == 1 }, "default: one page per item")
+        let grouped = try encode(input, params: ["serial": "4242", "pages_per_flush": "4"])
+        XCTAssertEqual(grouped.bytes, pageByPage.bytes, "grouping changes only how pages are split into items")
+        checkStream(Ogg.pages(grouped.bytes), channels: 1, inputRate: 24_000, inputSamples: pcm.count)
+        let pagesPerItem = grouped.items.map { Ogg.pages($0).count }
+        XCTAssertGreaterThan(pagesPerItem.count, 10)
+        XCTAssertEqual(Array(pagesPerItem.dropLast()), [Int](repeating: 4, count: pagesPerItem.count - 1))
+        XCTAssertTrue((1...4).contains(pagesPerItem.last!), "the rest goes out when the input ends: \(pagesPerItem)")
+        // Two header pages and one audio page per tick: the first group is complete after the second tick, then one
+        // every fourth tick.
+        XCTAssertEqual(Array(grouped.itemsPerTick[0..<10]), [0, 1, 0, 0, 0, 1, 0, 0, 0, 1])
+
+        let both = try encode(input, params: ["serial": "4242", "packets_per_page": "2", "pages_per_flush": "3"])
+        let bothPages = Ogg.pages(both.bytes)
+        checkStream(bothPages, channels: 1, inputRate: 24_000, inputSamples: pcm.count)
+        for page in bothPages[2..<(bothPages.count - 1)] { XCTAssertEqual(page.completedPackets, 2) }
+        XCTAssertEqual(both.items.dropLast().map { Ogg.pages($0).count }, [Int](repeating: 3, count: both.items.count - 1))
+    }
+
+    /// Each `application` value reaches libopus as its own profile (voip was once silently encoded as audio).
+    func testApplicationParameterSelectsTheOpusProfile() throws {
+        for (name, expected) in [("voip", OpusApplication.voip), ("audio", .audio), ("lowdelay", .lowDelay)] {
+            let h = try NodeHarness<OpusOggEncode>(params: ["application": name], inputs: ["in": .pcm(.personaPlex)])
+            XCTAssertEqual(h.node.application, expected, name)
+        }
     }
 
     func testFrameDurations() throws {

@@ -118,4 +118,22 @@ final class ResampleTests: XCTestCase {
         XCTAssertGreaterThan(latency, 0)
         XCTAssertEqual(Analysis.bestLag(reference24, raw.output, in: -60...60).lag, latency)
     }
+
+    /// 11025 Hz is not a whole number of samples per 20 ms: the converter makes 220.5 samples per tick while the node
+    /// sends 220, so its buffer fills by half a sample per tick and, after minutes, overflows. What it drops is
+    /// counted in the node's drops (in output frames), not lost silently.
+    func testConverterOverflowIsCountedAsDrops() throws {
+        let h = try NodeHarness<Resample>(params: ["rate": "11025", "channels": "1"], inputs: ["in": .pcm(PCMFormat(sampleRate: 48_000, channels: 1))])
+        let tone = Signal.tone(1000, rate: 48_000, frames: 960)  // exactly 20 cycles: repeats seamlessly
+        var dropsAt10000 = -1
+        for t in 0..<14_000 {
+            h.pcmInput().write { _ = $0.update(fromContentsOf: tone) }
+            try h.tick()
+            if t > 0 && h.pcmOutput().frame == nil { XCTFail("no frame in tick \(t)"); break }
+            if t == 10_000 { dropsAt10000 = h.metrics.drops }
+        }
+        XCTAssertEqual(dropsAt10000, 0, "the buffer (about 5,600 samples) lasts over 10,000 ticks at half a sample each")
+        // 14,000 ticks × 0.5 = 7,000 surplus samples, minus the buffer: about 1,400-1,700 samples, 7-8 frames of 220.
+        XCTAssertTrue((6...9).contains(h.metrics.drops), "drops: \(h.metrics.drops)")
+    }
 }

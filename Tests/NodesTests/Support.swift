@@ -396,11 +396,14 @@ final class Scripts: @unchecked Sendable {
     private let lock = NSLock()
     private var pcm: [String: [[Float]?]] = [:]
     private var events: [String: [Int: [GraphEvent]]] = [:]
+    private var speakers: [String: [[UInt64]]] = [:]
 
     func setPCM(_ name: String, _ frames: [[Float]?]) { lock.withLock { pcm[name] = frames } }
     func pcmScript(_ name: String) -> [[Float]?] { lock.withLock { pcm[name] ?? [] } }
     func setEvents(_ name: String, _ script: [Int: [GraphEvent]]) { lock.withLock { events[name] = script } }
     func eventScript(_ name: String) -> [Int: [GraphEvent]] { lock.withLock { events[name] ?? [:] } }
+    func setSpeakers(_ name: String, _ script: [[UInt64]]) { lock.withLock { speakers[name] = script } }
+    func speakerScript(_ name: String) -> [[UInt64]] { lock.withLock { speakers[name] ?? [] } }
 }
 
 /// Source: plays a scripted list of frames (nil = no frame that tick), then ends.
@@ -456,11 +459,36 @@ final class EventScript: NodeType {
     }
 }
 
+/// Per-speaker streams: in tick t, a frame (0.1 everywhere) for each id in `script[t]`; ends after the script.
+final class ScriptedSpeakers: NodeType {
+    static let typeName = "ScriptedSpeakers"
+    static let summary = "Test source of per-speaker streams."
+    static let parameters: [ParameterSpec] = [.required("script", .string, "Script name.")]
+    static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(outputs: [OutputSpec("out", MediaFormat(.pcmStreams, pcm: .discord), doc: "Streams.")])
+    }
+
+    private let script: [[UInt64]]
+    private let output: PCMStreamsLane
+
+    init(_ setup: NodeSetup) throws {
+        script = Scripts.shared.speakerScript(setup.params.string("script") ?? "")
+        output = setup.streamsOutput("out")
+    }
+
+    func process(_ tick: Tick) throws {
+        let t = Int(tick.index)
+        guard t < script.count else { output.finish(); return }
+        for id in script[t] { output.append(id: id) { $0.update(repeating: 0.1) } }
+    }
+}
+
 /// The standard registry plus the scripted test nodes.
 var testRegistry: NodeRegistry {
     var r = NodeRegistry.standard
     r.register(ScriptedSource.self)
     r.register(EventScript.self)
+    r.register(ScriptedSpeakers.self)
     return r
 }
 
@@ -471,6 +499,21 @@ func frames(of samples: [Float], samplesPerFrame n: Int) -> [[Float]] {
         if f.count < n { f += [Float](repeating: 0, count: n - f.count) }
         return f
     }
+}
+
+/// Runs `body` with the router log captured instead of printed; returns the lines written meanwhile (all of them,
+/// queued ones included).
+func captureLog(_ body: () throws -> Void) rethrows -> [String] {
+    final class Lines: @unchecked Sendable {
+        let lock = NSLock()
+        var all: [String] = []
+    }
+    let lines = Lines()
+    RouterLog.shared.setSink { line in lines.lock.withLock { lines.all.append(line) } }
+    defer { RouterLog.shared.setSink { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+    try body()
+    RouterLog.shared.flush()
+    return lines.lock.withLock { lines.all }
 }
 
 /// Quiets the router log during a test (warnings and errors are still shown).

@@ -47,4 +47,74 @@ final class TapNodesTests: XCTestCase {
         XCTAssertEqual(h.node.written, 10, "5 lines per second")
         XCTAssertEqual(h.node.suppressedTotal, 2_000 - 10)
     }
+
+    /// Taps whose files cannot be created (a folder's path) or written (/dev/full: "no space left") log the error once
+    /// with the path, count it, and stop recording; the session completes and its output is byte-identical.
+    func testTapIOErrorsNeverDisturbTheFlow() throws {
+        let dir = try TestFiles.directory(self)
+        let input = dir.appendingPathComponent("speech.wav").path
+        try TestFiles.writeWAV(input, Signal.speechLike(rate: 48_000, frames: 96_000, channels: 2), rate: 48_000, channels: 2)
+        let chain = """
+        nodes:
+          source: {type: WavIn, path: "\(input)", pace: fast}
+          down:   {type: Resample, rate: 24000, channels: 1}
+          encode: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 99}
+          decode: {type: Decode, rate: 24000, channels: 1}
+          sink:   {type: WavOut, path: "${OUT}"}
+        links:
+          - source -> down -> encode -> decode -> sink
+
+        """
+        let taps = """
+          - down -> wav_folder
+          - down -> wav_full
+          - encode -> ogg_folder
+          - encode -> ogg_full
+        """
+        let tapNodes = """
+          wav_folder: {type: WavTap, path: "\(dir.path)"}
+          wav_full:   {type: WavTap, path: /dev/full}
+          ogg_folder: {type: OggTap, path: "\(dir.path)"}
+          ogg_full:   {type: OggTap, path: /dev/full}
+
+        """
+        let tapped = chain.replacingOccurrences(of: "links:\n", with: tapNodes + "links:\n") + taps + "\n"
+        var outputs: [[UInt8]] = []
+        var lines: [String] = []
+        for (name, yaml) in [("plain", chain), ("tapped", tapped)] {
+            let out = dir.appendingPathComponent("\(name).wav").path
+            let pipeline = try PipelineValidator(registry: .standard).validate(yaml: yaml, file: "\(name).yaml",
+                                                                               environment: PipelineEnvironment(["OUT": out]))
+            var session: Session?
+            var outcome: SessionOutcome?
+            lines = try captureLog {
+                session = Session(graph: try Graph(pipeline))  // the folder taps fail here, creating their files
+                outcome = session?.run(realtime: false, maxTicks: 1_000)
+            }
+            guard let session else { return XCTFail("no session") }
+            XCTAssertEqual(outcome, .completed, name)
+            outputs.append(try TestFiles.bytes(out))
+            guard name == "tapped" else { continue }
+            let errors = Dictionary(uniqueKeysWithValues: session.metrics.map { ($0.nodeName, $0.errors) })
+            for tap in ["wav_folder", "wav_full", "ogg_folder", "ogg_full"] {
+                XCTAssertEqual(errors[tap], 1, "\(tap): one error counted")
+                let logged = lines.filter { $0.hasPrefix("[error] \(tap):") }
+                XCTAssertEqual(logged.count, 1, "\(tap) logs once: \(lines)")
+                XCTAssertTrue(logged.first?.contains("tap stops recording") == true, "\(logged)")
+            }
+            for tap in ["wav_folder", "ogg_folder"] {
+                let line = lines.first { $0.hasPrefix("[error] \(tap):") } ?? ""
+                XCTAssertTrue(line.contains(dir.path) && line.contains(String(cString: strerror(EISDIR))), line)
+            }
+            for tap in ["wav_full", "ogg_full"] {
+                let line = lines.first { $0.hasPrefix("[error] \(tap):") } ?? ""
+                XCTAssertTrue(line.contains("/dev/full") && line.contains(String(cString: strerror(ENOSPC))), line)
+            }
+            XCTAssertFalse((session.graph.node(named: "wav_full") as! WavTap).isRecording)
+            XCTAssertFalse((session.graph.node(named: "ogg_full") as! OggTap).isRecording)
+            for other in ["source", "down", "encode", "decode", "sink"] { XCTAssertEqual(errors[other], 0, other) }
+        }
+        XCTAssertGreaterThan(outputs[0].count, 40_000)
+        XCTAssertEqual(outputs[0], outputs[1], "the output is byte-identical with and without the failing taps")
+    }
 }

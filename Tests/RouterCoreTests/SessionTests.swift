@@ -51,8 +51,9 @@ final class SessionTests: XCTestCase {
         try e.tick(3)
         let src: TestSource = try node(e, "src"), watcher: TestSink = try node(e, "watcher")
         // sink emits "sink N" in tick N; src runs before sink (backwards link), watcher after it (forwards link).
-        XCTAssertEqual(src.received.map { "\($0.tick): \($0.event)" }, ["1: warning: sink 0", "2: warning: sink 1"])
-        XCTAssertEqual(watcher.received.map { "\($0.tick): \($0.event)" }, ["1: warning: sink 0", "2: warning: sink 1"])
+        // The session's own start event reaches every event input in the first tick.
+        XCTAssertEqual(src.received.map { "\($0.tick): \($0.event)" }, ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
+        XCTAssertEqual(watcher.received.map { "\($0.tick): \($0.event)" }, ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
     }
 
     func testEndOfStreamPropagatesAndDrains() throws {
@@ -88,7 +89,7 @@ final class SessionTests: XCTestCase {
         let e = try embedded("nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\n  tap: {type: TestEventTap}\nlinks: [src -> sink, sink -> tap]\n")
         XCTAssertEqual(try e.runUntilFinished(maxTicks: 10), 3)
         let tap: TestEventTap = try node(e, "tap")
-        XCTAssertEqual(tap.events, [.warning("sink 0"), .warning("sink 1")], "it saw every event up to the end")
+        XCTAssertEqual(tap.events, [.sessionStarted, .warning("sink 0"), .warning("sink 1")], "it saw every event up to the end")
     }
 
     func testFinishedSessionRunsToCompletion() throws {
