@@ -7,7 +7,7 @@ ROUTER := .build/release/router
 .PHONY: setup build run check test bench soak clean
 
 setup:
-	bash scripts/setup.sh
+	SWIFT=$(SWIFT) bash scripts/setup.sh
 
 build: setup
 	$(SWIFT) build -c release --product router
@@ -21,13 +21,13 @@ check: build
 
 ## Unit, loopback-integration and interop tests (installs apt packages and the Python test peers).
 test:
-	bash scripts/setup.sh --with-peers
+	SWIFT=$(SWIFT) bash scripts/setup.sh --with-peers
 	$(SWIFT) build --build-tests
 	bash scripts/run-tests.sh
 
 ## Release benchmarks: per-node cost beside the bare library calls, allocations per frame, check time.
 bench: build
-	$(ROUTER) bench --pipelines pipelines/file-roundtrip.yaml --pipelines pipelines/mix-and-tap.yaml
+	$(ROUTER) bench $(foreach p,$(wildcard pipelines/*.yaml),--pipelines $(p))
 
 ## 10 minutes of real-time audio through PersonaPlexLink against the sphn peer (reader errors must stay 0).
 soak:

@@ -4,6 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The toolchain is not an apt package on Debian: say exactly what is missing instead of failing later in `make`.
+swift_bin=${SWIFT:-swift}
+if ! command -v "$swift_bin" >/dev/null 2>&1; then
+  echo "setup: '$swift_bin' is not on the PATH. Install a Swift 6.x toolchain for Linux (https://www.swift.org/install/linux/," >&2
+  echo "       e.g. with swiftly: 'swiftly install 6.1'), put its usr/bin on the PATH, and run this again." >&2
+  exit 1
+fi
+swift_version=$("$swift_bin" --version 2>/dev/null | grep -oE 'Swift version [0-9]+\.[0-9]+' | head -1 | grep -oE '[0-9]+\.[0-9]+' || true)
+if [ "${swift_version%%.*}" != "6" ]; then
+  echo "setup: found '$swift_bin' version '${swift_version:-unknown}', but this package needs a Swift 6.x toolchain" >&2
+  echo "       (https://www.swift.org/install/linux/). Put Swift 6.x first on the PATH and run this again." >&2
+  exit 1
+fi
+
 APT_PACKAGES=(pkg-config libopus-dev libogg-dev libsodium-dev libssl-dev libyaml-dev libspeexdsp-dev opus-tools sox)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -11,7 +11,7 @@ public final class Greeting: NodeType {
     public static let typeName = "Greeting"
     public static let summary = "Play Ode to Joy (or a WAV file) once, or until a link goes live; then end."
     public static let parameters: [ParameterSpec] = [
-        .optional("rate", .int(8_000...192_000), default: .int(48_000), "Output sample rate."),
+        .optional("rate", .sampleRate, default: .int(48_000), "Output sample rate."),
         .optional("channels", .int(1...8), default: .int(2), "Output channel count."),
         .optional("file", .path, default: nil, "A WAV file to play instead of the melody (any rate/channels)."),
         .optional("volume", .double(0...1), default: .double(0.3), "Peak amplitude of the melody (0...1)."),
@@ -30,9 +30,10 @@ public final class Greeting: NodeType {
             outputs: [OutputSpec("out", .pcm(format), doc: "The greeting audio; ends when done.")])
     }
 
-    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
+    public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         if params.bool("loop") == true && params.bool("stop_on_live") != true {
-            return [("loop", "loop: true needs stop_on_live: true, or the greeting would never end")]
+            return [NodeCheckProblem("loop", "loop: true needs stop_on_live: true, or the greeting would never end",
+                                     hint: "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'")]
         }
         do { _ = try parseMelody(params.string("melody") ?? odeToJoy) } catch { return [("melody", "\(error)")] }
         return []

@@ -8,7 +8,7 @@ public final class Mixer: NodeType {
     public static let typeName = "Mixer"
     public static let summary = "Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter)."
     public static let parameters: [ParameterSpec] = [
-        .optional("rate", .int(8_000...192_000), default: .int(48_000), "Sample rate of inputs and output."),
+        .optional("rate", .sampleRate, default: .int(48_000), "Sample rate of inputs and output."),
         .optional("channels", .int(1...8), default: .int(2), "Channel count of inputs and output."),
         .optional("mode", .choice(["average", "sum"]), default: .string("average"),
                   "average: divide by the number of active inputs (seed 000); sum: plain sum."),

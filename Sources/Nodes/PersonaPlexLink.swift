@@ -32,19 +32,23 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             ])
     }
 
-    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
-        var problems: [(parameter: String, message: String)] = []
+    public static func check(_ params: Parameters) -> [NodeCheckProblem] {
+        var problems: [NodeCheckProblem] = []
         if let url = params.string("url") {
-            do { _ = try PersonaPlexEndpoint(url: url) } catch { problems.append(("url", "\(error)")) }
+            do { _ = try PersonaPlexEndpoint(url: url) } catch {
+                problems.append(NodeCheckProblem("url", "\(error)", hint: "write ws:// or wss://HOST:8998/api/chat"))
+            }
         }
         do { _ = try PersonaPlexChatQuery.validatedTextPrompt(params.string("text_prompt") ?? "") } catch {
-            problems.append(("text_prompt", "\(error)"))
+            problems.append(NodeCheckProblem("text_prompt", "\(error)", hint: "give a non-empty prompt of at most 1000 characters"))
         }
         do { _ = try PersonaPlexVoices.validated(params.string("voice_prompt") ?? "NATF0.pt", voiceDirectory: params.path("voice_dir")) } catch {
-            problems.append(("voice_prompt", "\(error)"))
+            problems.append(NodeCheckProblem("voice_prompt", "\(error)",
+                                             hint: "use one of NATF0-3, NATM0-3, VARF0-4, VARM0-4 (e.g. NATF0.pt), or a file in voice_dir"))
         }
         if let ca = params.path("ca_file"), !FileManager.default.isReadableFile(atPath: ca) {
-            problems.append(("ca_file", "cannot read ca_file '\(ca)'"))
+            problems.append(NodeCheckProblem("ca_file", "cannot read ca_file '\(ca)'",
+                                             hint: "give the PEM file of PersonaPlex's CA (mkcert's rootCA.pem), or leave ca_file empty"))
         }
         return problems
     }

@@ -10,7 +10,7 @@ public final class Resample: NodeType {
     public static let typeName = "Resample"
     public static let summary = "Convert PCM to another sample rate and channel count (speexdsp)."
     public static let parameters: [ParameterSpec] = [
-        .required("rate", .int(8_000...192_000), "Output sample rate in Hz."),
+        .required("rate", .sampleRate, "Output sample rate in Hz."),
         .optional("channels", .int(1...8), default: .int(1), "Output channel count (down-mix averages, up-mix copies)."),
         .optional("quality", .int(0...10), default: .int(5), "speexdsp quality: 0 fastest, 10 best."),
         .optional("compensate_delay", .bool, default: .bool(true), "Remove the filter delay so output aligns with input."),

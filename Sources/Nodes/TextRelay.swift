@@ -20,9 +20,9 @@ public final class TextRelay: NodeType {
                    outputs: [OutputSpec("out", MediaFormat(.text), doc: "Whole sentences.")])
     }
 
-    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
+    public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         if params.string("sink") == "file" && params.path("path") == nil {
-            return [("sink", "sink: file needs a 'path'")]
+            return [NodeCheckProblem("sink", "sink: file needs a 'path'", hint: "add 'path: captions.txt', or use 'sink: log'")]
         }
         return []
     }

@@ -21,16 +21,20 @@ public final class WavIn: NodeType {
         return PortLayout(outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
     }
 
-    public static func check(_ params: Parameters) -> [(parameter: String, message: String)] {
-        guard let path = params.path("path") else { return [("path", "path is empty")] }
+    public static func check(_ params: Parameters) -> [NodeCheckProblem] {
+        guard let path = params.path("path") else {
+            return [NodeCheckProblem("path", "path is empty", hint: "give the WAV file to play, e.g. 'path: samples/speech-like.wav'")]
+        }
         do {
             let reader = try WAVReader(path: path)
             guard reader.format.sampleRate % 50 == 0 else {
-                return [("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames")]
+                return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames",
+                                         hint: "convert the file to a rate that is a multiple of 50 Hz, e.g. sox in.wav -r 48000 out.wav")]
             }
             return []
         } catch {
-            return [("path", "cannot play '\(path)': \(error)")]
+            return [NodeCheckProblem("path", "cannot play '\(path)': \(error)",
+                                     hint: "give an existing 16/24/32-bit PCM or float WAV file; relative paths start at the current folder")]
         }
     }
 

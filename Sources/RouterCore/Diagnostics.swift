@@ -22,24 +22,23 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible, Compa
     }
 }
 
-/// One problem found in a pipeline file: where, what, and how to fix it.
+/// One problem found in a pipeline file: where, what, and how to fix it. The hint is required, so no error can be
+/// reported without one.
 public struct PipelineDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public var location: SourceLocation
     public var message: String
-    public var hint: String?
+    /// What to do about it (printed on its own `hint:` line).
+    public var hint: String
 
-    public init(_ location: SourceLocation, _ message: String, hint: String? = nil) {
+    public init(_ location: SourceLocation, _ message: String, hint: String) {
         self.location = location
         self.message = message
         self.hint = hint
     }
 
-    /// `file:line:column: error: message (hint)` — the form compilers use, so editors can jump to it.
-    public var description: String {
-        var text = "\(location): error: \(message)"
-        if let hint { text += "\n    hint: \(hint)" }
-        return text
-    }
+    /// `file:line:column: error: message` and an indented `hint:` line — the form compilers use, so editors can jump
+    /// to it.
+    public var description: String { "\(location): error: \(message)\n    hint: \(hint)" }
 }
 
 /// All problems found in a pipeline, reported together.

@@ -83,5 +83,5 @@ public struct PipelineEnvironment: Sendable {
 public struct InterpolationProblem: Error, Sendable {
     public var offset: Int
     public var message: String
-    public var hint: String?
+    public var hint: String
 }

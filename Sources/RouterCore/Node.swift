@@ -134,17 +134,31 @@ public protocol NodeType: Node {
     static var parameters: [ParameterSpec] { get }
     /// The ports of an instance with these parameters.
     static func ports(_ params: Parameters) -> PortLayout
-    /// Checks that need more than the schema (a file that must exist, params that conflict). Keyed by parameter
-    /// name ("" for the node as a whole).
-    static func check(_ params: Parameters) -> [(parameter: String, message: String)]
+    /// Checks that need more than the schema (a file that must exist, params that conflict), each with a fix hint.
+    static func check(_ params: Parameters) -> [NodeCheckProblem]
     /// How this instance wants the clock to run.
     static func pacing(_ params: Parameters) -> PacingPreference
     init(_ setup: NodeSetup) throws
 }
 
 public extension NodeType {
-    static func check(_ params: Parameters) -> [(parameter: String, message: String)] { [] }
+    static func check(_ params: Parameters) -> [NodeCheckProblem] { [] }
     static func pacing(_ params: Parameters) -> PacingPreference { .indifferent }
+}
+
+/// A problem a node type's `check` found in its parameters: which parameter, what is wrong, how to fix it.
+public struct NodeCheckProblem: Sendable, Equatable {
+    /// The parameter the problem is about ("" for the node as a whole); validation points at its value.
+    public var parameter: String
+    public var message: String
+    /// What to do about it. Without one, validation says what the parameter expects (its type and documentation).
+    public var hint: String?
+
+    public init(_ parameter: String, _ message: String, hint: String? = nil) {
+        self.parameter = parameter
+        self.message = message
+        self.hint = hint
+    }
 }
 
 /// A node failure that ends the session; the runtime reports it with the node's name.

@@ -12,6 +12,19 @@ public enum ParameterType: Sendable, CustomStringConvertible {
     case choice([String])
     /// Seconds, written `1.5`, `1.5s` or `1500ms`.
     case duration
+    /// A sample rate in Hz that splits into whole 20 ms frames: 8000...192000 and a multiple of 50. Read as `.int`.
+    case sampleRate
+
+    /// The rates `.sampleRate` accepts.
+    public static let sampleRateRange = 8_000...192_000
+    /// Rates named in the hint when a sample rate is refused.
+    public static let commonSampleRates = [8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 96_000]
+
+    /// A file path parameter.
+    public var isPath: Bool {
+        if case .path = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -22,6 +35,7 @@ public enum ParameterType: Sendable, CustomStringConvertible {
         case .path: return "path"
         case .choice(let words): return words.joined(separator: "|")
         case .duration: return "duration (e.g. 1.5s, 200ms)"
+        case .sampleRate: return "sample rate in Hz (8000...192000, a multiple of 50)"
         }
     }
 }
@@ -91,6 +105,16 @@ public struct ParameterSpec: Sendable {
                     + Spelling.didYouMean(trimmed, among: words)))
             }
             return .success(.string(trimmed))
+        case .sampleRate:
+            let rates = ParameterType.commonSampleRates.map(String.init).joined(separator: ", ")
+            guard let v = Int(trimmed), ParameterType.sampleRateRange.contains(v), v % 50 == 0 else {
+                let why = Int(trimmed).map { ParameterType.sampleRateRange.contains($0)
+                    ? "\($0) Hz does not split into whole 20 ms frames" : "\($0) Hz is outside 8000...192000" }
+                    ?? "'\(text)' is not a whole number of Hz"
+                return .failure(ParameterProblem("'\(name)' must be a sample rate: \(why)",
+                                                 hint: "use a multiple of 50 Hz in 8000...192000, e.g. \(rates)"))
+            }
+            return .success(.int(v))
         case .duration:
             guard let seconds = Self.parseDuration(trimmed), seconds >= 0, seconds.isFinite else {
                 return .failure(ParameterProblem("'\(name)' must be a duration such as 1.5s or 200ms, not '\(text)'"))
@@ -158,9 +182,13 @@ public struct Parameters: Sendable {
     }
 }
 
-/// Why a parameter value was rejected.
+/// Why a parameter value was rejected, and (where the expected type says too little) how to fix it.
 public struct ParameterProblem: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var hint: String?
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
     public var description: String { message }
 }

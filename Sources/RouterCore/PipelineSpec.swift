@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// A value and where it was written.
 public struct Located<Value: Sendable>: Sendable {
@@ -61,44 +60,41 @@ public struct PipelineSpec: Sendable {
     public static func parse(yaml: String, file: String, environment: PipelineEnvironment,
                              diagnostics: inout [PipelineDiagnostic]) -> PipelineSpec {
         var spec = PipelineSpec(file: file)
-        func loc(_ mark: Mark?) -> SourceLocation {
-            SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
-        }
-        let root: Yams.Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                diagnostics.append(PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1),
-                                                      "the pipeline file is empty",
-                                                      hint: "declare 'nodes:' and 'links:' (see pipelines/ for examples)"))
-                return spec
-            }
+        let root: YAMLNode
+        switch YAMLDocument.parse(yaml, file: file) {
+        case .failure(let problem):
+            diagnostics.append(problem)
+            spec.nodesUnreadable = true
+            return spec
+        case .success(nil):
+            diagnostics.append(PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1),
+                                                  "the pipeline file is empty",
+                                                  hint: "declare 'nodes:' and 'links:' (see pipelines/ for examples)"))
+            return spec
+        case .success(let node?):
             root = node
-        } catch let error as YamlError {
-            diagnostics.append(yamlDiagnostic(error, yaml: yaml, file: file))
-            return spec
-        } catch {
-            diagnostics.append(PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "\(error)"))
-            return spec
         }
-        guard case .mapping(let top) = root else {
-            diagnostics.append(PipelineDiagnostic(loc(root.mark), "the top level must be a mapping with 'nodes' and 'links'"))
+        guard case .mapping(let top, _) = root else {
+            diagnostics.append(PipelineDiagnostic(root.location, "the top level must be a mapping with 'nodes' and 'links'",
+                                                  hint: "start the file with 'nodes:' (a mapping of node names) and 'links:' (a list of chains), not a list or a value"))
             return spec
         }
         var sawNodes = false
-        for (keyNode, value) in top {
+        for (keyNode, value) in unique(top, diagnostics: &diagnostics, what: { "top-level key '\($0)'" },
+                                       hint: { "each section appears once: merge the two '\($0):' sections" }) {
             let key = keyNode.string ?? ""
             switch key {
             case "name": spec.name = value.string
             case "description": spec.description = value.string
             case "nodes":
                 sawNodes = true
-                parseNodes(value, into: &spec, environment: environment, diagnostics: &diagnostics, loc: loc)
+                parseNodes(value, into: &spec, environment: environment, diagnostics: &diagnostics)
             case "links":
-                parseLinks(value, into: &spec, diagnostics: &diagnostics, loc: loc)
+                parseLinks(value, into: &spec, diagnostics: &diagnostics)
             case "session":
-                parseSession(value, into: &spec, environment: environment, diagnostics: &diagnostics, loc: loc)
+                parseSession(value, into: &spec, environment: environment, diagnostics: &diagnostics)
             default:
-                diagnostics.append(PipelineDiagnostic(loc(keyNode.mark), "unknown top-level key '\(key)'."
+                diagnostics.append(PipelineDiagnostic(keyNode.location, "unknown top-level key '\(key)'."
                     + Spelling.didYouMean(key, among: topLevelKeys),
                     hint: "top-level keys are \(topLevelKeys.joined(separator: ", "))"))
                 // A misspelt section was read as nothing: do not report its absence a second time.
@@ -110,60 +106,81 @@ public struct PipelineSpec: Sendable {
             }
         }
         if !sawNodes && !spec.nodesUnreadable {
-            diagnostics.append(PipelineDiagnostic(loc(root.mark), "the pipeline has no 'nodes' section",
+            diagnostics.append(PipelineDiagnostic(root.location, "the pipeline has no 'nodes' section",
                                                   hint: "add 'nodes:' with at least one node"))
         }
         if !sawNodes { spec.nodesUnreadable = true }
         return spec
     }
 
-    private static func parseNodes(_ value: Yams.Node, into spec: inout PipelineSpec, environment: PipelineEnvironment,
-                                   diagnostics: inout [PipelineDiagnostic], loc: (Mark?) -> SourceLocation) {
-        guard case .mapping(let nodes) = value else {
-            diagnostics.append(PipelineDiagnostic(loc(value.mark), "'nodes' must be a mapping of node names to their settings",
+    /// The pairs of a mapping, each key once: a repeated key is reported where it is written again (naming the line of
+    /// the first) and left out, so the rest of the file is still checked.
+    static func unique(_ pairs: [(key: YAMLNode, value: YAMLNode)], diagnostics: inout [PipelineDiagnostic],
+                       what: (String) -> String, hint: (String) -> String) -> [(key: YAMLNode, value: YAMLNode)] {
+        var first: [String: SourceLocation] = [:]
+        var kept: [(key: YAMLNode, value: YAMLNode)] = []
+        for pair in pairs {
+            guard let key = pair.key.string else { kept.append(pair); continue }
+            if let earlier = first[key] {
+                diagnostics.append(PipelineDiagnostic(pair.key.location,
+                    "duplicate \(what(key)) (first at line \(earlier.line), column \(earlier.column))", hint: hint(key)))
+                continue
+            }
+            first[key] = pair.key.location
+            kept.append(pair)
+        }
+        return kept
+    }
+
+    private static func parseNodes(_ value: YAMLNode, into spec: inout PipelineSpec, environment: PipelineEnvironment,
+                                   diagnostics: inout [PipelineDiagnostic]) {
+        guard case .mapping(let nodes, _) = value else {
+            diagnostics.append(PipelineDiagnostic(value.location, "'nodes' must be a mapping of node names to their settings",
                                                   hint: "write 'nodes:' then indented 'name: {type: Mixer}' entries"))
             spec.nodesUnreadable = true
             return
         }
         if nodes.isEmpty {
-            diagnostics.append(PipelineDiagnostic(loc(value.mark), "'nodes' is empty",
+            diagnostics.append(PipelineDiagnostic(value.location, "'nodes' is empty",
                                                   hint: "declare at least one node, e.g. 'source: {type: WavIn, path: in.wav}'"))
         }
-        for (nameNode, body) in nodes {
+        for (nameNode, body) in unique(nodes, diagnostics: &diagnostics, what: { "node name '\($0)'" },
+                                       hint: { "node names must be unique: rename one '\($0)' (links use the name)" }) {
             let name = nameNode.string ?? ""
-            let nameLoc = loc(nameNode.mark)
+            let nameLoc = nameNode.location
             if !isValidName(name) {
                 diagnostics.append(PipelineDiagnostic(nameLoc, "'\(name)' is not a valid node name",
                                                       hint: "use letters, digits, '_' and '-', starting with a letter"))
                 continue
             }
             var decl = NodeDeclaration(name: Located(value: name, location: nameLoc), type: nil, params: [])
-            guard case .mapping(let fields) = body else {
-                diagnostics.append(PipelineDiagnostic(loc(body.mark), "node '\(name)' must be a mapping with a 'type'",
+            guard case .mapping(let fields, _) = body else {
+                diagnostics.append(PipelineDiagnostic(body.location, "node '\(name)' must be a mapping with a 'type'",
                                                       hint: "write '\(name): {type: Mixer}'"))
                 // Still declared, so links naming it are not reported as unknown nodes.
                 decl.unresolvedKeys.insert("type")
                 spec.nodes.append(decl)
                 continue
             }
-            for (k, v) in fields {
+            for (k, v) in unique(fields, diagnostics: &diagnostics, what: { "parameter '\($0)' of node '\(name)'" },
+                                 hint: { "set '\($0)' once: remove one of the two" }) {
                 let key = k.string ?? ""
                 guard case .scalar(let scalar) = v else {
-                    diagnostics.append(PipelineDiagnostic(loc(v.mark), "parameter '\(key)' of node '\(name)' must be a single value"))
+                    diagnostics.append(PipelineDiagnostic(v.location, "parameter '\(key)' of node '\(name)' must be a single value",
+                                                          hint: "write one value, e.g. '\(key): value' (quote it if it contains ',', '[' or '{')"))
                     decl.unresolvedKeys.insert(key)
                     continue
                 }
-                let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-                let valueLoc = loc(v.mark)
+                let valueLoc = v.location
                 switch environment.interpolate(scalar.string) {
                 case .success(let text):
                     if key == "type" {
                         decl.type = Located(value: text, location: valueLoc)
                     } else {
-                        decl.params.append((Located(value: key, location: loc(k.mark)), Located(value: text, location: valueLoc)))
+                        decl.params.append((Located(value: key, location: k.location), Located(value: text, location: valueLoc)))
                     }
                 case .failure(let problem):
-                    diagnostics.append(PipelineDiagnostic(valueLoc.advanced(by: problem.offset + (quoted ? 1 : 0)),
+                    diagnostics.append(PipelineDiagnostic(valueLoc.advanced(by: problem.offset + (scalar.isQuoted ? 1 : 0)),
                                                           problem.message, hint: problem.hint))
                     decl.unresolvedKeys.insert(key)
                 }
@@ -176,21 +193,21 @@ public struct PipelineSpec: Sendable {
         }
     }
 
-    private static func parseLinks(_ value: Yams.Node, into spec: inout PipelineSpec,
-                                   diagnostics: inout [PipelineDiagnostic], loc: (Mark?) -> SourceLocation) {
-        guard case .sequence(let items) = value else {
-            diagnostics.append(PipelineDiagnostic(loc(value.mark), "'links' must be a list of chains",
+    private static func parseLinks(_ value: YAMLNode, into spec: inout PipelineSpec, diagnostics: inout [PipelineDiagnostic]) {
+        guard case .sequence(let items, _) = value else {
+            diagnostics.append(PipelineDiagnostic(value.location, "'links' must be a list of chains",
                                                   hint: "write '- source -> mixer -> sink' items"))
             spec.linksUnreadable = true
             return
         }
         for item in items {
             guard case .scalar(let scalar) = item else {
-                diagnostics.append(PipelineDiagnostic(loc(item.mark), "each link must be a chain like 'a -> b.port -> c'"))
+                diagnostics.append(PipelineDiagnostic(item.location, "each link must be a chain like 'a -> b.port -> c'",
+                                                      hint: "write the item as one line: '- a -> b.port -> c' (not a mapping or a nested list)"))
                 spec.linksUnreadable = true
                 continue
             }
-            let base = loc(item.mark).advanced(by: scalar.style == .plain ? 0 : 1)
+            let base = scalar.location.advanced(by: scalar.isQuoted ? 1 : 0)
             if let chain = parseChain(scalar.string, at: base, diagnostics: &diagnostics) {
                 spec.links.append(chain)
             } else {
@@ -249,39 +266,43 @@ public struct PipelineSpec: Sendable {
         return ok ? LinkChain(endpoints: endpoints) : nil
     }
 
-    private static func parseSession(_ value: Yams.Node, into spec: inout PipelineSpec, environment: PipelineEnvironment,
-                                     diagnostics: inout [PipelineDiagnostic], loc: (Mark?) -> SourceLocation) {
-        guard case .mapping(let fields) = value else {
-            diagnostics.append(PipelineDiagnostic(loc(value.mark), "'session' must be a mapping"))
+    private static func parseSession(_ value: YAMLNode, into spec: inout PipelineSpec, environment: PipelineEnvironment,
+                                     diagnostics: inout [PipelineDiagnostic]) {
+        guard case .mapping(let fields, _) = value else {
+            diagnostics.append(PipelineDiagnostic(value.location, "'session' must be a mapping",
+                                                  hint: "write 'session: {pace: auto, metrics_interval: 10s}'"))
             return
         }
-        for (k, v) in fields {
+        for (k, v) in unique(fields, diagnostics: &diagnostics, what: { "session setting '\($0)'" },
+                             hint: { "set '\($0)' once: remove one of the two" }) {
             let key = k.string ?? ""
             let text: String
             switch environment.interpolate(v.string ?? "") {
             case .success(let t): text = t
             case .failure(let p):
                 // Like node parameters: a quoted value's text starts one column after its opening quote.
-                let quoted: Bool
-                if case .scalar(let s) = v { quoted = s.style == .singleQuoted || s.style == .doubleQuoted } else { quoted = false }
-                diagnostics.append(PipelineDiagnostic(loc(v.mark).advanced(by: p.offset + (quoted ? 1 : 0)), p.message, hint: p.hint))
+                var quoted = false
+                if case .scalar(let s) = v { quoted = s.isQuoted }
+                diagnostics.append(PipelineDiagnostic(v.location.advanced(by: p.offset + (quoted ? 1 : 0)), p.message, hint: p.hint))
                 continue
             }
             switch key {
             case "pace":
                 guard ["auto", "realtime", "fast"].contains(text) else {
-                    diagnostics.append(PipelineDiagnostic(loc(v.mark), "session pace must be auto, realtime or fast, not '\(text)'"))
+                    diagnostics.append(PipelineDiagnostic(v.location, "session pace must be auto, realtime or fast, not '\(text)'",
+                        hint: "auto lets the nodes decide (fast for file-only pipelines); realtime follows the wall clock; fast runs flat out"))
                     continue
                 }
-                spec.session.pace = Located(value: text, location: loc(v.mark))
+                spec.session.pace = Located(value: text, location: v.location)
             case "metrics_interval":
                 guard let seconds = ParameterSpec.parseDuration(text), seconds > 0 else {
-                    diagnostics.append(PipelineDiagnostic(loc(v.mark), "metrics_interval must be a duration such as 5s"))
+                    diagnostics.append(PipelineDiagnostic(v.location, "metrics_interval must be a duration such as 5s, not '\(text)'",
+                                                          hint: "write seconds as 10s, 500ms or 1.5 (more than 0)"))
                     continue
                 }
                 spec.session.metricsInterval = seconds
             default:
-                diagnostics.append(PipelineDiagnostic(loc(k.mark), "unknown session setting '\(key)'."
+                diagnostics.append(PipelineDiagnostic(k.location, "unknown session setting '\(key)'."
                     + Spelling.didYouMean(key, among: ["pace", "metrics_interval"]),
                     hint: "session settings are pace and metrics_interval"))
             }
@@ -291,51 +312,5 @@ public struct PipelineSpec: Sendable {
     static func isValidName(_ s: String) -> Bool {
         guard let first = s.first, first.isLetter || first == "_" else { return false }
         return s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
-    }
-
-    static func yamlDiagnostic(_ error: YamlError, yaml: String, file: String) -> PipelineDiagnostic {
-        func at(_ m: Mark) -> SourceLocation { SourceLocation(file: file, line: m.line, column: m.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            var message = "YAML syntax: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line))" }
-            return PipelineDiagnostic(at(mark), message, hint: "check indentation and ':' after keys; use spaces, not tabs")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let key = duplicates.first ?? "?"
-            let where_ = secondOccurrence(of: key, after: context.mark, in: yaml, file: file) ?? at(context.mark)
-            return PipelineDiagnostic(where_, "duplicate name '\(key)'", hint: "every node name and key must be unique")
-        case .reader(let problem, _, _, _):
-            return PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(problem)",
-                                      hint: "pipeline files must be UTF-8 text")
-        default:
-            return PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
-        }
-    }
-
-    /// Where `key` appears again in the same mapping as its first occurrence at `first`: later on the same line (flow
-    /// style), or on a later line at the same column (block style). Other mappings may use the same key legitimately.
-    private static func secondOccurrence(of key: String, after first: Mark, in yaml: String, file: String) -> SourceLocation? {
-        let lines = yaml.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
-        guard first.line >= 1, first.line <= lines.count else { return nil }
-        let pattern = Array(key + ":")
-        func matches(_ line: [Character], at index: Int) -> Bool {
-            index >= 0 && index + pattern.count <= line.count && Array(line[index..<(index + pattern.count)]) == pattern
-        }
-        let firstLine = lines[first.line - 1]
-        var i = first.column - 1 + pattern.count
-        while i < firstLine.count {
-            if matches(firstLine, at: i), i > 0, firstLine[i - 1] == " " || firstLine[i - 1] == "," || firstLine[i - 1] == "{" {
-                return SourceLocation(file: file, line: first.line, column: i + 1)
-            }
-            i += 1
-        }
-        for n in first.line..<lines.count {
-            let line = lines[n], column = first.column - 1
-            if matches(line, at: column), line[..<column].allSatisfy({ $0 == " " || $0 == "-" }) {
-                return SourceLocation(file: file, line: n + 1, column: column + 1)
-            }
-        }
-        return nil
     }
 }

@@ -41,11 +41,13 @@ public struct PipelineValidator {
     public func load(path: String, environment: PipelineEnvironment) throws -> ValidatedPipeline {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineErrors([PipelineDiagnostic(SourceLocation(file: path, line: 1, column: 1),
-                                                     "cannot read pipeline file (does it exist?)")])
+                                                     "cannot read pipeline file (does it exist?)",
+                                                     hint: "check the path; relative paths start at the current folder")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PipelineErrors([PipelineDiagnostic(SourceLocation(file: path, line: 1, column: 1),
-                                                     "the pipeline file is not UTF-8 text")])
+                                                     "the pipeline file is not UTF-8 text",
+                                                     hint: "save it as UTF-8 (pipeline files are YAML text)")])
         }
         return try validate(yaml: text, file: path, environment: environment)
     }
@@ -75,10 +77,14 @@ public struct PipelineValidator {
             : resolveLinks(spec, nodes: nodes, declared: declared, brokenTargets: &brokenTargets, diagnostics: &diagnostics)
         if spec.linksUnreadable { brokenTargets.formUnion(declared) }
         checkInputs(links, nodes: nodes, order: order, brokenTargets: brokenTargets, diagnostics: &diagnostics)
-        guard let sorted = topologicalOrder(order, links: links, nodes: nodes, diagnostics: &diagnostics) else { return nil }
+        // A cycle is reported, and formats are still checked where they can be known: the ordered (acyclic) part first,
+        // then the rest in file order (links from a node whose format is unknown are skipped, not guessed).
+        let (sorted, acyclic) = topologicalOrder(order, links: links, nodes: nodes, diagnostics: &diagnostics)
+        let formatOrder = sorted + order.filter { !sorted.contains($0) }
         var resolved = nodes
-        resolveFormats(sorted, links: links, nodes: &resolved, diagnostics: &diagnostics)
-        let runsFast = resolvePace(spec, nodes: sorted.compactMap { resolved[$0] }, diagnostics: &diagnostics)
+        resolveFormats(formatOrder, links: links, nodes: &resolved, diagnostics: &diagnostics)
+        let runsFast = resolvePace(spec, nodes: formatOrder.compactMap { resolved[$0] }, diagnostics: &diagnostics)
+        guard acyclic else { return nil }
         return ValidatedPipeline(spec: spec, nodes: sorted.compactMap { resolved[$0] }, links: links, runsFast: runsFast)
     }
 
@@ -106,9 +112,9 @@ public struct PipelineValidator {
             given.insert(key.value)
             switch schema.parse(value.value) {
             case .success(let v): params[key.value] = v
-            case .failure(let message):
-                diagnostics.append(PipelineDiagnostic(value.location, "node '\(decl.name.value)': \(message.message)",
-                                                      hint: "expected \(schema.type)"))
+            case .failure(let problem):
+                diagnostics.append(PipelineDiagnostic(value.location, "node '\(decl.name.value)': \(problem.message)",
+                                                      hint: problem.hint ?? "expected \(schema.type)"))
                 ok = false
             }
         }
@@ -123,7 +129,10 @@ public struct PipelineValidator {
         guard ok, decl.unresolvedKeys.isEmpty else { return nil }
         for problem in type.check(params) {
             let location = decl.params.first { $0.key.value == problem.parameter }?.value.location ?? decl.name.location
-            diagnostics.append(PipelineDiagnostic(location, "node '\(decl.name.value)': \(problem.message)"))
+            let schema = type.parameters.first { $0.name == problem.parameter }
+            let hint = problem.hint ?? schema.map { "'\($0.name)' is a \($0.type): \($0.doc)" }
+                ?? "`router nodes \(typeName.value)` describes its parameters"
+            diagnostics.append(PipelineDiagnostic(location, "node '\(decl.name.value)': \(problem.message)", hint: hint))
             ok = false
         }
         guard ok else { return nil }
@@ -239,8 +248,9 @@ public struct PipelineValidator {
     }
 
     /// Orders nodes so every media producer runs before its consumers; event links do not count (they are delayed).
+    /// With a cycle (reported), `sorted` holds only the nodes that could be ordered and `acyclic` is false.
     private func topologicalOrder(_ order: [String], links: [ResolvedLink], nodes: [String: ValidatedNode],
-                                  diagnostics: inout [PipelineDiagnostic]) -> [String]? {
+                                  diagnostics: inout [PipelineDiagnostic]) -> (sorted: [String], acyclic: Bool) {
         // A link with an event on either side is delayed a tick (or a mismatch reported later): it does not order nodes.
         let media = links.filter { $0.kind != .event && outputKind(of: $0, in: nodes) != .event }
         var indegree = Dictionary(uniqueKeysWithValues: order.map { ($0, 0) })
@@ -272,9 +282,9 @@ public struct PipelineValidator {
             diagnostics.append(PipelineDiagnostic(where_,
                 "the links form a cycle through \(inCycle.sorted().joined(separator: ", "))",
                 hint: "media must flow one way; feed control back through an event port instead"))
-            return nil
+            return (sorted, false)
         }
-        return sorted
+        return (sorted, true)
     }
 
     private func resolveFormats(_ sorted: [String], links: [ResolvedLink], nodes: inout [String: ValidatedNode],
@@ -298,7 +308,8 @@ public struct PipelineValidator {
                     }
                     if let (earlier, earlierLink) = first, earlier != format {
                         diagnostics.append(PipelineDiagnostic(link.location,
-                            "\(to) gets \(earlier) from \(earlierLink.fromNode) but \(format) from \(link.fromNode): insert a Resample node so they match"))
+                            "\(to) gets \(earlier) from \(earlierLink.fromNode) but \(format) from \(link.fromNode): insert a Resample node so they match",
+                            hint: "- \(link.fromNode) -> resample -> \(to) with 'resample: {type: Resample, rate: \(earlier.pcm?.sampleRate ?? 48_000), channels: \(earlier.pcm?.channels ?? 2)}'"))
                         continue
                     }
                     if first == nil { first = (format, link) }

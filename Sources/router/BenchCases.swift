@@ -67,7 +67,7 @@ enum BenchCases {
 
     /// Runs `frames` ticks of `yaml`, timing each whole tick (runtime plus the node under test; the feed nodes' own time
     /// is subtracted) beside `bare(i)`, interleaved, then counts heap allocations per tick.
-    static func measure(_ name: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
+    static func measure(_ name: String, bareCall: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
         let session = try EmbeddedSession(yaml: yaml, registry: registry)
         var engine = [Int64](repeating: 0, count: frames), plain = [Int64](repeating: 0, count: frames)
         for i in 0..<50 { try bare(i); try session.tick() }  // warm up both paths
@@ -86,7 +86,7 @@ enum BenchCases {
         for _ in 0..<countTicks { try session.session.tick() }
         let allocations = Double(alloc_counter_total() - before) / Double(countTicks)
         session.stop()
-        return BenchRow(name: name, engine: engine, bare: plain, allocationsPerFrame: allocations)
+        return BenchRow(name: name, bareCall: bareCall, engine: engine, bare: plain, allocationsPerFrame: allocations)
     }
 
     static func mixer(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
@@ -108,7 +108,8 @@ enum BenchCases {
         let n = PCMFormat.discord.samplesPerFrame
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         defer { out.deallocate() }
-        return try measure("Mixer (4 inputs, 48k stereo)", yaml: yaml, frames: frames) { i in
+        return try measure("Mixer (4 inputs, 48k stereo)", bareCall: "MixAccumulator over the same 4 frames (the mix loop alone)",
+                           yaml: yaml, frames: frames) { i in
             signal.stereo48k.withUnsafeBufferPointer { src in
                 let total = src.count - n
                 var mix = MixAccumulator(out)
@@ -134,7 +135,8 @@ enum BenchCases {
         let n = PCMFormat.discord.samplesPerFrame
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: 480)
         defer { out.deallocate() }
-        return try measure("Resample 48k stereo -> 24k mono", yaml: yaml, frames: frames) { i in
+        return try measure("Resample 48k stereo -> 24k mono", bareCall: "speexdsp Resampler.process on the same frame",
+                           yaml: yaml, frames: frames) { i in
             signal.stereo48k.withUnsafeBufferPointer { src in
                 let start = (i * n) % (src.count - n)
                 _ = resampler.process(input: UnsafeBufferPointer(rebasing: src[start..<(start + n)]), output: out)
@@ -152,22 +154,30 @@ enum BenchCases {
             links:
               - feed -> encode
             """
+        // The node's work: libopus encode, then libogg paging (one packet per page) and handing the page on.
         let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
+        let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
+        writer.drainPages { _ in }  // OpusHead and OpusTags: the node sends them once too
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: OpusEncoder.maxPacketBytes, alignment: 16)
         defer { packet.deallocate() }
-        return try measure("OpusOggEncode 24k mono", yaml: yaml, frames: frames) { i in
+        var pageBytes = 0
+        let row = try measure("OpusOggEncode 24k mono", bareCall: "libopus encode + libogg page (OggOpusStreamWriter)",
+                              yaml: yaml, frames: frames) { i in
             try signal.mono24k.withUnsafeBufferPointer { src in
                 let start = (i * 480) % (src.count - 480)
-                _ = try encoder.encode(UnsafeBufferPointer(rebasing: src[start..<(start + 480)]), into: packet)
+                let size = try encoder.encode(UnsafeBufferPointer(rebasing: src[start..<(start + 480)]), into: packet)
+                try writer.write(packet: UnsafeRawBufferPointer(rebasing: packet[0..<size]))
+                writer.drainPages { pageBytes += $0.count }
             }
         }
+        guard pageBytes > 0 else { throw NodeError("bench: the bare Ogg writer produced no pages") }
+        return row
     }
 
     static func decode(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
-        // Encode the signal once: raw packets for the bare decoder, the same packets as Ogg pages for the node.
+        // Encode the signal once into Ogg pages, grouped by tick: the node and the bare reader get the same pages.
         let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
         let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
-        var packets: [[UInt8]] = []
         var pages: [[[UInt8]]] = []
         var buffer = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         let count = signal.mono24k.count / 480 - 1
@@ -175,8 +185,7 @@ enum BenchCases {
             let size = try signal.mono24k.withUnsafeBufferPointer { src in
                 try buffer.withUnsafeMutableBytes { try encoder.encode(UnsafeBufferPointer(rebasing: src[(i * 480)..<(i * 480 + 480)]), into: $0) }
             }
-            packets.append(Array(buffer[0..<size]))
-            try packets[i].withUnsafeBytes { try writer.write(packet: $0) }
+            try buffer.withUnsafeBytes { try writer.write(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
             var tickPages: [[UInt8]] = []
             writer.drainPages { tickPages.append(Array($0)) }
             pages.append(tickPages)
@@ -189,12 +198,23 @@ enum BenchCases {
             links:
               - feed -> decode
             """
+        // The node's work: libogg page parsing (OggOpusStreamReader), then libopus decode of each packet.
+        let reader = OggOpusStreamReader()
         let decoder = try OpusDecoder(sampleRate: 24_000, channels: 1)
         let pcm = UnsafeMutableBufferPointer<Float>.allocate(capacity: 5760)
         defer { pcm.deallocate() }
-        let row = try measure("Decode 24k mono", yaml: yaml, frames: min(frames, count - 600)) { i in
-            _ = try packets[i].withUnsafeBytes { try decoder.decode(packet: $0, into: pcm) }
+        var decodedPackets = 0
+        let row = try measure("Decode 24k mono", bareCall: "libogg page parse (OggOpusStreamReader) + libopus decode",
+                              yaml: yaml, frames: min(frames, count - 600)) { i in
+            for page in pages[i] { page.withUnsafeBytes { reader.push($0) } }
+            while let event = reader.next() {
+                if case .packet(let packet) = event {
+                    _ = try decoder.decode(packet: packet.data, into: pcm)
+                    decodedPackets += 1
+                }
+            }
         }
+        guard decodedPackets > 0 else { throw NodeError("bench: the bare Ogg reader returned no packets") }
         return row
     }
 }

@@ -22,7 +22,28 @@ enum RouterBinary {
             let router = dir.appendingPathComponent("router")
             if FileManager.default.isExecutableFile(atPath: router.path) { return router }
         }
-        throw XCTSkip("router binary not found next to the tests (looked in \(candidates.map(\.path)))")
+        // A missing binary fails the test: skipping would let every CLI test pass without running anything.
+        let problem = RouterBinaryMissing(searched: candidates.map(\.path))
+        XCTFail(problem.description)
+        throw problem
+    }
+
+    /// Starts `router arguments` in `directory` without waiting, its output captured to files in `directory`.
+    static func start(_ arguments: [String], in directory: URL, env: [String: String] = [:]) throws -> RunningRouter {
+        let process = Process()
+        process.executableURL = try url()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = environment(env)
+        let stdout = directory.appendingPathComponent("router-\(UUID().uuidString).out")
+        let stderr = directory.appendingPathComponent("router-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return RunningRouter(process: process, stdoutURL: stdout, stderrURL: stderr)
     }
 
     struct Result {
@@ -68,6 +89,78 @@ enum RouterBinary {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
                       stderr: String(decoding: errData.data, as: UTF8.self))
+    }
+}
+
+/// The `router` executable was not built next to the test bundle.
+struct RouterBinaryMissing: Error, CustomStringConvertible {
+    var searched: [String]
+    var description: String {
+        "router binary not found next to the tests (looked in \(searched)); build it with `swift build --build-tests` (make test does)"
+    }
+}
+
+/// A `router` process started by `RouterBinary.start`, with its output going to files.
+struct RunningRouter {
+    let process: Process
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+
+    /// Waits until stderr contains `text`; false after `timeout` seconds or if the process ended first.
+    func waitForLog(_ text: String, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    /// Waits for the process to exit (killing it after `timeout` seconds, which fails the test); returns its status.
+    func waitForExit(timeout: TimeInterval) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            XCTFail("router did not exit within \(timeout) s; killing it")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// The sizes a WAV file's header declares beside the file's real size, to check that the header was patched at the end.
+struct WAVHeaderSizes {
+    var fileSize: Int
+    /// The RIFF chunk size: must equal fileSize - 8.
+    var riffSize: Int
+    /// The data chunk's declared size, and the bytes actually present after its header.
+    var dataSize: Int
+    var dataBytesPresent: Int
+
+    init(_ url: URL) throws {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        guard bytes.count >= 12, String(decoding: bytes[0..<4], as: UTF8.self) == "RIFF" else {
+            throw NSError(domain: "wav", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(url.path) is not a RIFF file"])
+        }
+        fileSize = bytes.count
+        riffSize = u32(4)
+        var at = 12
+        while at + 8 <= bytes.count {
+            let id = String(decoding: bytes[at..<(at + 4)], as: UTF8.self), size = u32(at + 4)
+            if id == "data" {
+                dataSize = size
+                dataBytesPresent = bytes.count - (at + 8)
+                return
+            }
+            at += 8 + size + (size & 1)
+        }
+        throw NSError(domain: "wav", code: 2, userInfo: [NSLocalizedDescriptionKey: "no data chunk in \(url.path)"])
     }
 }
 

@@ -65,10 +65,50 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "Mixer — Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter).")
-        XCTAssertTrue(lines.contains("  in  in: any-rate PCM (optional, many links) — PCM inputs; a tick without a frame is an inactive input.")
-                      || lines.contains { $0.hasPrefix("  in  in: 48000 Hz stereo PCM (optional, many links)") }, result.stdout)
+        XCTAssertTrue(lines.contains("  in  in: PCM (rate, channels from params; default 48000 Hz stereo) (optional, many links) — PCM inputs; a tick without a frame is an inactive input."), result.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  param rate: sample rate in Hz (8000...192000, a multiple of 50) (default 48000) — ") }, result.stdout)
         XCTAssertTrue(lines.contains { $0.hasPrefix("  param mode: average|sum (default average) — ") }, result.stdout)
         XCTAssertFalse(result.stdout.contains("Resample —"))
+    }
+
+    /// Formats that follow parameters or a file are labelled so, not shown with one type's default values.
+    func testNodesLabelsFormatsThatDependOnParametersOrTheFile() throws {
+        func lines(_ type: String) throws -> [String] {
+            let result = try RouterBinary.run(["nodes", type])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout.split(separator: "\n").map(String.init)
+        }
+        XCTAssertTrue(try lines("WavIn").contains("  out out: PCM (rate and channels of the file in 'path') — The file's audio in its own rate and channel count."))
+        XCTAssertTrue(try lines("Resample").contains("  out out: PCM (rate, channels from params) — PCM in the configured format."))
+        XCTAssertTrue(try lines("Greeting").contains { $0.hasPrefix("  out out: PCM (rate, channels from params; default 48000 Hz stereo) — ") })
+        XCTAssertTrue(try lines("OpusOggEncode").contains { $0.hasPrefix("  in  in: PCM (rate, channels from params; default 24000 Hz mono) (required) — ") })
+        XCTAssertTrue(try lines("Decode").contains { $0.hasPrefix("  out out: PCM (rate, channels from params; default 24000 Hz mono) — ") })
+        let catalogue = try RouterBinary.run(["nodes"]).stdout
+        XCTAssertFalse(catalogue.contains(" Hz stereo PCM"), "no port shows a bare default format:\n\(catalogue)")
+        XCTAssertFalse(catalogue.contains(" Hz mono PCM"), "no port shows a bare default format:\n\(catalogue)")
+    }
+
+    /// The README's pipeline example is the shipped file, verbatim, so the two cannot drift apart.
+    func testReadmeShowsTheShippedFileRoundTrip() throws {
+        let readme = try String(contentsOf: RouterBinary.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let pipeline = try String(contentsOf: RouterBinary.repoRoot.appendingPathComponent(shipped), encoding: .utf8)
+        XCTAssertTrue(readme.contains("```yaml\n" + pipeline + "```\n"), "README.md must quote \(shipped) exactly")
+    }
+
+    /// Without a Swift toolchain, set-up stops at once and says what to install.
+    func testSetupExplainsAMissingSwiftToolchain() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [RouterBinary.repoRoot.appendingPathComponent("scripts/setup.sh").path]
+        process.environment = ["PATH": "/usr/bin:/bin", "SWIFT": "no-such-swift-toolchain"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, message)
+        XCTAssertTrue(message.hasPrefix("setup: 'no-such-swift-toolchain' is not on the PATH. Install a Swift 6.x toolchain"), message)
     }
 
     func testNodesWithAMisspeltTypeSuggests() throws {

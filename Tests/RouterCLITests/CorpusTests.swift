@@ -15,7 +15,7 @@ final class CorpusTests: XCTestCase {
 
     func testCorpusIsLargeAndEveryFileHasItsExpectation() throws {
         let files = try corpusFiles()
-        XCTAssertGreaterThanOrEqual(files.count, 35)
+        XCTAssertGreaterThanOrEqual(files.count, 40)
         for file in files {
             let expected = RouterBinary.corpus.appendingPathComponent(file.replacingOccurrences(of: ".yaml", with: ".expected"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: expected.path), "\(file) has no .expected file")
@@ -35,6 +35,12 @@ final class CorpusTests: XCTestCase {
             XCTAssertTrue(errorLines.allSatisfy { $0.hasPrefix("\(file):") }, "\(file): \(errorLines)")
             let n = errorLines.count
             XCTAssertTrue(result.stderr.hasSuffix("\n\(n) error\(n == 1 ? "" : "s")\n"), "\(file): count line")
+            // Every error comes with a fix hint on the next line.
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            for (i, line) in lines.enumerated() where line.contains(": error: ") {
+                let hint = i + 1 < lines.count ? lines[i + 1] : ""
+                XCTAssertTrue(hint.hasPrefix("    hint: ") && hint.count > 16, "\(file): no hint after '\(line)'")
+            }
         }
     }
 
@@ -94,7 +100,12 @@ final class CorpusTests: XCTestCase {
     func testMissingPipelineFile() throws {
         let result = try RouterBinary.run(["check", "--env-file", "no-such.env", "nope.yaml"], in: RouterBinary.corpus)
         XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.stderr, "nope.yaml:1:1: error: cannot read pipeline file (does it exist?)\n1 error\n")
+        XCTAssertEqual(result.stderr, """
+            nope.yaml:1:1: error: cannot read pipeline file (does it exist?)
+                hint: check the path; relative paths start at the current folder
+            1 error
+
+            """)
     }
 
     func testBadDotEnvIsReported() throws {

@@ -139,17 +139,19 @@ final class PrinterRegistryTests: XCTestCase {
     }
 
     func testDiagnosticRendering() {
-        let a = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 9, column: 2), "second")
+        let a = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 9, column: 2), "second", hint: "fix it")
         let b = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 3, column: 14), "first", hint: "do this")
-        let c = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 3, column: 5), "zeroth")
+        let c = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 3, column: 5), "zeroth", hint: "or that")
         XCTAssertEqual(PipelineErrors([a, b, c]).description, """
             p.yaml:3:5: error: zeroth
+                hint: or that
             p.yaml:3:14: error: first
                 hint: do this
             p.yaml:9:2: error: second
+                hint: fix it
             3 errors
             """)
-        XCTAssertEqual(PipelineErrors([a]).description, "p.yaml:9:2: error: second\n1 error")
+        XCTAssertEqual(PipelineErrors([a]).description, "p.yaml:9:2: error: second\n    hint: fix it\n1 error")
         XCTAssertEqual(SourceLocation(file: "f", line: 1, column: 1).advanced(by: 4).description, "f:1:5")
     }
 }

@@ -293,8 +293,70 @@ final class ValidatorTests: XCTestCase {
                 label: z
             links: []
             """
-        XCTAssertEqual(problems(yaml), ["6:5: duplicate name 'label'"])
-        XCTAssertEqual(problems("nodes:\n  a: {type: TestSink, label: x, label: y}\n"), ["2:33: duplicate name 'label'"])
+        // The rest of the file is still checked (here: the sinks' inputs are not linked).
+        XCTAssertEqual(problems(yaml), ["2:3: required input a.in (PCM) is not linked", "3:3: required input b.in (PCM) is not linked",
+                                        "6:5: duplicate parameter 'label' of node 'b' (first at line 5, column 5)"])
+        XCTAssertEqual(problems("nodes:\n  a: {type: TestSink, label: x, label: y}\n"),
+                       ["2:3: required input a.in (PCM) is not linked",
+                        "2:33: duplicate parameter 'label' of node 'a' (first at line 2, column 23)"])
+    }
+
+    /// A duplicate node name is found while reading the mapping, so the rest of the file is still checked.
+    func testDuplicateNodeNameDoesNotHideOtherErrors() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource}
+              sink: {type: TestSink, labl: x}
+              src: {type: TestSource, frames: 2}
+            links:
+              - src -> sink
+              - src -> nowhere
+            session: {pace: fast}
+            session: {pace: realtime}
+            """
+        XCTAssertEqual(problems(yaml), [
+            "3:26: TestSink has no parameter 'labl'. Did you mean 'label'?",
+            "4:3: duplicate node name 'src' (first at line 2, column 3)",
+            "7:12: unknown node 'nowhere' in link.",
+            "9:1: duplicate top-level key 'session' (first at line 8, column 1)",
+        ])
+        if case .failure(let e) = validate(yaml) {
+            XCTAssertEqual(e.diagnostics[1].hint, "node names must be unique: rename one 'src' (links use the name)")
+        }
+    }
+
+    /// A cycle does not stop the format and pace checks of the rest of the graph.
+    func testCycleStillChecksFormatsAndPace() {
+        let yaml = """
+            nodes:
+              src: {type: TestSource, pace: realtime}
+              a: {type: TestMerge}
+              b: {type: TestPass}
+              m2: {type: TestMerge}
+            links:
+              - src -> a.a
+              - a -> b -> a.a
+              - src -> m2.a
+              - src -> m2.b
+            session: {pace: fast}
+            """
+        XCTAssertEqual(problems(yaml), [
+            "8:10: the links form a cycle through a, b",
+            "10:12: src.out is 48000 Hz stereo PCM but m2.b needs 16000 Hz mono: insert a Resample node",
+            "11:17: session pace 'fast' is impossible: src needs real time",
+        ])
+    }
+
+    func testSampleRatesMustSplitIntoWholeFrames() {
+        let spec = ParameterSpec.required("rate", .sampleRate, "Rate.")
+        XCTAssertEqual(try spec.parse("44100").get(), .int(44_100))
+        XCTAssertEqual(try spec.parse("8000").get(), .int(8_000))
+        for bad in ["11025", "44101", "7950", "192050", "fast", "48000.5"] {
+            guard case .failure(let problem) = spec.parse(bad) else { XCTFail("\(bad) accepted"); continue }
+            XCTAssertTrue(problem.message.hasPrefix("'rate' must be a sample rate: "), problem.message)
+            XCTAssertEqual(problem.hint, "use a multiple of 50 Hz in 8000...192000, e.g. 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000")
+        }
+        if case .failure(let p) = spec.parse("11025") { XCTAssertEqual(p.message, "'rate' must be a sample rate: 11025 Hz does not split into whole 20 ms frames") }
     }
 
     func testEmptyNodesSection() {
