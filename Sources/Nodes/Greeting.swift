@@ -31,12 +31,23 @@ public final class Greeting: NodeType {
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
+        var problems: [NodeCheckProblem] = []
         if params.bool("loop") == true && params.bool("stop_on_live") != true {
-            return [NodeCheckProblem("loop", "loop: true needs stop_on_live: true, or the greeting would never end",
-                                     hint: "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'")]
+            problems.append(NodeCheckProblem("loop", "loop: true needs stop_on_live: true, or the greeting would never end",
+                                             hint: "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'"))
         }
-        do { _ = try parseMelody(params.string("melody") ?? odeToJoy) } catch { return [("melody", "\(error)")] }
-        return []
+        if let path = params.path("file") {
+            do { _ = try WAVReader(path: path) } catch {
+                problems.append(NodeCheckProblem("file", "cannot play '\(path)': \(error)",
+                                                 hint: "give an existing 16/24/32-bit PCM or float WAV file, or drop 'file' to play the melody"))
+            }
+        } else {
+            do { _ = try parseMelody(params.string("melody") ?? odeToJoy) } catch {
+                problems.append(NodeCheckProblem("melody", "\(error)",
+                                                 hint: "drop 'melody' to play the default, seed 000's Ode to Joy ('\(odeToJoy)')"))
+            }
+        }
+        return problems
     }
 
     /// Seed 000's melody, written exactly as the seed writes it: the first two phrases of Ode to Joy.
