@@ -122,18 +122,27 @@ final class ResampleTests: XCTestCase {
     /// 11025 Hz is not a whole number of samples per 20 ms: the converter makes 220.5 samples per tick while the node
     /// sends 220, so its buffer fills by half a sample per tick and, after minutes, overflows. What it drops is
     /// counted in the node's drops (in output frames), not lost silently.
-    func testConverterOverflowIsCountedAsDrops() throws {
-        let h = try NodeHarness<Resample>(params: ["rate": "11025", "channels": "1"], inputs: ["in": .pcm(PCMFormat(sampleRate: 48_000, channels: 1))])
+    /// The node validates rates to multiples of 50 Hz, so its lane can no longer overflow the converter; the converter
+    /// itself (which the node reports in `metrics.drops`) still counts what its buffer had no room for: at 11025 Hz a
+    /// 20 ms read takes 220 samples of the 220.5 made, so the surplus fills the buffer and is then dropped.
+    func testConverterOverflowIsCountedAsDroppedSamples() throws {
+        let resampler = try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 11_025, outputChannels: 1)
         let tone = Signal.tone(1000, rate: 48_000, frames: 960)  // exactly 20 cycles: repeats seamlessly
-        var dropsAt10000 = -1
+        var out = [Float](repeating: 0, count: 220)
+        var droppedAt10000 = -1
         for t in 0..<14_000 {
-            h.pcmInput().write { _ = $0.update(fromContentsOf: tone) }
-            try h.tick()
-            if t > 0 && h.pcmOutput().frame == nil { XCTFail("no frame in tick \(t)"); break }
-            if t == 10_000 { dropsAt10000 = h.metrics.drops }
+            tone.withUnsafeBufferPointer { _ = resampler.process(input: $0, output: UnsafeMutableBufferPointer(start: nil, count: 0)) }
+            let n = out.withUnsafeMutableBufferPointer { resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: $0) }
+            if t > 0 && n != 220 { XCTFail("short read \(n) in call \(t)"); break }
+            if t == 10_000 { droppedAt10000 = resampler.droppedSamples }
         }
-        XCTAssertEqual(dropsAt10000, 0, "the buffer (about 5,600 samples) lasts over 10,000 ticks at half a sample each")
-        // 14,000 ticks × 0.5 = 7,000 surplus samples, minus the buffer: about 1,400-1,700 samples, 7-8 frames of 220.
-        XCTAssertTrue((6...9).contains(h.metrics.drops), "drops: \(h.metrics.drops)")
+        XCTAssertEqual(droppedAt10000, 0, "the buffer (about 5,600 samples) lasts over 10,000 calls at half a sample each")
+        // 14,000 calls × 0.5 = 7,000 surplus samples, minus the buffer: about 1,400-1,700 samples dropped.
+        XCTAssertTrue((1_200...1_900).contains(resampler.droppedSamples), "dropped: \(resampler.droppedSamples)")
+    }
+
+    func testElevenKilohertzIsRefusedAtCheckTime() {
+        XCTAssertThrowsError(try NodeHarness<Resample>(params: ["rate": "11025", "channels": "1"],
+                                                       inputs: ["in": .pcm(PCMFormat(sampleRate: 48_000, channels: 1))]))
     }
 }
