@@ -73,6 +73,7 @@ public final class OpusOggEncode: NodeType {
     }
 
     public func process(_ tick: Tick) throws {
+        let enteredAt = monotonicNanoseconds()  // this tick's frame enters the encoder: stamped on its pages
         var restart = false
         control.forEach { if case .streamRestart = $0 { restart = true } }
         if restart && !finished {
@@ -94,6 +95,9 @@ public final class OpusOggEncode: NodeType {
             try encoder.finish(remainder: UnsafeBufferPointer(rebasing: pending[0..<pendingCount]))
             pendingCount = 0
         }
-        encoder.writer.drainPages { page in output.append(page) }
+        encoder.writer.drainPages { page in
+            output.append(page)
+            output.stampLast(enteredAt)
+        }
     }
 }
