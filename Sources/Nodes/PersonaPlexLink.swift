@@ -267,6 +267,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             log.warning("the server did not acknowledge the close in time; socket dropped")
         }
         while let state = stateChanges.pop() { log.info("link \(state)") }
+        client.drainSendTimings(into: &sendTimings)  // pages written after the last tick
+        for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
+        sendTimings.removeAll(keepingCapacity: true)
         lastCounters = client.counters
         let c = lastCounters
         log.info("link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
