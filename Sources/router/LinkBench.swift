@@ -1,4 +1,5 @@
 import ArgumentParser
+import CAllocCounter
 import Codecs
 import Foundation
 import Nodes
@@ -65,7 +66,7 @@ struct LinkBenchCommand: ParsableCommand {
         defer { session.stop() }
 
         var deadline = monotonicNanoseconds()
-        var liveAt: (tick: Int64, cpu: Int64)?
+        var liveAt: (tick: Int64, cpu: Int64, sessionThreadCPU: Int64, allocations: UInt64)?
         var feedNanos: Int64 = 0
         let giveUp = Int64(70 * 50)  // the link's own handshake timeout (60 s) fails the session before this
         while true {
@@ -75,7 +76,8 @@ struct LinkBenchCommand: ParsableCommand {
                 feedNanos += BenchData.feedNanoseconds
                 if session.tickIndex - start.tick >= liveTicks { break }
             } else if link.isLive {
-                liveAt = (session.tickIndex, cpuNanos(CLOCK_PROCESS_CPUTIME_ID))
+                liveAt = (session.tickIndex, cpuNanos(CLOCK_PROCESS_CPUTIME_ID), cpuNanos(CLOCK_THREAD_CPUTIME_ID),
+                          alloc_counter_total())
             } else if session.tickIndex > giveUp {
                 throw ValidationError("the link did not go live within 70 s")
             }
@@ -83,6 +85,8 @@ struct LinkBenchCommand: ParsableCommand {
             sleepUntil(deadline)
         }
         let processCPU = cpuNanos(CLOCK_PROCESS_CPUTIME_ID) - liveAt!.cpu - feedNanos
+        let sessionThreadCPU = cpuNanos(CLOCK_THREAD_CPUTIME_ID) - liveAt!.sessionThreadCPU - feedNanos
+        let allocations = Double(alloc_counter_total() - liveAt!.allocations) / Double(liveTicks)
         let firstFrame = Int(liveAt!.tick)
         session.stop()
 
@@ -93,9 +97,14 @@ struct LinkBenchCommand: ParsableCommand {
         print(String(format: "bench-link: %.0f s live against %@ (%lld frames of 20 ms each way)", seconds, url, liveTicks))
         print(String(format: "  router process CPU per live 20 ms frame, both directions: %.1f µs (%.2f %% of one core)",
                      perFrame / 1e3, perFrame / 20e6 * 100))
+        print(String(format: "    of which the session thread (graph: encode, link, decode, pacing) %.1f µs, other threads (NIO event loop) %.1f µs",
+                     Double(sessionThreadCPU) / Double(liveTicks) / 1e3, Double(processCPU - sessionThreadCPU) / Double(liveTicks) / 1e3))
         print(String(format: "  bare libopus per 20 ms frame: encode %.1f µs + decode %.1f µs = %.1f µs (%d server packets, %d × 20 ms)",
                      bare.encodePerFrame / 1e3, bare.decodePer20ms / 1e3, barePerFrame / 1e3, bare.packets, bare.decoded20ms))
         print(String(format: "  ratio link / bare libopus: %.2f", perFrame / barePerFrame))
+        if alloc_counter_active() != 0 {
+            print(String(format: "  heap allocations per live 20 ms frame, whole process (both directions, NIO included): %.1f", allocations))
+        }
         print(MetricsReport.renderLatencies(session.graph))
         print(MetricsReport.render(session.metrics))
     }
