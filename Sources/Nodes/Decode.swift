@@ -5,7 +5,7 @@ import RouterCore
 /// The internal FIFO doubles as a playout buffer: `prebuffer` waits for that much audio before playing (PersonaPlex
 /// sends 80 ms bursts), and `max_buffer` drops the oldest audio when a backlog builds. Corrupt input is counted
 /// and reported, never fatal.
-public final class Decode: NodeType {
+public final class Decode: NodeType, ReportsLatency {
     public static let typeName = "Decode"
     public static let summary = "Decode Ogg Opus to 20 ms PCM frames (pre-skip, chained streams, playout buffer)."
     public static let parameters: [ParameterSpec] = [
@@ -40,6 +40,19 @@ public final class Decode: NodeType {
     private var corruptPagesSeen = 0
     /// Ticks where playback had started but no frame was ready.
     public private(set) var underruns = 0
+    /// Stamped input pages (e.g. read from a socket) until the first frame containing their audio is out.
+    private var pageStamps = LatencyStampRing(capacity: 256)
+    private var samplesIn = 0
+    private var samplesOut = 0
+    /// Stamped pages: origin (socket read) to their first 20 ms PCM frame on the output lane.
+    public private(set) var pageToFirstFrame = LatencyHistogram()
+    /// The same, counted from the start of the tick that output the frame (or the origin, if later).
+    public private(set) var pageToFirstFrameInTick = LatencyHistogram()
+
+    public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
+        [("downlink (Ogg page read from the socket -> its first 20 ms PCM frame out, incl. prebuffer)", pageToFirstFrame),
+         ("downlink beyond frame alignment and prebuffer (tick start -> first PCM frame out)", pageToFirstFrameInTick)]
+    }
 
     public init(_ setup: NodeSetup) throws {
         let p = setup.params
@@ -62,9 +75,24 @@ public final class Decode: NodeType {
     public var isDrained: Bool { ended && decoder.bufferedSamplesPerChannel == 0 }
 
     public func process(_ tick: Tick) throws {
-        input.forEach { decoder.push($0) }
+        for lane in input.lanes {
+            for i in 0..<lane.count {
+                let before = decoder.bufferedSamplesPerChannel
+                decoder.push(lane[i])
+                let added = decoder.bufferedSamplesPerChannel - before
+                guard added > 0 else { continue }
+                let stamp = lane.stamp(at: i)
+                if stamp > 0 { pageStamps.push(position: samplesIn, stamp: stamp) }
+                samplesIn += added
+            }
+        }
+        let frameSamples = output.pcmFormat.samplesPerChannel
         if maxBufferSamples > 0 {
-            while decoder.bufferedSamplesPerChannel > maxBufferSamples, decoder.readFrame(into: discard) { metrics.drops += 1 }
+            while decoder.bufferedSamplesPerChannel > maxBufferSamples, decoder.readFrame(into: discard) {
+                metrics.drops += 1
+                samplesOut += frameSamples
+                pageStamps.popAll(before: samplesOut) { _ in }
+            }
         }
         metrics.queueDepth = decoder.bufferedSamplesPerChannel
         if input.allEnded { ended = true }
@@ -75,9 +103,11 @@ public final class Decode: NodeType {
         let wrote = decoder.readFrame(into: output.samples)
         if wrote {
             output.write { _ in }
+            recordFirstFrames(through: samplesOut + frameSamples, tickStart: tick.startNanos)
         } else if ended {
             let n = decoder.readRemainder(into: output.samples)
             if n > 0 {
+                recordFirstFrames(through: samplesOut + n, tickStart: tick.startNanos)
                 let used = n * output.pcmFormat.channels
                 output.write { out in UnsafeMutableBufferPointer(rebasing: out[used...]).update(repeating: 0) }
             }
@@ -87,6 +117,17 @@ public final class Decode: NodeType {
         }
         if isDrained { reportTruncation() }
         reportDamage()
+    }
+
+    /// The frame just written ends at sample `end`: every stamped page whose audio starts before it is out.
+    private func recordFirstFrames(through end: Int, tickStart: Int64) {
+        samplesOut = end
+        guard pageStamps.count > 0 else { return }
+        let now = monotonicNanoseconds()
+        pageStamps.popAll(before: end) { stamp in
+            pageToFirstFrame.record(now - stamp)
+            pageToFirstFrameInTick.record(now - max(stamp, tickStart))
+        }
     }
 
     /// Once the input has ended and every whole page is decoded, bytes still waiting in the Ogg layer are the start

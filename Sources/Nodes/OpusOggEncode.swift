@@ -90,6 +90,7 @@ public final class OpusOggEncode: NodeType {
     }
 
     public func process(_ tick: Tick) throws {
+        let enteredAt = monotonicNanoseconds()  // this tick's frame enters the encoder: stamped on its pages
         var restart = false
         control.forEach { if case .streamRestart = $0 { restart = true } }
         if restart && !finished {
@@ -111,12 +112,12 @@ public final class OpusOggEncode: NodeType {
             try encoder.finish(remainder: UnsafeBufferPointer(rebasing: pending[0..<pendingCount]))
             pendingCount = 0
         }
-        flushPages()
+        flushPages(stampedAt: enteredAt)
     }
 
     /// Sends held pages in items of `pages_per_flush` complete pages; once the input has ended, whatever is left
     /// goes out as a last, shorter item. Items are written in place, so nothing is allocated.
-    private func flushPages() {
+    private func flushPages(stampedAt enteredAt: Int64) {
         let writer = encoder.writer
         while writer.pendingPageCount >= pagesPerFlush || (finished && writer.pendingPageCount > 0) {
             let count = min(pagesPerFlush, writer.pendingPageCount)
@@ -128,6 +129,7 @@ public final class OpusOggEncode: NodeType {
                 }
                 return used
             }
+            output.stampLast(enteredAt)
         }
     }
 }

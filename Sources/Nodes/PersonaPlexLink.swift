@@ -73,33 +73,40 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private let reconnect: ReconnectPolicy?
     private let log: Logger
     private let metrics: NodeMetrics
-    private let stateChanges = StateMailbox()
+    /// State changes from the network thread to the tick thread, without a lock.
+    private let stateChanges = BoundedQueue<PersonaPlexState>(capacity: 64)
     private var client: PersonaPlexClient?
     private var closing: Task<Void, Never>?
-    private var isLive = false
+    private var closingSinceTick: Int64 = 0
     private var forwarding = false
     private var liveSinceTick: Int64 = 0
     private var warnedNoStream = false
     private var sendDrops = 0
     private var attempts = 0
     private var reconnectAtTick: Int64?
+    private var finalStateEmittedAtTick: Int64?
+    private var drained = false
     private var received: [PersonaPlexMessage] = []
     private var sendTimings: [PersonaPlexSendTiming] = []
-    private var tickStarts = TickStartRing()
-    /// Pages written to the socket: write completion minus the start of the tick that produced them.
+    /// True between the server's `0x00` and the end of the session.
+    public private(set) var isLive = false
+    /// Pages written: from their PCM frame entering the encoder (its stamp) to the socket write.
     public private(set) var uplinkLatency = LatencyHistogram()
     /// Received pages: wait from the socket read until the next tick picked them up (frame alignment).
     public private(set) var downlinkAlignment = LatencyHistogram()
-    /// Received pages: from the start of the tick that picked them up until they were on the output lane.
-    public private(set) var downlinkHandoff = LatencyHistogram()
     /// Pages the encoder produced before the link was live and forwarding (not sent, by design).
     public private(set) var pagesHeldBack = 0
+    /// The session counters of the last client, captured when it ended or the node stopped.
+    public private(set) var lastCounters = PersonaPlexCounters()
 
     public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
-        [("uplink (tick start -> page written to socket)", uplinkLatency),
-         ("downlink frame alignment (socket read -> next tick)", downlinkAlignment),
-         ("downlink hand-off (tick start -> page on output lane)", downlinkHandoff)]
+        [("uplink (PCM frame into the encoder -> its page written to the socket)", uplinkLatency),
+         ("downlink frame alignment (socket read -> next tick picks the page up)", downlinkAlignment)]
     }
+
+    /// Link states are final; the node holds the session open until its client reached one (bounded by the close
+    /// grace period), then one more tick so event consumers see `closed`.
+    public var isDrained: Bool { drained }
 
     public init(_ setup: NodeSetup) throws {
         input = setup.packetInput("audio")
@@ -133,34 +140,38 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 case .error: log.error(message)
                 }
             },
-            onStateChange: { mailbox.post($0) })
+            onStateChange: { mailbox.push($0) })
         self.client = client
         isLive = false
         forwarding = false
+        finalStateEmittedAtTick = nil
         log.info("connecting to \(configuration.endpoint.authority) (voice \(configuration.voicePrompt))")
         _ = client.startConnecting()
     }
 
     public func process(_ tick: Tick) throws {
-        tickStarts.record(tick.startNanos)
-        for state in stateChanges.drain() { try handle(state, tick: tick) }
+        if let emitted = finalStateEmittedAtTick, tick.index > emitted, closing != nil { drained = true }
+        while let state = stateChanges.pop() { try handle(state, tick: tick) }
         if let at = reconnectAtTick, tick.index >= at {
             reconnectAtTick = nil
             connect()
         }
-        guard let client else { return }
-        input.forEach { page in
-            guard isLive, closing == nil else { pagesHeldBack += 1; return }
-            if !forwarding {
-                guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
-                forwarding = true
-            }
-            if client.send(audio: page) != .queued { sendDrops += 1 }
+        guard let client else {
+            if input.allEnded { drained = true }  // nothing to close (failed without reconnect, or between attempts)
+            return
+        }
+        for lane in input.lanes {
+            for index in 0..<lane.count { forward(lane[index], stamp: lane.stamp(at: index), client: client) }
         }
         if input.allEnded && closing == nil {
             // The encoder's last (EOS) page went out above; now end the session so the server frees its lock.
             log.info("input ended: closing the session")
+            closingSinceTick = tick.index
             closing = Task { await client.close() }
+        }
+        if closing != nil && !drained && tick.index - closingSinceTick > Int64((configuration.closeGracePeriod + 2) * 50) {
+            log.warning("the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it")
+            drained = true
         }
         if isLive && !forwarding && !warnedNoStream && tick.index - liveSinceTick > 50 {
             warnedNoStream = true
@@ -171,37 +182,51 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             if tick.startNanos > 0 { downlinkAlignment.record(tick.startNanos - Int64(message.receivedAtNanos)) }
             message.payload.withUnsafeBytes { bytes in
                 switch message.kind {
-                case .audio: audioOut.append(bytes)
+                case .audio:
+                    audioOut.append(bytes)
+                    audioOut.stampLast(Int64(message.receivedAtNanos))  // Decode measures to its first PCM frame
                 case .text: textOut.append(bytes)
                 }
             }
         }
-        if tick.startNanos > 0 && !received.isEmpty { downlinkHandoff.record(monotonicNanoseconds() - tick.startNanos) }
         client.drainSendTimings(into: &sendTimings)
-        for timing in sendTimings {
-            if let start = tickStarts.start(atOrBefore: Int64(timing.requestedAtNanos)) {
-                uplinkLatency.record(Int64(timing.writtenAtNanos) - start)
-            }
-        }
+        for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
         sendTimings.removeAll(keepingCapacity: true)
         metrics.queueDepth = received.count
         if tick.index % 50 == 0 {
             // Bounded buffers on both sides of the socket: what they dropped shows in this node's drops column.
             let c = client.counters
-            metrics.drops = sendDrops + c.audioDropped + c.textDropped
+            metrics.drops = sendDrops + c.audioDropped + c.textDropped + stateChanges.dropped
         }
     }
 
+    /// Sends one encoder page once live, from the BOS page of a fresh stream on.
+    @inline(__always)
+    private func forward(_ page: UnsafeRawBufferPointer, stamp: Int64, client: PersonaPlexClient) {
+        guard isLive, closing == nil else { pagesHeldBack += 1; return }
+        if !forwarding {
+            guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
+            forwarding = true
+        }
+        if client.send(audio: page, originNanos: UInt64(max(0, stamp))) != .queued { sendDrops += 1 }
+    }
+
     private func handle(_ state: PersonaPlexState, tick: Tick) throws {
-        log.info("link \(state)")
         switch state {
-        case .idle: break
+        case .waitingForServer(.serverBusyOrWarmingUp):
+            // Silence after the upgrade is either a busy server or a slow warm-up; the wire cannot tell which, so
+            // the event stays "warming up" and the log says what may be going on.
+            log.warning("no handshake after \(Int(configuration.waitingNotice)) s: the server may be busy with another "
+                + "session (PersonaPlex serves one session at a time and queues the rest silently) or still processing "
+                + "the prompts; waiting up to handshake_timeout (\(Int(configuration.handshakeTimeout)) s)")
+        default:
+            log.info("link \(state)")
+        }
+        switch state {
+        case .idle, .waitingForServer(.serverBusyOrWarmingUp): break
         case .connecting: events.emit(.linkState(.connecting))
-        case .upgraded: events.emit(.linkState(.warmingUp))
         case .waitingForServer(.heldByThisProcess): events.emit(.linkState(.waiting))
-        // Silence after the upgrade is either a busy server or a slow warm-up; the wire cannot tell which, so the
-        // event stays "warming up" and the log line above carries the client's explanation.
-        case .waitingForServer(.serverBusyOrWarmingUp): break
+        case .upgraded: events.emit(.linkState(.warmingUp))
         case .live:
             isLive = true
             liveSinceTick = tick.index
@@ -210,9 +235,13 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             events.emit(.streamRestart)
         case .closed:
             isLive = false
+            captureCounters()
+            finalStateEmittedAtTick = tick.index
             events.emit(.linkState(.closed))
         case .failed(let error):
             isLive = false
+            captureCounters()
+            finalStateEmittedAtTick = tick.index
             events.emit(.linkState(.failed(error.description)))
             guard closing == nil else { return }
             if let policy = reconnect, policy.shouldRetry(error), attempts < (policy.maxAttempts ?? Int.max) {
@@ -228,6 +257,11 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         }
     }
 
+    private func captureCounters() {
+        guard let client else { return }
+        lastCounters = client.counters
+    }
+
     public func stop() {
         guard let client else { return }
         let task = closing ?? Task { await client.close() }
@@ -236,49 +270,17 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         if done.wait(timeout: .now() + configuration.closeGracePeriod + 2) == .timedOut {
             log.warning("the server did not acknowledge the close in time; socket dropped")
         }
-        for state in stateChanges.drain() { log.info("link \(state)") }
+        while let state = stateChanges.pop() { log.info("link \(state)") }
+        client.drainSendTimings(into: &sendTimings)  // pages written after the last tick
+        for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
+        sendTimings.removeAll(keepingCapacity: true)
+        lastCounters = client.counters
+        let c = lastCounters
+        log.info("link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
+            + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
+            + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
+            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped")
         self.client = nil
-    }
-}
-
-/// State changes posted from the network thread, drained by the audio thread once per tick.
-final class StateMailbox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pending: [PersonaPlexState] = []
-    private var hasPending = false
-
-    func post(_ state: PersonaPlexState) {
-        lock.lock(); pending.append(state); hasPending = true; lock.unlock()
-    }
-
-    func drain() -> [PersonaPlexState] {
-        lock.lock(); defer { lock.unlock() }
-        guard hasPending else { return [] }
-        let out = pending
-        pending.removeAll()
-        hasPending = false
-        return out
-    }
-}
-
-/// The start times of the last 64 ticks, to attribute a send timing to the tick that produced the page.
-struct TickStartRing {
-    private var starts = [Int64](repeating: 0, count: 64)
-    private var next = 0
-
-    mutating func record(_ start: Int64) {
-        starts[next & 63] = start
-        next += 1
-    }
-
-    func start(atOrBefore time: Int64) -> Int64? {
-        var i = next - 1
-        while i >= max(0, next - 64) {
-            let s = starts[i & 63]
-            if s > 0 && s <= time { return s }
-            i -= 1
-        }
-        return nil
     }
 }
 

@@ -12,13 +12,16 @@ public final class WavIn: NodeType {
         .optional("pace", .choice(["realtime", "fast"]), default: .string("realtime"), "fast runs the session as fast as possible (file processing)."),
         .optional("loop", .bool, default: .bool(false), "Start again at the end (never ends by itself)."),
         .optional("tail", .duration, default: .double(0), "Silence to play after the file before ending."),
+        .optional("start", .choice(["immediately", "on-live"]), default: .string("immediately"),
+                  "on-live: play silence until the control input reports a link live, then the file (nothing is lost while a link warms up)."),
     ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         let format = (params.path("path").flatMap { try? WAVReader(path: $0) }).map {
             PCMFormat(sampleRate: $0.format.sampleRate, channels: $0.format.channels)
         } ?? .discord
-        return PortLayout(outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
+        return PortLayout(inputs: [InputSpec("control", .event, required: false, doc: "Link states (with start: on-live).")],
+                          outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
@@ -48,8 +51,12 @@ public final class WavIn: NodeType {
     private let loops: Bool
     private var tailTicks: Int
     private var fileEnded = false
+    private let control: EventInput
+    private var waitingForLive: Bool
 
     public init(_ setup: NodeSetup) throws {
+        control = setup.eventInput("control")
+        waitingForLive = setup.params.string("start") == "on-live"
         path = setup.params.path("path") ?? ""
         reader = try WAVReader(path: path)
         output = setup.pcmOutput("out")
@@ -59,6 +66,13 @@ public final class WavIn: NodeType {
     }
 
     public func process(_ tick: Tick) throws {
+        if waitingForLive {
+            control.forEach { if case .linkState(.live) = $0 { waitingForLive = false } }
+            if waitingForLive {
+                output.writeSilence()
+                return
+            }
+        }
         if !fileEnded {
             var frames = try reader.read(into: output.samples)
             if frames < output.pcmFormat.samplesPerChannel && loops {

@@ -94,13 +94,37 @@ extension PersonaPlexClient {
         phase = .upgraded
         let id = ObjectIdentifier(self)
         let authority = configuration.endpoint.authority
+        let lockHeld = PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority)
         PersonaPlexSessionRegistry.register(id, authority: authority)
         registered = true
-        setState(.upgraded)
+        if lockHeld {
+            // Another session of this process holds the server's single-session lock: we queue behind it, and the
+            // prompts are processed only once it ends.
+            setState(.waitingForServer(.heldByThisProcess))
+            watchLockHolder(id: id, authority: authority)
+        } else {
+            setState(.upgraded)
+            scheduleBusyNotice()
+        }
+    }
+
+    /// While queued behind a session of this process, checks every 50 ms whether it ended; then "warming up".
+    private func watchLockHolder(id: ObjectIdentifier, authority: String) {
+        lockWatch = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { task in
+            guard self.phase == .upgraded else { return task.cancel() }
+            guard !PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority) else { return }
+            task.cancel()
+            self.setState(.upgraded)
+            self.scheduleBusyNotice()
+        }
+    }
+
+    /// Silence after the upgrade is either a slow warm-up or another client holding the lock; after
+    /// `waitingNotice` seconds without `0x00` the state names both possibilities.
+    private func scheduleBusyNotice() {
         waitingTimer = eventLoop.scheduleTask(in: Self.timeAmount(configuration.waitingNotice)) {
             guard self.phase == .upgraded else { return }
-            let others = PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority)
-            self.setState(.waitingForServer(others ? .heldByThisProcess : .serverBusyOrWarmingUp))
+            self.setState(.waitingForServer(.serverBusyOrWarmingUp))
         }
     }
 
@@ -112,6 +136,7 @@ extension PersonaPlexClient {
         }
         switch (phase, kind) {
         case (.upgraded, PersonaPlexProtocol.Kind.handshake):
+            if payload.readableBytes > 0 { inbox.update { $0.longHandshakes += 1 } }
             becomeLive(channel: channel)
         case (.live, PersonaPlexProtocol.Kind.handshake):
             inbox.update { $0.repeatedHandshakes += 1 }
@@ -163,7 +188,7 @@ extension PersonaPlexClient {
             return
         }
         if configuration.endpoint.secure, !tlsDone, PersonaPlexTLS.isHandshakeError(error) {
-            finish(.failed(.tlsFailure(reason: "\(error)")))
+            finish(.failed(.tlsFailure(reason: "\(error)", plaintextReply: PersonaPlexTLS.looksLikePlaintextReply(error))))
         } else if phase == .connecting {
             let endpoint = configuration.endpoint
             finish(.failed(.connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")))
@@ -195,6 +220,9 @@ extension PersonaPlexClient {
         phase = .live
         handshakeTimer?.cancel()
         waitingTimer?.cancel()
+        lockWatch?.cancel()
+        // The holder's end and our 0x00 can race the 50 ms watch: the order stays waiting -> warming up -> live.
+        if case .waitingForServer(.heldByThisProcess) = shared.current.state { setState(.upgraded) }
         setState(.live, liveChannel: channel)
         connectPromise?.succeed(())
         connectPromise = nil
@@ -252,6 +280,7 @@ extension PersonaPlexClient {
         phase = .ended
         handshakeTimer?.cancel()
         waitingTimer?.cancel()
+        lockWatch?.cancel()
         closeTimer?.cancel()
         silenceWatch?.cancel()
         if registered {

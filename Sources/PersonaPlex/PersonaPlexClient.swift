@@ -42,6 +42,7 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var connectPromise: EventLoopPromise<Void>?
     var handshakeTimer: Scheduled<Void>?
     var waitingTimer: Scheduled<Void>?
+    var lockWatch: RepeatedTask?
     var closeTimer: Scheduled<Void>?
     var silenceWatch: RepeatedTask?
     var lastReceivedAt: UInt64 = 0
@@ -124,14 +125,15 @@ public final class PersonaPlexClient: @unchecked Sendable {
         beginConnecting(requestTarget: requestTarget, tlsContext: tlsContext, promise: promise)
     }
 
-    /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks.
+    /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks. `originNanos` (`PersonaPlexClock`
+    /// time, e.g. when the PCM entered the encoder) is where the page's send timing starts; default: now.
     ///
     /// Cost per call: one ByteBuffer from the channel allocator (payload + 1 byte), one WebSocket frame box,
     /// one write promise with its completion closure, and one task hop to the event loop when called from
     /// another thread — a handful of small allocations every 20 ms. Refused (`.notLive`) before `0x00`.
     @discardableResult
-    public func send(audio: UnsafeRawBufferPointer) -> PersonaPlexSendResult {
-        let requestedAt = PersonaPlexClock.nowNanos()
+    public func send(audio: UnsafeRawBufferPointer, originNanos: UInt64 = 0) -> PersonaPlexSendResult {
+        let requestedAt = originNanos > 0 ? originNanos : PersonaPlexClock.nowNanos()
         let count = audio.count
         let limit = configuration.maxPendingSendBytes
         var target: Channel?

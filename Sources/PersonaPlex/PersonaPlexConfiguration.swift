@@ -44,7 +44,7 @@ public struct PersonaPlexEndpoint: Sendable, Equatable {
         self.host = host
         port = components.port ?? Self.defaultPort
         guard (1...65535).contains(port) else { throw PersonaPlexError.invalidURL(url, reason: "bad port") }
-        path = components.path.isEmpty || components.path == "/" ? Self.defaultPath : components.path
+        path = components.path.isEmpty || components.path == "/" ? Self.defaultPath : components.percentEncodedPath
     }
 
     /// `host:port` with IPv6 literals bracketed, as used in the Host header and in messages.
@@ -89,7 +89,8 @@ public struct PersonaPlexConfiguration: Sendable {
     public var tls: PersonaPlexTLSOptions
     /// Longest time from `connect()` to the server's `0x00` handshake, in seconds.
     public var handshakeTimeout: Double
-    /// After the upgrade, silence longer than this (seconds) is reported as `.waitingForServer`.
+    /// After the upgrade (with no session of this process holding the server), silence longer than this (seconds)
+    /// is reported as `.waitingForServer(.serverBusyOrWarmingUp)`: another client may hold the single-session lock.
     public var waitingNotice: Double
     /// TCP connect timeout in seconds.
     public var connectTimeout: Double
@@ -115,7 +116,7 @@ public struct PersonaPlexConfiguration: Sendable {
         voiceDirectory: String? = nil,
         tls: PersonaPlexTLSOptions = PersonaPlexTLSOptions(),
         handshakeTimeout: Double = 60,
-        waitingNotice: Double = 1,
+        waitingNotice: Double = 12,
         connectTimeout: Double = 10,
         closeGracePeriod: Double = 1,
         silenceTimeout: Double = 10,
@@ -162,9 +163,32 @@ public enum PersonaPlexChatQuery {
         return prompt
     }
 
-    /// `path?text_prompt=…&voice_prompt=…` with both values percent-encoded.
+    /// `path?text_prompt=…&voice_prompt=…` with the path and both values percent-encoded.
     public static func requestTarget(path: String, textPrompt: String, voicePrompt: String) -> String {
-        "\(path)?text_prompt=\(percentEncode(textPrompt))&voice_prompt=\(percentEncode(voicePrompt))"
+        "\(percentEncodePath(path))?text_prompt=\(percentEncode(textPrompt))&voice_prompt=\(percentEncode(voicePrompt))"
+    }
+
+    /// Percent-encodes a request path: keeps `/`, RFC 3986 unreserved and sub-delimiter characters, `:`, `@` and
+    /// existing `%XX` escapes; encodes every other UTF-8 byte (spaces, non-ASCII, `?`, `#`).
+    public static func percentEncodePath(_ path: String) -> String {
+        let bytes = Array(path.utf8)
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        let kept = Set("/:@!$&'()*+,;=-._~".utf8)
+        func isHex(_ b: UInt8) -> Bool { (48...57).contains(b) || (65...70).contains(b) || (97...102).contains(b) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3)
+        for (i, byte) in bytes.enumerated() {
+            let alphanumeric = (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte)
+            let escape = byte == UInt8(ascii: "%") && i + 2 < bytes.count && isHex(bytes[i + 1]) && isHex(bytes[i + 2])
+            if alphanumeric || kept.contains(byte) || escape {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Percent-encodes every UTF-8 byte outside RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`).

@@ -5,7 +5,7 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The text prompt is longer than the web UI's cap.
     case textPromptTooLong(length: Int, limit: Int)
     /// The voice prompt is not one of the known voices (or not a file in the configured voice directory).
-    case unknownVoice(String, suggestions: [String])
+    case unknownVoice(String, suggestions: [String], voiceDirectory: String? = nil)
     /// The configured voice directory could not be listed.
     case voiceDirectoryUnreadable(path: String, reason: String)
     /// The endpoint URL could not be understood.
@@ -15,7 +15,7 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
     /// TCP connect or DNS failed for another reason.
     case connectionFailed(host: String, port: Int, reason: String)
     /// The TLS handshake failed (usually certificate verification).
-    case tlsFailure(reason: String)
+    case tlsFailure(reason: String, plaintextReply: Bool = false)
     /// The CA file given as `ca_file` could not be loaded.
     case caFileUnreadable(path: String, reason: String)
     /// The server answered the HTTP upgrade with something other than 101.
@@ -41,9 +41,11 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
             return "text_prompt is empty: PersonaPlex needs a non-empty text prompt (it closes the socket otherwise)"
         case let .textPromptTooLong(length, limit):
             return "text_prompt is \(length) characters long; the limit is \(limit)"
-        case let .unknownVoice(voice, suggestions):
+        case let .unknownVoice(voice, suggestions, directory):
             let hint = suggestions.isEmpty ? "" : "; did you mean \(suggestions.joined(separator: ", "))?"
-            return "unknown voice_prompt '\(voice)'\(hint)"
+            let checked = directory.map { "the files in voice_dir \($0)" }
+                ?? "the 18 stock voices (NATF0-3, NATM0-3, VARF0-4, VARM0-4 .pt); set voice_dir to check a custom voice folder"
+            return "unknown voice_prompt '\(voice)': not among \(checked)\(hint)"
         case let .voiceDirectoryUnreadable(path, reason):
             return "cannot list the voice directory \(path): \(reason)"
         case let .invalidURL(url, reason):
@@ -52,7 +54,10 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
             return "connection refused at \(host):\(port) — is PersonaPlex running?"
         case let .connectionFailed(host, port, reason):
             return "cannot connect to \(host):\(port): \(reason)"
-        case let .tlsFailure(reason):
+        case let .tlsFailure(reason, plaintextReply) where plaintextReply:
+            return "TLS handshake failed (\(reason)): the server answered in plain text, so it serves ws:// "
+                + "(PersonaPlex falls back to plain ws when it cannot set up TLS); use a ws:// URL"
+        case let .tlsFailure(reason, _):
             return "TLS handshake failed (\(reason)); to trust a mkcert or self-signed certificate set ca_file "
                 + "to its CA's PEM file, or (unsafe) set insecure_skip_verify: true"
         case let .caFileUnreadable(path, reason):
@@ -60,8 +65,9 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .upgradeRejected(status, reason):
             return "the server refused the WebSocket upgrade: HTTP \(status) \(reason)"
         case let .handshakeTimeout(seconds):
-            return "no handshake from PersonaPlex within \(formatSeconds(seconds)) s "
-                + "(the server is busy with another session or still processing the prompts)"
+            return "no handshake from PersonaPlex within \(formatSeconds(seconds)) s: the server is busy with another "
+                + "session (it serves one at a time) or still processing the prompts; raise handshake_timeout "
+                + "if its warm-up is slow"
         case let .closedDuringWarmUp(code):
             return "server closed during warm-up: most likely a bad text_prompt or voice_prompt "
                 + "(the server accepts the upgrade then closes with 1006)\(closeCodeSuffix(code))"

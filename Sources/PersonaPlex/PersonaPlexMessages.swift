@@ -1,11 +1,19 @@
 import Foundation
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Monotonic clock used for every timestamp in this module (CLOCK_MONOTONIC on Linux), in nanoseconds.
+/// Monotonic clock used for every timestamp in this module (CLOCK_MONOTONIC), in nanoseconds: the same clock as
+/// the router's tick stamps, so graph-side and socket-side times can be subtracted.
 public enum PersonaPlexClock {
     /// Now, in nanoseconds on the monotonic clock.
     @inline(__always)
-    public static func nowNanos() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+    public static func nowNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
 }
 
 /// One message received from the server after the handshake. The payload is copied into a fresh array:
@@ -61,6 +69,8 @@ public struct PersonaPlexCounters: Sendable, Equatable {
     public var textDropped = 0
     /// Messages of other kinds (or empty/text frames), ignored.
     public var ignoredMessages = 0
+    /// Handshakes longer than the single `0x00` byte (the Rust moshi backend adds 8 zero bytes); accepted.
+    public var longHandshakes = 0
     /// Extra `0x00` messages after the first, ignored.
     public var repeatedHandshakes = 0
     /// Audio messages written to the socket.

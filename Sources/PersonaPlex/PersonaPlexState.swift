@@ -1,22 +1,22 @@
 /// The life of one PersonaPlex session.
 ///
-/// `idle → connecting → upgraded → (waitingForServer →) live → closed | failed(reason)`;
+/// `idle → connecting → (waitingForServer(.heldByThisProcess) →) upgraded → live → closed | failed(reason)`;
 /// any state before `live` can also end in `failed` or `closed` (caller closed while connecting).
 ///
 /// What is observable: after the HTTP upgrade the server is silent until it sends `0x00`. It is silent both
 /// while it waits for its single-session lock (another client is connected) and while it runs the system
-/// prompts with the lock held (one to several seconds). The wire cannot tell the two apart, so
-/// `upgraded` means "silence so far, shorter than `waitingNotice`" and `waitingForServer` means "silence
-/// for longer". The only case we can name is a session of this process to the same endpoint that is
-/// still open (`.heldByThisProcess`): the lock is then certainly taken.
+/// prompts with the lock held (one to several seconds). The wire cannot tell the two apart. When a session of
+/// this process to the same endpoint is still open, the lock is certainly taken: the client reports
+/// `waitingForServer(.heldByThisProcess)` at once and `upgraded` (warming up) when that session ends. Otherwise
+/// it reports `upgraded`, and `waitingForServer(.serverBusyOrWarmingUp)` after `waitingNotice` seconds of silence.
 public enum PersonaPlexState: Sendable, Equatable, CustomStringConvertible {
     /// Created, `connect()` not called yet.
     case idle
     /// TCP/TLS connect and HTTP upgrade in progress.
     case connecting
-    /// Upgraded; the server has not sent `0x00` yet (warming up, or waiting for its lock).
+    /// Upgraded; the server has not sent `0x00` yet: warming up (prompts being processed), as far as we know.
     case upgraded
-    /// Upgraded, and no `0x00` for longer than `waitingNotice`.
+    /// Upgraded and queued: behind a session of this process, or (ambiguous) no `0x00` for `waitingNotice` s.
     case waitingForServer(PersonaPlexWaitReason)
     /// Handshake received: audio flows both ways.
     case live
@@ -29,7 +29,7 @@ public enum PersonaPlexState: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .idle: return "idle"
         case .connecting: return "connecting"
-        case .upgraded: return "upgraded (server warming up or busy)"
+        case .upgraded: return "warming up (the server is processing the prompts)"
         case let .waitingForServer(reason): return "waiting for the server to be free (\(reason))"
         case .live: return "live"
         case .closed: return "closed"

@@ -50,4 +50,12 @@ enum PersonaPlexTLS {
         }
         return error is BoringSSLError
     }
+
+    /// `true` when the TLS layer choked on a plain-text answer (an HTTP server on the other end):
+    /// BoringSSL reports it as a wrong record version or an HTTP request/response.
+    static func looksLikePlaintextReply(_ error: Error) -> Bool {
+        let text = String(describing: error).uppercased()
+        return text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("HTTPS_PROXY_REQUEST")
+            || text.contains("PACKET_LENGTH_TOO_LONG")
+    }
 }

@@ -12,7 +12,8 @@ struct RouterCommand: ParsableCommand {
             Pipelines name nodes and link them: '- source -> mix -> encode -> ai.audio'.
             ${VAR} and ${VAR:-default} in a pipeline are taken from the environment and from .env.
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, NodesCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, NodesCommand.self, BenchCommand.self,
+                      LinkBenchCommand.self]
     )
 }
 

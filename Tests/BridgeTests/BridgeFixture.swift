@@ -121,13 +121,14 @@ func readMono(_ path: String) throws -> (samples: [Float], rate: Int) {
     return (mono, format.sampleRate)
 }
 
-/// Best normalised cross-correlation of `b` against `a` over lags 0...maxLag (b delayed), and that lag.
-func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, step: Int = 1) -> (value: Double, lag: Int) {
+/// Best normalised cross-correlation of `b` against `a` over lags 0...maxLag (b delayed), and that lag; lags with
+/// fewer than `minOverlap` overlapping samples are skipped.
+func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, step: Int = 1, minOverlap: Int = 1000) -> (value: Double, lag: Int) {
     var best = (value: -1.0, lag: 0)
     var lag = 0
     while lag <= maxLag {
         let n = min(a.count, b.count - lag)
-        if n > 1000 {
+        if n > minOverlap {
             var ab = 0.0, aa = 0.0, bb = 0.0
             for i in 0..<n {
                 let x = Double(a[i]), y = Double(b[i + lag])

@@ -43,7 +43,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try PersonaPlexVoices.validated("NATF0"), "NATF0.pt")
         XCTAssertEqual(try PersonaPlexVoices.validated("VARM4.pt"), "VARM4.pt")
         XCTAssertThrowsError(try PersonaPlexVoices.validated("natf2")) { error in
-            guard case let .unknownVoice(name, suggestions)? = error as? PersonaPlexError else {
+            guard case let .unknownVoice(name, suggestions, _)? = error as? PersonaPlexError else {
                 return XCTFail("unexpected \(error)")
             }
             XCTAssertEqual(name, "natf2")
@@ -51,7 +51,7 @@ final class ConfigurationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("did you mean NATF2.pt"))
         }
         XCTAssertThrowsError(try PersonaPlexVoices.validated("VARF7")) { error in
-            guard case let .unknownVoice(_, suggestions)? = error as? PersonaPlexError else {
+            guard case let .unknownVoice(_, suggestions, _)? = error as? PersonaPlexError else {
                 return XCTFail("unexpected \(error)")
             }
             XCTAssertEqual(suggestions.count, 3)
@@ -70,7 +70,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try PersonaPlexVoices.validated("CUSTOM1", voiceDirectory: directory.path), "CUSTOM1.pt")
         XCTAssertEqual(try PersonaPlexVoices.validated("narrator.wav", voiceDirectory: directory.path), "narrator.wav")
         XCTAssertThrowsError(try PersonaPlexVoices.validated("NATM0", voiceDirectory: directory.path)) { error in
-            guard case let .unknownVoice(_, suggestions)? = error as? PersonaPlexError else {
+            guard case let .unknownVoice(_, suggestions, _)? = error as? PersonaPlexError else {
                 return XCTFail("unexpected \(error)")
             }
             XCTAssertEqual(suggestions, ["NATF0.pt"])

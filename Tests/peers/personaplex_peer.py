@@ -18,7 +18,8 @@ Behaviour mirrored from the real server (see /work/shared/reference/personaplex.
   * any task ending ends the session with a normal close.
 
 Test instrumentation (not in the real server): anything the client sends before 0x00 is counted as an
-early-message violation; --close-after and --mute-after simulate a server ending or stalling a session. After each session the peer prints `STATS {json}` on stdout; `GET /stats` returns
+early-message violation; --close-after and --mute-after simulate a server ending or stalling a session;
+--handshake-extra-bytes and --send-unknown-kinds exercise protocol paths other Moshi servers use. After each session the peer prints `STATS {json}` on stdout; `GET /stats` returns
 the totals as JSON. `READY port=N` is printed once listening.
 """
 
@@ -158,7 +159,11 @@ class Peer:
             if not await is_alive():
                 stats["end"] = "client left during prompt phase"
                 return
-            await ws.send_bytes(b"\x00")
+            await ws.send_bytes(b"\x00" + bytes(self.args.handshake_extra_bytes))
+            if self.args.send_unknown_kinds:
+                # Kinds the Moshi enum defines but PersonaPlex never sends: control (+1 byte), metadata, error, ping.
+                for message in (b"\x03\x00", b'\x04{"note": "test"}', b"\x05test error", b"\x06"):
+                    await ws.send_bytes(message)
             stats["live"] = True
             stats["handshake_at"] = time.monotonic()
 
@@ -263,6 +268,10 @@ def parse_args(argv):
     parser.add_argument("--mute-after", type=float, default=0.0,
                         help="stop sending anything (but keep reading) this many seconds into each live session "
                              "(0: never), to simulate a stuck server")
+    parser.add_argument("--handshake-extra-bytes", type=int, default=0,
+                        help="zero bytes after 0x00 in the handshake (the Rust moshi backend sends 8)")
+    parser.add_argument("--send-unknown-kinds", action="store_true",
+                        help="right after the handshake, send one message each of kinds 0x03..0x06")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="exit when stdin closes (the parent test process ended)")
     return parser.parse_args(argv)
