@@ -4,7 +4,7 @@ SWIFT ?= swift
 PIPELINE ?= pipelines/file-roundtrip.yaml
 ROUTER := .build/release/router
 
-.PHONY: setup build run check test bench soak clean
+.PHONY: setup build run check test bench bench-link soak clean
 
 setup:
 	SWIFT=$(SWIFT) bash scripts/setup.sh
@@ -28,6 +28,10 @@ test:
 ## Release benchmarks: per-node cost beside the bare library calls, allocations per frame, check time.
 bench: build
 	$(ROUTER) bench $(foreach p,$(wildcard pipelines/*.yaml),--pipelines $(p))
+
+## CPU per live PersonaPlex link frame beside bare libopus, and link latencies, against the sphn peer (30 s).
+bench-link: build
+	bash scripts/bench-link.sh 30
 
 ## 10 minutes of real-time audio through PersonaPlexLink against the sphn peer (reader errors must stay 0).
 soak:
