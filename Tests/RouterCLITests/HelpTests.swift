@@ -37,6 +37,8 @@ final class HelpTests: XCTestCase {
               nodes                   List the node types with their ports, formats and parameters.
               bench                   Measure per-node cost against the bare library calls, and allocations per
                                       frame.
+              bench-link              Measure CPU per live PersonaPlex link frame against bare libopus, and the
+                                      link's latencies.
 
               See 'router help <subcommand>' for detailed help.
 
