@@ -67,25 +67,47 @@ enum BenchCases {
 
     /// Runs `frames` ticks of `yaml`, timing each whole tick (runtime plus the node under test; the feed nodes' own time
     /// is subtracted) beside `bare(i)`, interleaved, then counts heap allocations per tick.
+    /// The bench graph with only its `Bench…` feed nodes and no links.
+    static func feedsOnlyYAML(_ yaml: String) -> String {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        return (["nodes:"] + lines.filter { $0.contains("type: Bench") }.map(String.init)).joined(separator: "\n") + "\n"
+    }
+
     static func measure(_ name: String, bareCall: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
         let session = try EmbeddedSession(yaml: yaml, registry: registry)
+        // The same feeds alone: their runtime bookkeeping is the feeds' cost, not the node's, so it is subtracted.
+        let feedsOnly = try EmbeddedSession(yaml: feedsOnlyYAML(yaml), registry: registry)
         var engine = [Int64](repeating: 0, count: frames), plain = [Int64](repeating: 0, count: frames)
-        for i in 0..<50 { try bare(i); try session.tick() }  // warm up both paths
+        for i in 0..<50 { try bare(i); try session.tick(); try feedsOnly.tick() }  // warm up every path
+        // Interleaved, and the order alternates each frame, so neither side always runs on the other's warm cache.
         for i in 50..<(50 + frames) {
-            let t0 = monotonicNanoseconds()
-            try bare(i)
-            let t1 = monotonicNanoseconds()
-            BenchData.feedNanoseconds = 0
-            try session.tick()
-            let t2 = monotonicNanoseconds()
-            plain[i - 50] = t1 - t0
-            engine[i - 50] = t2 - t1 - BenchData.feedNanoseconds
+            func timeBare() throws -> Int64 {
+                let t0 = monotonicNanoseconds()
+                try bare(i)
+                return monotonicNanoseconds() - t0
+            }
+            func timeTick(_ s: EmbeddedSession) throws -> Int64 {
+                BenchData.feedNanoseconds = 0
+                let t0 = monotonicNanoseconds()
+                try s.tick()
+                return monotonicNanoseconds() - t0 - BenchData.feedNanoseconds
+            }
+            // The node and its runtime bookkeeping: the whole graph's tick less the feeds-only graph's tick.
+            func timeEngine() throws -> Int64 { try timeTick(session) - timeTick(feedsOnly) }
+            if i % 2 == 0 {
+                plain[i - 50] = try timeBare()
+                engine[i - 50] = try timeEngine()
+            } else {
+                engine[i - 50] = try timeEngine()
+                plain[i - 50] = try timeBare()
+            }
         }
         let countTicks = 500
         let before = alloc_counter_total()
         for _ in 0..<countTicks { try session.session.tick() }
         let allocations = Double(alloc_counter_total() - before) / Double(countTicks)
         session.stop()
+        feedsOnly.stop()
         return BenchRow(name: name, bareCall: bareCall, engine: engine, bare: plain, allocationsPerFrame: allocations)
     }
 
