@@ -79,7 +79,6 @@ struct LinkBenchCommand: ParsableCommand {
                 try paced.step(pcm: signal.mono24k, index: Int(session.tickIndex - 1), downlink: LinkBenchCapture.captured)
                 if session.tickIndex - start.tick >= liveTicks { break }
             } else if link.isLive {
-                paced.skipDownlink(to: LinkBenchCapture.captured.count)
                 let threads = ThreadSample.all()
                 liveAt = (session.tickIndex, cpuNanos(CLOCK_PROCESS_CPUTIME_ID), cpuNanos(CLOCK_THREAD_CPUTIME_ID),
                           alloc_counter_total(), threads)

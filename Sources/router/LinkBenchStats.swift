@@ -72,9 +72,6 @@ final class PacedBareOpus {
         pcmOut.deallocate()
     }
 
-    /// Starts reading the downlink capture at `offset` (bytes captured before live are not decoded).
-    func skipDownlink(to offset: Int) { consumed = offset }
-
     /// One paced step: encode frame `index` of `pcm`, decode every complete server packet in `downlink` not seen yet.
     func step(pcm: [Float], index: Int, downlink: [UInt8]) throws {
         let h0 = cpuNanos(CLOCK_THREAD_CPUTIME_ID), a0 = alloc_counter_thread(tid)
