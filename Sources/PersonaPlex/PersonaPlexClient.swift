@@ -33,6 +33,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
     let acceptingSends = Atomic<Bool>(false)
     /// Bytes accepted by `send(audio:)` and not yet written to the socket.
     let pendingSendBytes = Atomic<Int>(0)
+    /// The flush task, built once so a hop to the event loop allocates nothing (weak: no retain cycle).
+    private var flushTask: (@Sendable () -> Void)!
     let shared = PersonaPlexLockedValue(SharedState())
     let endPromise: EventLoopPromise<Void>
 
@@ -94,6 +96,7 @@ public final class PersonaPlexClient: @unchecked Sendable {
         outbox = PersonaPlexPacketRing(capacity: 256, slotBytes: 1024)
         unacknowledged.reserveCapacity(256)
         endPromise = eventLoop.makePromise(of: Void.self)
+        flushTask = { [weak self] in self?.flushOutbox() }
     }
 
     deinit {
@@ -168,7 +171,7 @@ public final class PersonaPlexClient: @unchecked Sendable {
             return .droppedBacklog
         }
         if !flushScheduled.exchange(true, ordering: .sequentiallyConsistent) {
-            if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute { self.flushOutbox() } }
+            if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute(flushTask) }
         }
         return .queued
     }

@@ -127,6 +127,11 @@ final class PersonaPlexInbox: @unchecked Sendable {
         }
     }
 
+    /// Event loop: `append(kind:payload:receivedAt:)` for a whole message.
+    func append(_ message: PersonaPlexMessage) {
+        message.payload.withUnsafeBytes { append(kind: message.kind, payload: $0, receivedAt: message.receivedAtNanos) }
+    }
+
     /// Visits every pending message in arrival order without copying; the bytes are valid only during the call.
     @discardableResult
     func drain(_ body: (PersonaPlexMessage.Kind, UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows -> Int {
@@ -146,22 +151,26 @@ final class PersonaPlexInbox: @unchecked Sendable {
     var snapshot: PersonaPlexCounters { lock.withLock { counters } }
 }
 
-/// Fixed-capacity lock-free ring of send timings, written on the event loop, drained by the caller. When full,
-/// new timings are lost (counted as `sendTimingsOverwritten`).
+/// Fixed-capacity lock-free ring of send timings, written on the event loop, drained by the caller; keeps the newest
+/// `capacity` timings. It stores up to twice that, so the producer never writes a slot the consumer may be reading;
+/// the consumer skips all but the newest `capacity`. Past twice the capacity undrained, new timings are lost.
 final class PersonaPlexTimingRing: @unchecked Sendable {
+    private let capacity: Int
     private let ring: PersonaPlexValueRing<PersonaPlexSendTiming>
 
     init(capacity: Int) {
-        ring = PersonaPlexValueRing(capacity: capacity)
+        self.capacity = max(1, capacity)
+        ring = PersonaPlexValueRing(capacity: 2 * self.capacity)
     }
 
-    /// Returns `true` if the timing was lost because the ring was full.
+    /// Returns `true` if an undrained timing was overwritten (or this one lost).
     func record(_ timing: PersonaPlexSendTiming) -> Bool {
-        !ring.push(timing)
+        let overwrites = ring.count >= capacity
+        return !ring.push(timing) || overwrites
     }
 
     func drain(into out: inout [PersonaPlexSendTiming]) {
-        ring.drain { out.append($0) }
+        ring.drain(keepingNewest: capacity) { out.append($0) }
     }
 }
 

@@ -105,11 +105,18 @@ final class PersonaPlexValueRing<Element>: @unchecked Sendable {
         return true
     }
 
-    /// Consumer: visits every waiting value, oldest first, and removes them.
-    func drain(_ body: (Element) -> Void) {
+    /// Values waiting (approximate when read by a third thread).
+    var count: Int { tail.load(ordering: .acquiring) - head.load(ordering: .acquiring) }
+
+    /// Consumer: visits the newest `limit` waiting values, oldest first, and removes every waiting value.
+    func drain(keepingNewest limit: Int = .max, _ body: (Element) -> Void) {
         let h = head.load(ordering: .relaxed)
         let t = tail.load(ordering: .acquiring)
         var k = h
+        while t - k > limit {
+            storage[k % capacity] = nil
+            k += 1
+        }
         while k < t {
             body(storage[k % capacity].take()!)
             k += 1
