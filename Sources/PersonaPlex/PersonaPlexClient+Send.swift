@@ -23,13 +23,14 @@ extension PersonaPlexClient {
             flushAsFrames(on: channel)
             return
         }
-        var buffer = takeSendBuffer(channel)
-        var pages = 0
-        outbox.drain { bytes, _, requestedAt in
-            appendFrame(bytes, to: &buffer)
+        // The closure mutates only stored properties: captured local vars would be boxed on the heap.
+        framing = takeSendBuffer(channel)
+        let pages = outbox.drain { bytes, _, requestedAt in
+            appendFrame(bytes, to: &framing)
             unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: requestedAt, bytes: bytes.count))
-            pages += 1
         }
+        var buffer = framing
+        framing = PersonaPlexClient.emptyBuffer
         guard pages > 0 else {
             sendBuffer = buffer
             return

@@ -67,6 +67,9 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var rawContext: ChannelHandlerContext?
     /// The reused send buffer (framed, masked pages of one batch).
     var sendBuffer: ByteBuffer?
+    /// The batch being framed (holds `sendBuffer` while `flushOutbox` fills it).
+    var framing = PersonaPlexClient.emptyBuffer
+    static let emptyBuffer = ByteBufferAllocator().buffer(capacity: 0)
     /// Pages written but not yet known to be on the socket, oldest first.
     var unacknowledged: [PersonaPlexUnacknowledged] = []
     /// Batches the socket did not take at once: (their buffer, page count), oldest first.
