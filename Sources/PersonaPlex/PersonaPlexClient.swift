@@ -8,9 +8,10 @@ import Synchronization
 /// One PersonaPlex session over WebSocket (single use: create a new client per session).
 ///
 /// Threading: all network work runs on one NIO event loop. `send(audio:)`, `drainReceived`, and
-/// `drainSendTimings(into:)` are meant for one caller thread (e.g. a 20 ms audio thread): pages and timings cross
-/// between it and the event loop through lock-free single-producer single-consumer rings with preallocated
-/// storage, and they never wait for the network. `counters` and `state` take a small lock (read them rarely).
+/// `drainSendTimings(into:)` may be called from any thread and are meant for one (e.g. a 20 ms audio thread):
+/// pages and timings cross between it and the event loop through lock-free single-producer single-consumer rings
+/// with preallocated storage (concurrent callers are serialised by a spin guard), and they never wait for the
+/// network. `counters` and `state` take a small lock (read them rarely).
 /// Callbacks (`onStateChange`, `onMessage`) run on the event loop and must be quick.
 /// A started session keeps itself alive until it ends: always `close()` it (a dropped socket that is never
 /// closed holds the server's single-session lock).

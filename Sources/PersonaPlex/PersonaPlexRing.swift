@@ -1,8 +1,22 @@
 import Synchronization
 
+/// Serialises the rare concurrent callers on one side of a ring (the rings are single-producer single-consumer;
+/// the public API allows any thread). Uncontended, it costs one compare-and-exchange and one store.
+struct PersonaPlexSideGuard: ~Copyable {
+    private let busy = Atomic<Bool>(false)
+
+    @inline(__always)
+    borrowing func withExclusive<T>(_ body: () throws -> T) rethrows -> T {
+        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
+        defer { busy.store(false, ordering: .releasing) }
+        return try body()
+    }
+}
+
 /// Lock-free single-producer single-consumer ring of byte messages, each with a one-byte tag and a timestamp.
 /// Payloads up to `slotBytes` are copied into storage allocated once; a larger one falls back to one heap array.
-/// One thread pushes, one other thread drains; neither ever blocks or takes a lock.
+/// Meant for one pushing and one draining thread, which never block or take a lock; a side guard serialises
+/// any further concurrent callers.
 final class PersonaPlexPacketRing: @unchecked Sendable {
     private struct Header {
         var count: Int
@@ -19,6 +33,8 @@ final class PersonaPlexPacketRing: @unchecked Sendable {
     private let head = Atomic<Int>(0)
     /// Next index to write; written by the producer only.
     private let tail = Atomic<Int>(0)
+    private let producer = PersonaPlexSideGuard()
+    private let consumer = PersonaPlexSideGuard()
 
     init(capacity: Int, slotBytes: Int) {
         self.capacity = max(1, capacity)
@@ -42,6 +58,10 @@ final class PersonaPlexPacketRing: @unchecked Sendable {
 
     /// Producer: copies `payload` in; `false` when the ring is full (nothing stored).
     func push(_ payload: UnsafeRawBufferPointer, tag: UInt8 = 0, stamp: UInt64) -> Bool {
+        producer.withExclusive { pushExclusive(payload, tag: tag, stamp: stamp) }
+    }
+
+    private func pushExclusive(_ payload: UnsafeRawBufferPointer, tag: UInt8, stamp: UInt64) -> Bool {
         let t = tail.load(ordering: .relaxed)
         guard t - head.load(ordering: .acquiring) < capacity else { return false }
         let i = t % capacity
@@ -59,6 +79,10 @@ final class PersonaPlexPacketRing: @unchecked Sendable {
     /// their slots. Returns how many were visited.
     @discardableResult
     func drain(_ body: (UnsafeRawBufferPointer, UInt8, UInt64) throws -> Void) rethrows -> Int {
+        try consumer.withExclusive { try drainExclusive(body) }
+    }
+
+    private func drainExclusive(_ body: (UnsafeRawBufferPointer, UInt8, UInt64) throws -> Void) rethrows -> Int {
         let h = head.load(ordering: .relaxed)
         let t = tail.load(ordering: .acquiring)
         var k = h
@@ -84,6 +108,8 @@ final class PersonaPlexValueRing<Element>: @unchecked Sendable {
     private let storage: UnsafeMutablePointer<Element?>
     private let head = Atomic<Int>(0)
     private let tail = Atomic<Int>(0)
+    private let producer = PersonaPlexSideGuard()
+    private let consumer = PersonaPlexSideGuard()
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -98,6 +124,10 @@ final class PersonaPlexValueRing<Element>: @unchecked Sendable {
 
     /// Producer: stores `value`; `false` when full.
     func push(_ value: Element) -> Bool {
+        producer.withExclusive { pushExclusive(value) }
+    }
+
+    private func pushExclusive(_ value: Element) -> Bool {
         let t = tail.load(ordering: .relaxed)
         guard t - head.load(ordering: .acquiring) < capacity else { return false }
         storage[t % capacity] = value
@@ -110,6 +140,10 @@ final class PersonaPlexValueRing<Element>: @unchecked Sendable {
 
     /// Consumer: visits the newest `limit` waiting values, oldest first, and removes every waiting value.
     func drain(keepingNewest limit: Int = .max, _ body: (Element) -> Void) {
+        consumer.withExclusive { drainExclusive(keepingNewest: limit, body) }
+    }
+
+    private func drainExclusive(keepingNewest limit: Int, _ body: (Element) -> Void) {
         let h = head.load(ordering: .relaxed)
         let t = tail.load(ordering: .acquiring)
         var k = h
