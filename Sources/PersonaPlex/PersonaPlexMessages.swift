@@ -16,8 +16,8 @@ public enum PersonaPlexClock {
     }
 }
 
-/// One message received from the server after the handshake. The payload is copied into a fresh array:
-/// one allocation per message (about 12.5 audio pages and at most 12.5 text pieces per second).
+/// One message received from the server after the handshake, as handed to `onMessage` or `drainReceived(into:)`:
+/// the payload is copied into a fresh array (one allocation per message; `drainReceived(_:)` avoids it).
 public struct PersonaPlexMessage: Sendable {
     /// The message kinds PersonaPlex sends after `0x00`.
     public enum Kind: UInt8, Sendable {
