@@ -86,7 +86,6 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private var reconnectAtTick: Int64?
     private var finalStateEmittedAtTick: Int64?
     private var drained = false
-    private var received: [PersonaPlexMessage] = []
     private var sendTimings: [PersonaPlexSendTiming] = []
     /// True between the server's `0x00` and the end of the session.
     public private(set) var isLive = false
@@ -121,7 +120,6 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             ? ReconnectPolicy(maxAttempts: p.int("reconnect_attempts") ?? 5, initialDelay: p.double("reconnect_delay") ?? 1,
                               multiplier: 2, maxDelay: 30)  // configuration errors (closed during warm-up) are never retried
             : nil
-        received.reserveCapacity(64)
         sendTimings.reserveCapacity(64)
     }
 
@@ -177,22 +175,20 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             warnedNoStream = true
             log.error("live for 1 s but no fresh Ogg stream arrived: link '<this node>.events -> <encoder>.control' so the encoder restarts its stream")
         }
-        client.drainReceived(into: &received)
-        for message in received {
-            if tick.startNanos > 0 { downlinkAlignment.record(tick.startNanos - Int64(message.receivedAtNanos)) }
-            message.payload.withUnsafeBytes { bytes in
-                switch message.kind {
-                case .audio:
-                    audioOut.append(bytes)
-                    audioOut.stampLast(Int64(message.receivedAtNanos))  // Decode measures to its first PCM frame
-                case .text: textOut.append(bytes)
-                }
+        // Straight from the client's ring into the output lanes: no copy in between, no lock.
+        let receivedCount = client.drainReceived { kind, bytes, receivedAt in
+            if tick.startNanos > 0 { downlinkAlignment.record(tick.startNanos - Int64(receivedAt)) }
+            switch kind {
+            case .audio:
+                audioOut.append(bytes)
+                audioOut.stampLast(Int64(receivedAt))  // Decode measures to its first PCM frame
+            case .text: textOut.append(bytes)
             }
         }
         client.drainSendTimings(into: &sendTimings)
         for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
         sendTimings.removeAll(keepingCapacity: true)
-        metrics.queueDepth = received.count
+        metrics.queueDepth = receivedCount
         if tick.index % 50 == 0 {
             // Bounded buffers on both sides of the socket: what they dropped shows in this node's drops column.
             let c = client.counters

@@ -64,28 +64,6 @@ extension PersonaPlexClient {
         }
     }
 
-    func write(_ frame: WebSocketFrame, on channel: Channel, bytes: Int, requestedAt: UInt64) {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { result in
-            let writtenAt = PersonaPlexClock.nowNanos()
-            self.shared.withLock { $0.pendingSendBytes -= bytes }
-            switch result {
-            case .success:
-                self.lastWrittenAt = writtenAt
-                let overwritten = self.timings.record(
-                    PersonaPlexSendTiming(requestedAtNanos: requestedAt, writtenAtNanos: writtenAt, bytes: bytes))
-                self.inbox.update {
-                    $0.audioSent += 1
-                    $0.bytesSent += bytes
-                    if overwritten { $0.sendTimingsOverwritten += 1 }
-                }
-            case .failure:
-                self.inbox.update { $0.sendFailures += 1 }
-            }
-        }
-        channel.writeAndFlush(frame, promise: promise)
-    }
-
     // MARK: Pipeline events
 
     func didUpgrade() {
@@ -141,15 +119,14 @@ extension PersonaPlexClient {
         case (.live, PersonaPlexProtocol.Kind.handshake):
             inbox.update { $0.repeatedHandshakes += 1 }
         case (.live, PersonaPlexProtocol.Kind.audio), (.live, PersonaPlexProtocol.Kind.text):
-            let message = PersonaPlexMessage(
-                kind: kind == PersonaPlexProtocol.Kind.audio ? .audio : .text,
-                payload: Array(payload.readableBytesView),
-                receivedAtNanos: receivedAt)
+            let messageKind: PersonaPlexMessage.Kind = kind == PersonaPlexProtocol.Kind.audio ? .audio : .text
             if let onMessage {
+                let message = PersonaPlexMessage(kind: messageKind, payload: Array(payload.readableBytesView),
+                                                 receivedAtNanos: receivedAt)
                 inbox.update { if message.kind == .audio { $0.audioReceived += 1 } else { $0.textReceived += 1 } }
                 onMessage(message)
             } else {
-                inbox.append(message)
+                payload.withUnsafeReadableBytes { inbox.append(kind: messageKind, payload: $0, receivedAt: receivedAt) }
             }
         default:
             inbox.update { $0.ignoredMessages += 1 }
@@ -223,6 +200,7 @@ extension PersonaPlexClient {
         lockWatch?.cancel()
         // The holder's end and our 0x00 can race the 50 ms watch: the order stays waiting -> warming up -> live.
         if case .waitingForServer(.heldByThisProcess) = shared.current.state { setState(.upgraded) }
+        rawContext = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         setState(.live, liveChannel: channel)
         connectPromise?.succeed(())
         connectPromise = nil
@@ -253,6 +231,9 @@ extension PersonaPlexClient {
             if let channel { channel.close(promise: nil) } else { finish(.closed) }
         case .upgraded, .live:
             let wasLive = phase == .live
+            // Pages accepted before close() go out before the close frame; later ones are refused.
+            acceptingSends.store(false, ordering: .sequentiallyConsistent)
+            if wasLive { flushOutbox() }
             phase = .closing
             shared.withLock { $0.liveChannel = nil }
             guard let channel else {
@@ -283,6 +264,7 @@ extension PersonaPlexClient {
         lockWatch?.cancel()
         closeTimer?.cancel()
         silenceWatch?.cancel()
+        endSending()
         if registered {
             PersonaPlexSessionRegistry.unregister(ObjectIdentifier(self), authority: configuration.endpoint.authority)
             registered = false
@@ -298,6 +280,7 @@ extension PersonaPlexClient {
     }
 
     func setState(_ newState: PersonaPlexState, liveChannel: Channel? = nil) {
+        acceptingSends.store(liveChannel != nil, ordering: .sequentiallyConsistent)
         let changed = shared.withLock { shared -> Bool in
             shared.liveChannel = liveChannel
             guard shared.state != newState else { return false }

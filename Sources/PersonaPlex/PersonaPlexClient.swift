@@ -3,13 +3,16 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Synchronization
 
 /// One PersonaPlex session over WebSocket (single use: create a new client per session).
 ///
-/// Threading: all network work runs on one NIO event loop. `send(audio:)`, `drainReceived(into:)`,
-/// `counters` and `drainSendTimings(into:)` may be called from any thread (e.g. a 20 ms audio thread);
-/// they take a small lock only to read the live channel, update a counter or swap a buffer, and never
-/// wait for the network. Callbacks (`onStateChange`, `onMessage`) run on the event loop and must be quick.
+/// Threading: all network work runs on one NIO event loop. `send(audio:)`, `drainReceived`, and
+/// `drainSendTimings(into:)` may be called from any thread and are meant for one (e.g. a 20 ms audio thread):
+/// pages and timings cross between it and the event loop through lock-free single-producer single-consumer rings
+/// with preallocated storage (concurrent callers are serialised by a spin guard), and they never wait for the
+/// network. `counters` and `state` take a small lock (read them rarely).
+/// Callbacks (`onStateChange`, `onMessage`) run on the event loop and must be quick.
 /// A started session keeps itself alive until it ends: always `close()` it (a dropped socket that is never
 /// closed holds the server's single-session lock).
 public final class PersonaPlexClient: @unchecked Sendable {
@@ -23,6 +26,16 @@ public final class PersonaPlexClient: @unchecked Sendable {
     let onMessage: (@Sendable (PersonaPlexMessage) -> Void)?
     let inbox: PersonaPlexInbox
     let timings: PersonaPlexTimingRing
+    /// Pages from `send(audio:)` (caller thread) to the event loop, with their origin times.
+    let outbox: PersonaPlexPacketRing
+    /// True while a flush of `outbox` is queued on the event loop: one hop per batch of sends, not per page.
+    let flushScheduled = Atomic<Bool>(false)
+    /// True between `0x00` and the start of closing: `send(audio:)` accepts pages.
+    let acceptingSends = Atomic<Bool>(false)
+    /// Bytes accepted by `send(audio:)` and not yet written to the socket.
+    let pendingSendBytes = Atomic<Int>(0)
+    /// The flush task, built once so a hop to the event loop allocates nothing (weak: no retain cycle).
+    private var flushTask: (@Sendable () -> Void)!
     let shared = PersonaPlexLockedValue(SharedState())
     let endPromise: EventLoopPromise<Void>
 
@@ -30,7 +43,6 @@ public final class PersonaPlexClient: @unchecked Sendable {
     struct SharedState {
         var state: PersonaPlexState = .idle
         var liveChannel: Channel?
-        var pendingSendBytes = 0
         var started = false
     }
 
@@ -52,6 +64,19 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var upgradeError: String?
     var registered = false
     var endCompleted = false
+    /// The WebSocket encoder's context: batches of pre-framed pages are written below it, bypassing it.
+    var rawContext: ChannelHandlerContext?
+    /// The reused send buffer (framed, masked pages of one batch).
+    var sendBuffer: ByteBuffer?
+    /// The batch being framed (holds `sendBuffer` while `flushOutbox` fills it).
+    var framing = PersonaPlexClient.emptyBuffer
+    static let emptyBuffer = ByteBufferAllocator().buffer(capacity: 0)
+    /// Pages written but not yet known to be on the socket, oldest first.
+    var unacknowledged: [PersonaPlexUnacknowledged] = []
+    /// Batches the socket did not take at once: (their buffer, page count), oldest first.
+    var stalled: [(buffer: ByteBuffer, pages: Int)] = []
+    var stallPoll: RepeatedTask?
+    var maskRandom = SystemRandomNumberGenerator()
 
     /// - Parameters:
     ///   - eventLoopGroup: where to run; the connection uses one loop of it. Defaults to NIO's shared group.
@@ -72,7 +97,10 @@ public final class PersonaPlexClient: @unchecked Sendable {
         self.onMessage = onMessage
         inbox = PersonaPlexInbox(capacity: configuration.inboxCapacity)
         timings = PersonaPlexTimingRing(capacity: configuration.sendTimingCapacity)
+        outbox = PersonaPlexPacketRing(capacity: 256, slotBytes: 1024)
+        unacknowledged.reserveCapacity(256)
         endPromise = eventLoop.makePromise(of: Void.self)
+        flushTask = { [weak self] in self?.flushOutbox() }
     }
 
     deinit {
@@ -128,38 +156,26 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks. `originNanos` (`PersonaPlexClock`
     /// time, e.g. when the PCM entered the encoder) is where the page's send timing starts; default: now.
     ///
-    /// Cost per call: one ByteBuffer from the channel allocator (payload + 1 byte), one WebSocket frame box,
-    /// one write promise with its completion closure, and one task hop to the event loop when called from
-    /// another thread — a handful of small allocations every 20 ms. Refused (`.notLive`) before `0x00`.
+    /// Cost per call: a copy into a preallocated ring slot and a few atomics; the first page since the last flush
+    /// queues one task on the event loop, which frames and writes every queued page in one buffer (reused) without
+    /// a write promise. Refused (`.notLive`) before `0x00`.
     @discardableResult
     public func send(audio: UnsafeRawBufferPointer, originNanos: UInt64 = 0) -> PersonaPlexSendResult {
         let requestedAt = originNanos > 0 ? originNanos : PersonaPlexClock.nowNanos()
         let count = audio.count
-        let limit = configuration.maxPendingSendBytes
-        var target: Channel?
-        let result = shared.withLock { state -> PersonaPlexSendResult in
-            guard let channel = state.liveChannel else { return .notLive }
-            guard state.pendingSendBytes + count <= limit || state.pendingSendBytes == 0 else {
-                return .droppedBacklog
-            }
-            state.pendingSendBytes += count
-            target = channel
-            return .queued
+        guard acceptingSends.load(ordering: .acquiring) else {
+            inbox.update { $0.sendsWhileNotLive += 1 }
+            return .notLive
         }
-        guard let channel = target else {
-            inbox.update {
-                if result == .notLive { $0.sendsWhileNotLive += 1 } else { $0.sendsDroppedBacklog += 1 }
-            }
-            return result
+        let pending = pendingSendBytes.add(count, ordering: .relaxed).oldValue
+        guard pending + count <= configuration.maxPendingSendBytes || pending == 0,
+              outbox.push(audio, stamp: requestedAt) else {
+            pendingSendBytes.subtract(count, ordering: .relaxed)
+            inbox.update { $0.sendsDroppedBacklog += 1 }
+            return .droppedBacklog
         }
-        var buffer = channel.allocator.buffer(capacity: count + 1)
-        buffer.writeInteger(PersonaPlexMessage.Kind.audio.rawValue)
-        buffer.writeBytes(audio)
-        let frame = WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer)
-        if channel.eventLoop.inEventLoop {
-            write(frame, on: channel, bytes: count, requestedAt: requestedAt)
-        } else {
-            channel.eventLoop.execute { self.write(frame, on: channel, bytes: count, requestedAt: requestedAt) }
+        if !flushScheduled.exchange(true, ordering: .sequentiallyConsistent) {
+            if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute(flushTask) }
         }
         return .queued
     }
@@ -171,9 +187,18 @@ public final class PersonaPlexClient: @unchecked Sendable {
     }
 
     /// Moves every message received since the last call into `out` (emptied first; its capacity is reused).
-    /// Holds the lock only for an array swap: call it once per 20 ms tick. Unused if `onMessage` was given.
+    /// Allocates one array per message; `drainReceived(_:)` does not. Unused if `onMessage` was given.
     public func drainReceived(into out: inout [PersonaPlexMessage]) {
         inbox.drain(into: &out)
+    }
+
+    /// Visits every message received since the last call, in arrival order, without copying or locking: kind,
+    /// payload (valid only during the call) and receive time. Returns how many. Unused if `onMessage` was given.
+    @discardableResult
+    public func drainReceived(
+        _ body: (PersonaPlexMessage.Kind, UnsafeRawBufferPointer, UInt64) throws -> Void
+    ) rethrows -> Int {
+        try inbox.drain(body)
     }
 
     /// Appends the send timings recorded since the last call to `out` (oldest first).

@@ -16,8 +16,8 @@ public enum PersonaPlexClock {
     }
 }
 
-/// One message received from the server after the handshake. The payload is copied into a fresh array:
-/// one allocation per message (about 12.5 audio pages and at most 12.5 text pieces per second).
+/// One message received from the server after the handshake, as handed to `onMessage` or `drainReceived(into:)`:
+/// the payload is copied into a fresh array (one allocation per message; `drainReceived(_:)` avoids it).
 public struct PersonaPlexMessage: Sendable {
     /// The message kinds PersonaPlex sends after `0x00`.
     public enum Kind: UInt8, Sendable {
@@ -83,7 +83,7 @@ public struct PersonaPlexCounters: Sendable, Equatable {
     public var sendsDroppedBacklog = 0
     /// Writes that failed (the socket closed underneath).
     public var sendFailures = 0
-    /// Send timings overwritten before they were drained.
+    /// Send timings lost because the timing ring was full (not drained in time).
     public var sendTimingsOverwritten = 0
 
     public init() {}
@@ -100,39 +100,48 @@ public enum PersonaPlexSendResult: Sendable, Equatable {
 }
 
 /// Received messages and counters shared between the event loop (producer) and the graph (consumer).
-/// The lock is held only to append one message or to swap the pending array with the caller's.
+/// Messages travel through a lock-free ring with preallocated payload slots (no allocation, no lock per message
+/// or per drain); the counters sit behind a small lock touched by the event loop and by occasional snapshots.
 final class PersonaPlexInbox: @unchecked Sendable {
     private let lock = PersonaPlexLock()
-    private var pending: [PersonaPlexMessage]
-    private let capacity: Int
+    private let ring: PersonaPlexPacketRing
     private var counters = PersonaPlexCounters()
 
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-        pending = []
-        pending.reserveCapacity(self.capacity)
+    /// `slotBytes` covers the server's 80 ms pages (~300-350 B) with room to spare; larger ones still pass.
+    init(capacity: Int, slotBytes: Int = 2048) {
+        ring = PersonaPlexPacketRing(capacity: capacity, slotBytes: slotBytes)
     }
 
-    /// Event loop: stores one message, or counts it as dropped if full.
-    func append(_ message: PersonaPlexMessage) {
+    /// Event loop: stores one message (copying `payload`), or counts it as dropped if full.
+    func append(kind: PersonaPlexMessage.Kind, payload: UnsafeRawBufferPointer, receivedAt: UInt64) {
+        let stored = ring.push(payload, tag: kind.rawValue, stamp: receivedAt)
         lock.withLock {
-            let full = pending.count >= capacity
-            switch message.kind {
+            switch kind {
             case .audio:
                 counters.audioReceived += 1
-                if full { counters.audioDropped += 1 }
+                if !stored { counters.audioDropped += 1 }
             case .text:
                 counters.textReceived += 1
-                if full { counters.textDropped += 1 }
+                if !stored { counters.textDropped += 1 }
             }
-            if !full { pending.append(message) }
         }
     }
 
-    /// Moves all pending messages into `out` by swapping buffers (`out` is emptied first, keeping its capacity).
+    /// Event loop: `append(kind:payload:receivedAt:)` for a whole message.
+    func append(_ message: PersonaPlexMessage) {
+        message.payload.withUnsafeBytes { append(kind: message.kind, payload: $0, receivedAt: message.receivedAtNanos) }
+    }
+
+    /// Visits every pending message in arrival order without copying; the bytes are valid only during the call.
+    @discardableResult
+    func drain(_ body: (PersonaPlexMessage.Kind, UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows -> Int {
+        try ring.drain { bytes, tag, stamp in try body(PersonaPlexMessage.Kind(rawValue: tag) ?? .audio, bytes, stamp) }
+    }
+
+    /// Moves all pending messages into `out` as arrays (`out` is emptied first, keeping its capacity).
     func drain(into out: inout [PersonaPlexMessage]) {
         out.removeAll(keepingCapacity: true)
-        lock.withLock { swap(&out, &pending) }
+        drain { kind, bytes, stamp in out.append(PersonaPlexMessage(kind: kind, payload: Array(bytes), receivedAtNanos: stamp)) }
     }
 
     func update(_ body: (inout PersonaPlexCounters) -> Void) {
@@ -142,39 +151,26 @@ final class PersonaPlexInbox: @unchecked Sendable {
     var snapshot: PersonaPlexCounters { lock.withLock { counters } }
 }
 
-/// Fixed-capacity ring of send timings, written on the event loop, drained by the caller.
+/// Fixed-capacity lock-free ring of send timings, written on the event loop, drained by the caller; keeps the newest
+/// `capacity` timings. It stores up to twice that, so the producer never writes a slot the consumer may be reading;
+/// the consumer skips all but the newest `capacity`. Past twice the capacity undrained, new timings are lost.
 final class PersonaPlexTimingRing: @unchecked Sendable {
-    private let lock = PersonaPlexLock()
-    private var storage: [PersonaPlexSendTiming]
-    private var start = 0
-    private var count = 0
     private let capacity: Int
+    private let ring: PersonaPlexValueRing<PersonaPlexSendTiming>
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
-        storage = Array(repeating: PersonaPlexSendTiming(requestedAtNanos: 0, writtenAtNanos: 0, bytes: 0),
-                        count: self.capacity)
+        ring = PersonaPlexValueRing(capacity: 2 * self.capacity)
     }
 
-    /// Returns `true` if an undrained timing was overwritten.
+    /// Returns `true` if an undrained timing was overwritten (or this one lost).
     func record(_ timing: PersonaPlexSendTiming) -> Bool {
-        lock.withLock {
-            storage[(start + count) % capacity] = timing
-            if count == capacity {
-                start = (start + 1) % capacity
-                return true
-            }
-            count += 1
-            return false
-        }
+        let overwrites = ring.count >= capacity
+        return !ring.push(timing) || overwrites
     }
 
     func drain(into out: inout [PersonaPlexSendTiming]) {
-        lock.withLock {
-            for index in 0..<count { out.append(storage[(start + index) % capacity]) }
-            start = 0
-            count = 0
-        }
+        ring.drain(keepingNewest: capacity) { out.append($0) }
     }
 }
 

@@ -66,27 +66,33 @@ struct LinkBenchCommand: ParsableCommand {
         defer { session.stop() }
 
         var deadline = monotonicNanoseconds()
-        var liveAt: (tick: Int64, cpu: Int64, sessionThreadCPU: Int64, allocations: UInt64)?
+        var liveAt: (tick: Int64, cpu: Int64, sessionThreadCPU: Int64, allocations: UInt64, threads: [Int32: ThreadSample])?
         var feedNanos: Int64 = 0
+        let paced = try PacedBareOpus()
+        let sessionTid = alloc_counter_gettid()
         let giveUp = Int64(70 * 50)  // the link's own handshake timeout (60 s) fails the session before this
         while true {
             if liveAt != nil { BenchData.feedNanoseconds = 0 }
             try session.tick()
             if let start = liveAt {
                 feedNanos += BenchData.feedNanoseconds
+                try paced.step(pcm: signal.mono24k, index: Int(session.tickIndex - 1), downlink: LinkBenchCapture.captured)
                 if session.tickIndex - start.tick >= liveTicks { break }
             } else if link.isLive {
+                let threads = ThreadSample.all()
                 liveAt = (session.tickIndex, cpuNanos(CLOCK_PROCESS_CPUTIME_ID), cpuNanos(CLOCK_THREAD_CPUTIME_ID),
-                          alloc_counter_total())
+                          alloc_counter_total(), threads)
             } else if session.tickIndex > giveUp {
                 throw ValidationError("the link did not go live within 70 s")
             }
             deadline += Tick.nanosecondsPerTick
             sleepUntil(deadline)
         }
-        let processCPU = cpuNanos(CLOCK_PROCESS_CPUTIME_ID) - liveAt!.cpu - feedNanos
-        let sessionThreadCPU = cpuNanos(CLOCK_THREAD_CPUTIME_ID) - liveAt!.sessionThreadCPU - feedNanos
-        let allocations = Double(alloc_counter_total() - liveAt!.allocations) / Double(liveTicks)
+        let excluded = feedNanos + paced.hookNanos
+        let processCPU = cpuNanos(CLOCK_PROCESS_CPUTIME_ID) - liveAt!.cpu - excluded
+        let sessionThreadCPU = cpuNanos(CLOCK_THREAD_CPUTIME_ID) - liveAt!.sessionThreadCPU - excluded
+        let allocations = Double(alloc_counter_total() - liveAt!.allocations - paced.hookAllocations) / Double(liveTicks)
+        let threads = ThreadSample.delta(liveAt!.threads, ThreadSample.all())
         let firstFrame = Int(liveAt!.tick)
         session.stop()
 
@@ -94,14 +100,26 @@ struct LinkBenchCommand: ParsableCommand {
                                 downlink: LinkBenchCapture.captured)
         let perFrame = Double(processCPU) / Double(liveTicks)
         let barePerFrame = bare.encodePerFrame + bare.decodePer20ms
+        let pacedBare = paced.perFrame
+        let pacedPerFrame = pacedBare.encode + pacedBare.decode
+        let ticks = Double(liveTicks)
         print(String(format: "bench-link: %.0f s live against %@ (%lld frames of 20 ms each way)", seconds, url, liveTicks))
         print(String(format: "  router process CPU per live 20 ms frame, both directions: %.1f µs (%.2f %% of one core)",
                      perFrame / 1e3, perFrame / 20e6 * 100))
         print(String(format: "    of which the session thread (graph: encode, link, decode, pacing) %.1f µs, other threads (NIO event loop) %.1f µs",
-                     Double(sessionThreadCPU) / Double(liveTicks) / 1e3, Double(processCPU - sessionThreadCPU) / Double(liveTicks) / 1e3))
-        print(String(format: "  bare libopus per 20 ms frame: encode %.1f µs + decode %.1f µs = %.1f µs (%d server packets, %d × 20 ms)",
+                     Double(sessionThreadCPU) / ticks / 1e3, Double(processCPU - sessionThreadCPU) / ticks / 1e3))
+        for t in threads.prefix(6) {
+            let own = t.tid == sessionTid
+            let cpu = Double(t.cpuNanos - (own ? excluded : 0)) / ticks / 1e3
+            let allocs = Double(t.allocations &- (own ? paced.hookAllocations : 0)) / ticks
+            print(String(format: "    thread %@ %@: %.1f µs CPU, %.2f heap allocations per live frame",
+                         own ? "session" : "other", t.name, cpu, allocs))
+        }
+        print(String(format: "  bare libopus per 20 ms frame, tight loop (warm caches): encode %.1f µs + decode %.1f µs = %.1f µs (%d server packets, %d × 20 ms)",
                      bare.encodePerFrame / 1e3, bare.decodePer20ms / 1e3, barePerFrame / 1e3, bare.packets, bare.decoded20ms))
-        print(String(format: "  ratio link / bare libopus: %.2f", perFrame / barePerFrame))
+        print(String(format: "  bare libopus per 20 ms frame, paced on the session thread after each tick: encode %.1f µs + decode %.1f µs = %.1f µs (%d server packets)",
+                     pacedBare.encode / 1e3, pacedBare.decode / 1e3, pacedPerFrame / 1e3, paced.packets))
+        print(String(format: "  ratio link / bare libopus: %.2f (tight loop), %.2f (paced)", perFrame / barePerFrame, perFrame / pacedPerFrame))
         if alloc_counter_active() != 0 {
             print(String(format: "  heap allocations per live 20 ms frame, whole process (both directions, NIO included): %.1f", allocations))
         }
