@@ -7,15 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-600}
-bash scripts/setup.sh --with-peers
-ROUTER=${ROUTER:-.build/release/router}   # set ROUTER to reuse a binary built elsewhere
-[ "$ROUTER" != .build/release/router ] || swift build -c release --product router >/dev/null
-out=$(mktemp -d)
-.venv/bin/python -u Tests/peers/personaplex_peer.py --host 127.0.0.1 --port 0 > "$out/peer.log" 2>&1 &
-peer=$!
-trap 'kill $peer 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q '^READY' "$out/peer.log" && break; sleep 0.1; done
-port=$(sed -n 's/^READY port=//p' "$out/peer.log")
+source scripts/peer-env.sh soak
 echo "soak: ${SECONDS_TO_RUN}s against the sphn peer on 127.0.0.1:$port"
 # The router's exit status is checked below, after the peer's STATS are printed (set -e would skip them).
 set +e

@@ -180,11 +180,19 @@ class BridgeTestCase: XCTestCase {
 
     /// Runs a session on its own thread in real time and returns the outcome (bounded by `seconds`).
     func run(_ session: Session, seconds: Double) -> SessionOutcome {
-        var outcome: SessionOutcome = .stopped
+        let outcome = OutcomeBox()
         let done = expectation(description: "session ended")
-        Thread { outcome = session.run(realtime: true, maxTicks: Int64(seconds * 50)); done.fulfill() }.start()
+        Thread { outcome.set(session.run(realtime: true, maxTicks: Int64(seconds * 50))); done.fulfill() }.start()
         wait(for: [done], timeout: seconds + 30)
-        return outcome
+        return outcome.value
     }
 
+}
+
+/// The outcome of a session run on another thread, handed back under a lock.
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: SessionOutcome = .stopped
+    func set(_ value: SessionOutcome) { lock.withLock { outcome = value } }
+    var value: SessionOutcome { lock.withLock { outcome } }
 }

@@ -142,6 +142,29 @@ final class HelpTests: XCTestCase {
             """#)
     }
 
+    func testBenchLinkHelp() throws {
+        try assertHelp(["bench-link"], LinkBenchCommand.self, #"""
+            OVERVIEW: Measure CPU per live PersonaPlex link frame against bare libopus, and the link's
+            latencies.
+
+            Runs feed -> OpusOggEncode -> PersonaPlexLink -> Decode -> sink in real time for --seconds after
+            the link went live. Build with -c release. Example: bash scripts/bench-link.sh 30
+
+            USAGE: router bench-link --url <url> [--seconds <seconds>] [--prebuffer <prebuffer>] [--text-prompt <text-prompt>]
+
+            OPTIONS:
+              --url <url>             PersonaPlex URL (ws:// or wss://).
+              --seconds <seconds>     Seconds of live audio to measure. (default: 30.0)
+              --prebuffer <prebuffer> Decode prebuffer in seconds (0 measures what the router adds; the shipped
+                                      pipeline uses 0.1). (default: 0.0)
+              --text-prompt <text-prompt>
+                                      The persona prompt sent to the server. (default: You are a benchmark.)
+              -h, --help              Show help information.
+
+
+            """#)
+    }
+
     func testCheckWithoutFilesIsAUsageError() throws {
         let result = try RouterBinary.run(["check"])
         XCTAssertEqual(result.status, 64)
