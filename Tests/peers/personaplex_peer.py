@@ -186,12 +186,23 @@ class Peer:
                         stats["messages_received"] += 1
                         if data[0] == 1:
                             stats["bytes_received"] += len(data) - 1
-                            reader.append_bytes(data[1:])
+                            try:
+                                reader.append_bytes(data[1:])
+                            except ValueError as error:
+                                # The reader's thread already died ("sending on a closed channel"): the real server's
+                                # recv_loop raises here and the session ends, whichever loop notices first.
+                                if not stats["end"]:
+                                    stats["reader_errors"] += 1
+                                    stats["end"] = f"reader died (invalid Ogg/Opus input: {error})"
+                                return
                         else:
                             stats["unknown_kinds"] += 1
+                except asyncio.CancelledError:
+                    closed = True  # another loop ended the session; it says why
+                    raise
                 finally:
                     closed = True
-                    if not stats["end"]:
+                    if not stats["end"] and not asyncio.current_task().cancelling():
                         stats["end"] = "client closed"
 
             async def opus_loop():
@@ -199,10 +210,17 @@ class Peer:
                 frames = 0
                 while not closed:
                     await asyncio.sleep(0.001)
-                    pcm = reader.read_pcm()
+                    try:
+                        pcm = reader.read_pcm()
+                    except Exception as error:  # sphn may raise instead of returning None: the server dies alike
+                        if not stats["end"]:
+                            stats["reader_errors"] += 1
+                            stats["end"] = f"reader died (invalid Ogg/Opus input: {error})"
+                        return
                     if pcm is None:
-                        stats["reader_errors"] += 1
-                        stats["end"] = "reader died (invalid Ogg/Opus input)"
+                        if not stats["end"]:
+                            stats["reader_errors"] += 1
+                            stats["end"] = "reader died (invalid Ogg/Opus input)"
                         return
                     if pcm.shape[-1] == 0:
                         continue
