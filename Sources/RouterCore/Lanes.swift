@@ -1,3 +1,4 @@
+import Synchronization
 /// The buffer behind one output port. The producing node writes it during its turn in a tick; every linked input
 /// (fan-out) reads the same buffer afterwards, read-only. Buffers are allocated once and reused every tick, so the
 /// steady-state audio path does not allocate.
@@ -32,14 +33,24 @@ public final class PCMLane: Lane {
     public let samples: UnsafeMutableBufferPointer<Float>
     public private(set) var isPresent = false
 
+    /// The allocation behind `samples`: each lane's frame starts at its own offset modulo 4 KiB, so a node reading
+    /// several lanes and writing one (a mixer) does not hit 4K aliasing between its input and output buffers.
+    private let storage: UnsafeMutableBufferPointer<Float>
+    private static let staggerCounter = Atomic<Int>(0)
+
     init(pcm: PCMFormat, label: String) {
         pcmFormat = pcm
-        samples = .allocate(capacity: pcm.samplesPerFrame)
-        samples.initialize(repeating: 0)
+        let page = 4096 / MemoryLayout<Float>.stride
+        let slot = Self.staggerCounter.wrappingAdd(1, ordering: .relaxed).oldValue % 16
+        let offset = slot * 16 + 4  // 64-byte steps within a 4 KiB page, off any page-aligned start
+        storage = .allocate(capacity: pcm.samplesPerFrame + page)
+        storage.initialize(repeating: 0)
+        let aligned = (page - (Int(bitPattern: storage.baseAddress!) / MemoryLayout<Float>.stride) % page) % page
+        samples = UnsafeMutableBufferPointer(rebasing: storage[(aligned + offset) % page ..< (aligned + offset) % page + pcm.samplesPerFrame])
         super.init(format: .pcm(pcm), label: label)
     }
 
-    deinit { samples.deallocate() }
+    deinit { storage.deallocate() }
 
     override func beginTick() { isPresent = false }
     public override var itemCount: Int { isPresent ? 1 : 0 }
