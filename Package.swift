@@ -34,7 +34,9 @@ let package = Package(
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .target(name: "CAllocCounter"),
 
-        // Engine.
+        // Engine. Pipeline files are read through Yams' bundled libyaml (its `CYaml` module, imported by
+        // YAMLDocument.swift) rather than Yams' Swift API, which refuses duplicate keys before we can point at both;
+        // Yams publishes only the `Yams` product, so this product is what brings `CYaml` into the build.
         .target(name: "RouterCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
 
         // Transport and codec libraries.
