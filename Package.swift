@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router", targets: ["router"]),
+        .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
         .library(name: "Codecs", targets: ["Codecs"]),
@@ -33,6 +34,10 @@ let package = Package(
         .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .target(name: "CAllocCounter"),
+
+        // The realtime hand-off between the tick thread and network event loops (one SPSC ring of preallocated
+        // slots, one monotonic clock). Everything that crosses from a socket to the graph goes through it.
+        .target(name: "Realtime"),
 
         // Engine. Pipeline files are read through Yams' bundled libyaml (its `CYaml` module, imported by
         // YAMLDocument.swift) rather than Yams' Swift API, which refuses duplicate keys before we can point at both;
@@ -55,6 +60,9 @@ let package = Package(
         // Python driver that runs dave.py and davey members beside it (Tests/interop).
         .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
 
+        // Discord: the main gateway and REST (knows nothing of the graph).
+        .target(name: "Discord"),
+
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
         .executableTarget(name: "router", dependencies: [
@@ -63,6 +71,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         // Tests.
+        .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
