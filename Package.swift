@@ -53,6 +53,14 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: v5),
+        // A PersonaPlex stand-in (echo + captions, the real protocol) for the demo and tests: no GPU, no Python.
+        .target(name: "PersonaPlexStandIn", dependencies: [
+            "Codecs",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
 
@@ -77,6 +85,7 @@ let package = Package(
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
         .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
         .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "PersonaPlexStandInTests", dependencies: ["PersonaPlexStandIn", "PersonaPlex", "Codecs"]),
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
         .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
