@@ -16,6 +16,9 @@ final class StandInVoice {
     private let decoder: OggOpusDecoder
     private let encoder: OggOpusEncoder
     private var frame = [Float](repeating: 0, count: StandInVoice.frameSamples)
+    /// Four 20 ms frames gathered into one 80 ms step.
+    private var step = [Float](repeating: 0, count: 4 * StandInVoice.frameSamples)
+    private var stepFill = 0
     private var speechFrames = 0
     private var quietFrames = 0
     private(set) var framesDecoded = 0
@@ -23,9 +26,9 @@ final class StandInVoice {
 
     init() throws {
         decoder = try OggOpusDecoder(sampleRate: Self.sampleRate, channels: 1, frameDuration: .ms20)
-        let opus = try OpusEncoder(sampleRate: Self.sampleRate, channels: 1, application: .voip, frameDuration: .ms20)
-        // Four 20 ms packets per page: 80 ms pages, one per message, like the real server's 80 ms model steps.
-        encoder = try OggOpusEncoder(encoder: opus, serial: 42, packetsPerPage: 4)
+        // One 80 ms packet per page, one page per message, like the real server (sphn's writer, one model step).
+        let opus = try OpusEncoder(sampleRate: Self.sampleRate, channels: 1, application: .voip, frameDuration: .ms80)
+        encoder = try OggOpusEncoder(encoder: opus, serial: 42, packetsPerPage: 1)
     }
 
     /// The stream's two header pages and any audio pages ready, one `0x01` message each.
@@ -40,7 +43,12 @@ final class StandInVoice {
         while frame.withUnsafeMutableBufferPointer({ decoder.readFrame(into: $0) }) {
             framesDecoded += 1
             if let sentence = listen() { said = sentence }
-            _ = try? frame.withUnsafeBufferPointer { try encoder.encode($0) }
+            step.replaceSubrange(stepFill..<stepFill + frame.count, with: frame)
+            stepFill += frame.count
+            if stepFill == step.count {
+                stepFill = 0
+                _ = try? step.withUnsafeBufferPointer { try encoder.encode($0) }
+            }
         }
         return said
     }

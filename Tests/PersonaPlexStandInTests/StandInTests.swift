@@ -114,3 +114,41 @@ final class StandInTests: XCTestCase {
         XCTAssertEqual(statistics.sessionsLive, 2)
     }
 }
+
+/// The stand-in against an independent client: aiohttp + sphn in Python (Tests/peers/personaplex_client_check.py).
+final class StandInIndependentClientTests: XCTestCase {
+    func testAnAiohttpAndSphnClientGetsTheGateEchoAndText() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let python = root.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            XCTFail("\(python) missing: run `bash scripts/setup.sh --with-peers`")
+            return
+        }
+        var options = PersonaPlexStandIn.Options()
+        options.promptPhaseSeconds = 0.3
+        let server = try await PersonaPlexStandIn.start(options: options)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent("Tests/peers/personaplex_client_check.py").path, server.url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        let statistics = await server.statistics()
+        await server.stop()
+
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+        XCTAssertEqual(result["handshake"] as? Bool, true, line)
+        XCTAssertGreaterThan(result["pages"] as? Int ?? 0, 20, line)
+        XCTAssertGreaterThan(result["samples"] as? Int ?? 0, 24_000, line)  // more than a second of echo
+        XCTAssertGreaterThan(result["peak_rms"] as? Double ?? 0, 0.1, line)  // the tone came back
+        let text = (result["texts"] as? [String] ?? []).joined()
+        XCTAssertTrue(text.contains("stand-in"), text)
+        XCTAssertTrue(text.contains("I heard you speak for"), text)
+        XCTAssertEqual(statistics.decodeErrors, 0)
+        XCTAssertEqual(statistics.earlyMessages, 0)
+    }
+}
