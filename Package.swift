@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
         .library(name: "MLS", targets: ["MLS"]),
         .library(name: "DAVE", targets: ["DAVE"]),
+        .library(name: "Bot", targets: ["Bot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -63,6 +66,16 @@ let package = Package(
         // Discord: the main gateway and REST (knows nothing of the graph).
         .target(name: "Discord"),
 
+        // The Discord bot's behaviour (commands, auto-join, backends and queue, per-user settings in SQLite),
+        // written against its own small transport protocol so it knows no wire format.
+        .target(name: "Bot", dependencies: [
+            "Discord", "PersonaPlex", "RouterCore", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
         .executableTarget(name: "router", dependencies: [
@@ -79,6 +92,11 @@ let package = Package(
         .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+        .testTarget(name: "BotTests", dependencies: [
+            "Bot", "Discord", "PersonaPlex", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
     ]
 )
