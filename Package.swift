@@ -96,6 +96,8 @@ let package = Package(
             "Bot", "Discord", "PersonaPlex", "Realtime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
     ]

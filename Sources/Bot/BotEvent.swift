@@ -63,17 +63,15 @@ public struct ChatMessage: Sendable, Equatable {
     }
 }
 
-/// What is needed to answer an interaction: its id and its token. The token is a credential for 15 minutes:
-/// `description` leaves it out.
+/// Names an interaction to answer. The transport keeps the interaction itself (with its token, a credential for
+/// 15 minutes) and finds it by id, so the bot never holds the token.
 public struct InteractionHandle: Sendable, Equatable, CustomStringConvertible {
     public var id: Snowflake
     public var applicationID: Snowflake
-    public var token: String
 
-    public init(id: Snowflake, applicationID: Snowflake, token: String) {
+    public init(id: Snowflake, applicationID: Snowflake) {
         self.id = id
         self.applicationID = applicationID
-        self.token = token
     }
 
     public var description: String { "interaction \(id)" }

@@ -37,7 +37,7 @@ public enum BotMessages {
             + "as long as you're still in a voice channel."
     }
 
-    public static func ended(channel: String, seconds: Double, reason: BotState.EndReason, backend: Int,
+    static func ended(channel: String, seconds: Double, reason: BotState.EndReason, backend: Int,
                              of backends: Int) -> String {
         let duration = ChatText.duration(seconds: seconds)
         let why: String

@@ -56,18 +56,27 @@ public final class BotRunner: Sendable {
         if case .terminated = inputContinuation.yield(input) { tracker.end() }
     }
 
-    /// Registers the slash commands, then handles inputs until `finish()` (or until `events` ends, if given).
-    public func run(events: (any AsyncSequence<BotEvent, Never> & Sendable)? = nil) async {
+    /// Registers the slash commands, then handles inputs (given with `inject`) until `finish()`.
+    public func run() async { await run(feeding: nil) }
+
+    /// Registers the slash commands, then handles `events` until they end (or until `finish()`).
+    public func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == BotEvent {
+        await run(feeding: {
+            do {
+                for try await event in events { self.inject(event) }
+            } catch {
+                self.logger.error("the event stream failed", metadata: ["error": "\(error)"])
+            }
+            self.finish()
+        })
+    }
+
+    private func run(feeding: (@Sendable () async -> Void)?) async {
         var state = initialState
         await withDiscardingTaskGroup { group in
             group.addTask { await self.registerCommands() }
             group.addTask { await self.drainOutbox() }
-            if let events {
-                group.addTask {
-                    for await event in events { self.inject(event) }
-                    self.finish()
-                }
-            }
+            if let feeding { group.addTask { await feeding() } }
             for await input in inputs {
                 for effect in state.apply(input) { execute(effect, in: &group) }
                 tracker.end()
@@ -159,17 +168,11 @@ public final class BotRunner: Sendable {
     /// is first answered with "thinking…" (within Discord's 3 s) and the text follows as a follow-up.
     private func answer(_ handle: InteractionHandle, ephemeral: Bool,
                         _ work: @escaping @Sendable () async -> String) async {
-        enum Phase { case working, deferring, done }
-        let phase = Mutex(Phase.working)
+        let deferral = Deferral()
         let (text, deferred) = await withTaskGroup(of: Bool.self, returning: (String, Bool).self) { group in
             group.addTask {
                 try? await Task.sleep(for: self.deferAfter)
-                let due = phase.withLock { p in
-                    guard p == .working else { return false }
-                    p = .deferring
-                    return true
-                }
-                guard due else { return false }
+                guard deferral.begin() else { return false }
                 do {
                     try await self.transport.deferResponse(to: handle, ephemeral: ephemeral)
                 } catch {
@@ -179,12 +182,7 @@ public final class BotRunner: Sendable {
                 return true
             }
             let text = await work()
-            let deferring = phase.withLock { p in
-                let wasDeferring = p == .deferring
-                p = .done
-                return wasDeferring
-            }
-            if !deferring { group.cancelAll() }
+            if !deferral.finish() { group.cancelAll() }
             return (text, await group.next() ?? false)
         }
         do {
@@ -231,4 +229,28 @@ public final class BotRunner: Sendable {
 
     /// The state once `run` has returned (tests inspect the queue and sessions).
     var stateAfterRun: BotState? { finalState.withLock { $0 } }
+}
+
+/// Who won the race between an interaction's answer and its "thinking…" deferral.
+private final class Deferral: Sendable {
+    private enum Phase { case working, deferring, done }
+    private let phase = Mutex(Phase.working)
+
+    /// The deadline passed: start deferring unless the answer is already there.
+    func begin() -> Bool {
+        phase.withLock { p in
+            guard p == .working else { return false }
+            p = .deferring
+            return true
+        }
+    }
+
+    /// The answer is ready; returns whether a deferral was started (then the answer is a follow-up).
+    func finish() -> Bool {
+        phase.withLock { p in
+            let deferring = p == .deferring
+            p = .done
+            return deferring
+        }
+    }
 }

@@ -69,8 +69,8 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
 
     public func voiceDisconnected(guildID: Snowflake, serverGone: Bool) async {
         // A voice server going away is followed by a new one: wait for it. Being removed from the channel ends.
-        guard !serverGone,
-              let (id, record) = records.first(where: { $0.value.request.guildID == guildID }) else { return }
+        guard !serverGone, let entry = records.first(where: { $0.value.request.guildID == guildID }) else { return }
+        let (id, record) = (entry.key, entry.value)
         records[id] = nil
         logger.info("removed from voice", metadata: metadata(record.request))
         await record.onEnd(VoiceSessionEnd(id: id, problem: .voiceLost(detail: "removed from the voice channel")))
