@@ -2,7 +2,8 @@ import Discord
 import Foundation
 import Logging
 import PersonaPlex
-import RouterCore
+import struct RouterCore.PipelineEnvironment
+import struct RouterCore.PipelineErrors
 
 /// Everything the bot reads from the environment (and `.env`). `.env.example` lists each setting with a comment.
 public struct BotConfiguration: Sendable {

@@ -306,17 +306,17 @@ public struct BotState: Sendable {
               let command = BotCommand.parse(message: message.content, prefix: prefix) else { return [] }
         let context = CommandContext(user: message.author, guildID: message.guildID, channelID: message.channelID,
                                      target: .channel(message.channelID))
-        return command(command, context)
+        return handleCommand(command, context)
     }
 
     private mutating func interactionCreated(_ interaction: CommandInteraction) -> [BotEffect] {
         let command = BotCommand.parse(slash: interaction.name, options: interaction.options)
         let context = CommandContext(user: interaction.user, guildID: interaction.guildID,
                                      channelID: interaction.channelID, target: .interaction(interaction.handle))
-        return command(command, context)
+        return handleCommand(command, context)
     }
 
-    private mutating func command(_ command: BotCommand, _ context: CommandContext) -> [BotEffect] {
+    private mutating func handleCommand(_ command: BotCommand, _ context: CommandContext) -> [BotEffect] {
         switch command {
         case .join: return join(context)
         case .leave: return leave(context)

@@ -1,6 +1,6 @@
 import Discord
 import Logging
-import RouterCore
+import enum RouterCore.Spelling
 
 /// Carries out the commands that touch the settings store, the voice catalog or the voice layer, and words the
 /// answer. A change is written (and committed) before its confirmation is returned.
@@ -111,7 +111,7 @@ public struct CommandHandler: Sendable {
             `\(p)persona NAME`: a preset persona · `\(p)persona`: list the presets
             `\(p)settings`: your current choices · `\(p)reset`: back to the defaults
             `\(p)join` / `\(p)leave`: bring me to your voice channel, or send me away
-            `\(p)privacy`: the voice privacy code of my call
+            `\(p)privacy`: the voice privacy code of my call · `\(p)help`: this message
             Your settings are used for the sessions you start.
             """
     }

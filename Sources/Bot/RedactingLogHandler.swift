@@ -28,10 +28,12 @@ public struct RedactingLogHandler: LogHandler {
         set { inner[metadataKey: key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
-        inner.log(level: level, message: "\(redact(message.description))", metadata: metadata.map(redact),
-                  source: source, file: file, function: function, line: line)
+    public func log(event: LogEvent) {
+        var event = event
+        event.message = "\(redact(event.message.description))"
+        event.metadata = event.metadata.map(redact)
+        if let error = event.error { event.error = RedactedError(description: redact("\(error)")) }
+        inner.log(event: event)
     }
 
     func redact(_ text: String) -> String {
@@ -50,4 +52,9 @@ public struct RedactingLogHandler: LogHandler {
         case let .dictionary(values): return .dictionary(values.mapValues(redact))
         }
     }
+}
+
+/// An error whose text had a secret removed.
+struct RedactedError: Error, CustomStringConvertible {
+    var description: String
 }

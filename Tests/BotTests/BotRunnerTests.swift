@@ -220,11 +220,11 @@ final class CapturedLog: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        func log(event: LogEvent) {
+            let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
             let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            let entry = "\(level) \(label): \(message) \(rendered)"
+            let error = event.error.map { " error=\($0)" } ?? ""
+            let entry = "\(event.level) \(label): \(event.message) \(rendered)\(error)"
             self.log.lines.withLock { $0.append(entry) }
         }
     }

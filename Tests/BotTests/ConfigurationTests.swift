@@ -71,7 +71,7 @@ final class ConfigurationTests: XCTestCase {
     func testVoiceDirectoryListsItsPtFiles() throws {
         let directory = Fixture.temporaryDirectory()
         for name in ["NATF0.pt", "Custom.pt", "README.txt", ".hidden.pt"] {
-            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data())
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data())
         }
         let configuration = try BotConfiguration.parse(["DISCORD_TOKEN": token, "VOICE_PROMPT_DIR": directory,
                                                         "DEFAULT_VOICE": "custom"])
