@@ -21,8 +21,6 @@ public final class BotRunner: Sendable {
     private let inputContinuation: AsyncStream<BotInput>.Continuation
     private let outbox: AsyncStream<(Snowflake, String)>
     private let outboxContinuation: AsyncStream<(Snowflake, String)>.Continuation
-    /// The state after the run (for inspection once it returned).
-    private let finalState = Mutex<BotState?>(nil)
     /// How long a slash command may take before it is answered with "thinking…" (Discord's limit is 3 s).
     let deferAfter: Duration
 
@@ -48,7 +46,7 @@ public final class BotRunner: Sendable {
     /// Returns once every injected event has been handled and every resulting message has been sent.
     public func idle() async { await tracker.waitUntilIdle() }
 
-    /// Stops the run: no more inputs are taken; running sessions are stopped.
+    /// Stops the run: no more inputs are taken; running sessions are stopped before `run` returns.
     public func finish() { inputContinuation.finish() }
 
     private func submit(_ input: BotInput) {
@@ -86,7 +84,6 @@ public final class BotRunner: Sendable {
             }
             outboxContinuation.finish()
         }
-        finalState.withLock { $0 = state }
     }
 
     private func registerCommands() async {
@@ -226,9 +223,6 @@ public final class BotRunner: Sendable {
             submit(.sessionFailed(plan.id, error))
         }
     }
-
-    /// The state once `run` has returned (tests inspect the queue and sessions).
-    var stateAfterRun: BotState? { finalState.withLock { $0 } }
 }
 
 /// Who won the race between an interaction's answer and its "thinking…" deferral.

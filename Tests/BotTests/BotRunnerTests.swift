@@ -118,6 +118,15 @@ final class BotRunnerTests: XCTestCase {
         await harness.stop()
     }
 
+    func testFinishingStopsRunningSessions() async throws {
+        let harness = try await makeHarness(backends: 2)
+        await harness.send(F.voice(F.alice, F.guildA, F.voiceA1), F.voice(F.bob, F.guildB, F.voiceB1))
+        let ids = Set(harness.sessions.running.map(\.id))
+        XCTAssertEqual(ids.count, 2)
+        await harness.stop()
+        XCTAssertEqual(Set(harness.sessions.stopped), ids)
+    }
+
     func testAIServerUnreachableIsSaidInWords() async throws {
         let harness = try await makeHarness()
         harness.sessions.failures.withLock { $0[0] = .backendUnreachable(detail: "127.0.0.1:18000: refused") }
