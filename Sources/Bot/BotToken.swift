@@ -9,14 +9,12 @@ public struct BotToken: Sendable, Equatable, CustomStringConvertible, CustomDebu
     public let secret: String
 
     /// Checks the shape of `raw` without ever putting it in an error. A bot token is three dot-separated parts of
-    /// URL-safe base64 (the bot's id, a timestamp, an HMAC); a pasted `Bot ` prefix or quotes are common mistakes.
+    /// URL-safe base64 (the bot's id, a timestamp, an HMAC); pasted quotes or spaces are common mistakes.
     public init(_ raw: String) throws(BotConfigurationError) {
-        let token = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var token = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A pasted `Bot ` prefix (as in the Authorization header) is dropped, as the Discord library does.
+        if token.hasPrefix("Bot ") { token = String(token.dropFirst(4)) }
         guard !token.isEmpty else { throw .missingToken }
-        if token.lowercased().hasPrefix("bot ") || token.lowercased().hasPrefix("bearer ") {
-            throw .malformedToken(reason: "it starts with a word and a space; put only the token itself, "
-                + "without the 'Bot ' prefix")
-        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
             throw .malformedToken(reason: "a bot token has three parts separated by dots")

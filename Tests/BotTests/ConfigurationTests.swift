@@ -41,7 +41,8 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testMalformedTokensAreDescribedNeverQuoted() {
-        for bad in ["Bot " + token, token + " extra", "only.two", token.replacingOccurrences(of: ".", with: ""),
+        XCTAssertEqual(try BotToken("Bot " + token).secret, token, "a pasted header prefix is dropped")
+        for bad in ["bearer " + token, token + " extra", "only.two", token.replacingOccurrences(of: ".", with: ""),
                     "\"" + token + "\""] {
             XCTAssertThrowsError(try BotConfiguration.parse(["DISCORD_TOKEN": bad])) { error in
                 let text = "\(error)" + String(describing: error) + String(reflecting: error)
