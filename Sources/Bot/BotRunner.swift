@@ -137,6 +137,7 @@ public final class BotRunner: Sendable {
         case let .startSession(plan):
             spawn(in: &group) { await self.start(plan) }
         case let .stopSession(id):
+            logger.info("stopping session", metadata: ["session": "\(id)"])
             spawn(in: &group) { await self.sessions.stop(id) }
         case let .leaveVoice(guild):
             spawn(in: &group) {
@@ -151,6 +152,10 @@ public final class BotRunner: Sendable {
     }
 
     private func runCommand(_ command: BotCommand, _ context: CommandContext) async {
+        logger.debug("command", metadata: [
+            "command": "\(Self.name(of: command))", "guild": "\(context.guildID.map(\.description) ?? "none")",
+            "channel": "\(context.channelID.map(\.description) ?? "none")", "user": "\(context.user.id)",
+        ])
         switch context.target {
         case let .channel(channel):
             if let text = await handler.run(command, context) { post(text, to: channel) }
@@ -158,6 +163,23 @@ public final class BotRunner: Sendable {
             await answer(handle, ephemeral: true) {
                 await self.handler.run(command, context) ?? "I don't know that command; try /help."
             }
+        }
+    }
+
+    /// A command's name for the log (never its argument: prompts are the users' own words).
+    static func name(of command: BotCommand) -> String {
+        switch command {
+        case .prompt: return "prompt"
+        case .voice: return "voice"
+        case .voiceList: return "voice-list"
+        case .persona: return "persona"
+        case .settings: return "settings"
+        case .reset: return "reset"
+        case .help: return "help"
+        case .join: return "join"
+        case .leave: return "leave"
+        case .privacy: return "privacy"
+        case .unknown: return "unknown"
         }
     }
 
@@ -196,7 +218,9 @@ public final class BotRunner: Sendable {
 
     private func start(_ plan: SessionPlan) async {
         let log: Logger.Metadata = ["guild": "\(plan.guildID)", "channel": "\(plan.voiceChannelID)",
-                                    "session": "\(plan.id)", "user": "\(plan.starter.id)"]
+                                    "session": "\(plan.id)", "user": "\(plan.starter.id)",
+                                    "backend": "\(plan.backendIndex + 1)"]
+        logger.info("starting session", metadata: log)
         var settings: UserSettings
         do {
             settings = try await handler.store.settings(for: plan.starter.id)
