@@ -151,26 +151,36 @@ final class BotRunnerTests: XCTestCase {
         await harness.stop()
     }
 
-    func testSlowCommandIsDeferredThenFollowedUp() async throws {
-        let harness = try await makeHarness(deferAfter: .zero)
-        await harness.send(F.slash(F.alice, "voice", ["name": "VARF2"]))
-        let calls = harness.transport.calls.filter {
+    func answerCalls(_ transport: RecordingTransport) -> [RecordingTransport.Call] {
+        transport.calls.filter {
             switch $0 {
             case .deferResponse, .followUp, .respond: return true
             default: return false
             }
         }
-        // With a zero deadline the deferral may win or lose the race with the database write; either way exactly
-        // one answer arrives, and a deferral is always followed up.
-        if case .deferResponse = calls.first {
-            XCTAssertEqual(calls.count, 2)
-            guard case let .followUp(_, content, ephemeral) = calls.last else { return XCTFail("\(calls)") }
-            XCTAssertTrue(content.contains("VARF2") && ephemeral)
-        } else {
-            XCTAssertEqual(calls.count, 1)
-            guard case let .respond(_, content, _) = calls.first else { return XCTFail("\(calls)") }
-            XCTAssertTrue(content.contains("VARF2"))
-        }
+    }
+
+    func testSlowCommandIsDeferredThenFollowedUp() async throws {
+        let harness = try await makeHarness(deferAfter: .milliseconds(20))
+        harness.sessions.privacyDelay.withLock { $0 = .seconds(1) }
+        await harness.send(F.slash(F.alice, "privacy", id: 7100))
+        let calls = answerCalls(harness.transport)
+        XCTAssertEqual(calls.count, 2, "\(calls)")
+        XCTAssertEqual(calls.first, .deferResponse(interaction: Snowflake(7100), ephemeral: true))
+        guard case let .followUp(id, content, ephemeral) = calls.last else { return XCTFail("\(calls)") }
+        XCTAssertEqual(id, Snowflake(7100))
+        XCTAssertTrue(content.contains("no privacy code") && ephemeral, content)
+        await harness.stop()
+    }
+
+    func testQuickCommandIsAnsweredDirectly() async throws {
+        let harness = try await makeHarness(deferAfter: .seconds(30))
+        await harness.send(F.slash(F.alice, "voice", ["name": "VARF2"], id: 7200))
+        let calls = answerCalls(harness.transport)
+        XCTAssertEqual(calls.count, 1, "\(calls)")
+        guard case let .respond(id, content, ephemeral) = calls.first else { return XCTFail("\(calls)") }
+        XCTAssertEqual(id, Snowflake(7200))
+        XCTAssertTrue(content.contains("VARF2") && ephemeral, content)
         await harness.stop()
     }
 

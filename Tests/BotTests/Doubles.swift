@@ -94,6 +94,8 @@ final class RecordingSessions: VoiceSessionService {
     /// backend index → the problem its start throws.
     let failures = Mutex<[Int: VoiceSessionProblem]>([:])
     let code = Mutex<String?>(nil)
+    /// How long `privacyCode` takes (a slow voice layer, to exercise deferred interaction answers).
+    let privacyDelay = Mutex<Duration>(.zero)
 
     var started: [VoiceSessionRequest] { state.withLock { $0.started } }
     var stopped: [VoiceSessionID] { state.withLock { $0.stopped } }
@@ -115,7 +117,10 @@ final class RecordingSessions: VoiceSessionService {
         }
     }
 
-    func privacyCode(guildID: Snowflake) async -> String? { code.withLock { $0 } }
+    func privacyCode(guildID: Snowflake) async -> String? {
+        try? await Task.sleep(for: privacyDelay.withLock { $0 })
+        return code.withLock { $0 }
+    }
 
     /// Ends the running session in `guild` as if the audio layer noticed `problem`.
     func endByItself(guild: Snowflake, problem: VoiceSessionProblem) async {
