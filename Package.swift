@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router", targets: ["router"]),
+        .executable(name: "discord-simulator", targets: ["discord-simulator"]),
         .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -64,7 +66,27 @@ let package = Package(
         .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
 
         // Discord: the main gateway and REST (knows nothing of the graph).
-        .target(name: "Discord"),
+        .target(name: "Discord", dependencies: [
+            "Realtime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A protocol-faithful Discord stand-in on loopback (gateway WebSocket + REST on one port) for tests and the
+        // demo. It does not import `Discord`: it speaks the wire format on its own, so it checks the client.
+        .target(name: "DiscordSimulator", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
+        .executableTarget(name: "discord-bench", dependencies: ["Discord", "DiscordSimulator"]),
 
         // The Discord bot's behaviour (commands, auto-join, backends and queue, per-user settings in SQLite),
         // written against its own small transport protocol so it knows no wire format.
@@ -85,6 +107,9 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
+        .testTarget(name: "DiscordTests", dependencies: [
+            "Discord", "DiscordSimulator", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
@@ -93,7 +118,7 @@ let package = Package(
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
         .testTarget(name: "BotTests", dependencies: [
-            "Bot", "Discord", "PersonaPlex", "Realtime",
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
