@@ -138,6 +138,17 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(code.contains("**12345 67890 11121 31415**"), code)
     }
 
+    func testResetGoesBackToTheDefaults() async throws {
+        let (handler, _) = try makeHandler()
+        _ = await handler.run(.voice("VARM2"), context)
+        _ = await handler.run(.persona("chef"), context)
+        let reply = await handler.run(.reset, context) ?? ""
+        XCTAssertTrue(reply.hasPrefix("Back to the defaults: voice **NATF0**, the default prompt"), reply)
+        XCTAssertTrue(reply.contains("> You are a helpful assistant."), reply)
+        let settings = try await handler.store.settings(for: Fixture.alice.id)
+        XCTAssertEqual(settings, handler.store.defaults.settings(for: Fixture.alice.id))
+    }
+
     func testHelpNamesEveryCommand() async throws {
         let (handler, _) = try makeHandler()
         let help = await handler.run(.help, context) ?? ""
