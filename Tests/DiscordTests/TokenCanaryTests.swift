@@ -6,7 +6,7 @@ import XCTest
 /// The bot token never appears in any log line, error or event, across a session with faults.
 final class TokenCanaryTests: XCTestCase {
     func testCanaryTokenNeverPrinted() async throws {
-        let harness = try await Harness.start { $0.heartbeatIntervalMillis = 150 }
+        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 150 }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let voice = RecordingVoiceLayer()
