@@ -92,25 +92,26 @@ public struct BotState: Sendable {
         guildNames[snapshot.id] = snapshot.name
         channelNames[snapshot.id] = snapshot.channelNames
         var members: [Snowflake: Member] = [:]
-        var effects: [BotEffect] = []
+        var staleChannel = false
         for state in snapshot.voiceStates {
             guard let channel = state.channelID else { continue }
             if state.user.id == botUserID {
-                // Still in voice from before a restart, with no session behind it: leave cleanly.
-                if sessions[snapshot.id] == nil { effects.append(.leaveVoice(guildID: snapshot.id)) }
+                staleChannel = sessions[snapshot.id] == nil
                 continue
             }
             members[state.user.id] = Member(user: state.user, channelID: channel)
         }
         presence[snapshot.id] = members
-        // Humans already in voice count as arrivals, but quietly: join the first such channel if we can.
+        // Humans already in voice count as arrivals, but quietly: join the first such channel if we can (the join
+        // moves the bot out of a channel left over from before a restart).
         if sessions[snapshot.id] == nil,
            let first = snapshot.voiceStates.first(where: { !$0.user.isBot && $0.channelID != nil && $0.user.id != botUserID }),
            let channel = first.channelID, let backend = freeBackend() {
-            effects += startSession(for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
-                                    announcement: nil)
+            return startSession(for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
+                                announcement: nil)
         }
-        return effects
+        // Still in voice from before a restart, with no session behind it: leave cleanly.
+        return staleChannel ? [.leaveVoice(guildID: snapshot.id)] : []
     }
 
     private mutating func guildGone(_ guildID: Snowflake) -> [BotEffect] {
@@ -262,10 +263,6 @@ public struct BotState: Sendable {
             effects.append(.post(channelID: session.textChannelID, text: BotMessages.ended(
                 channel: channelName(session.channelID, guildID), seconds: seconds, reason: reason,
                 backend: session.backendIndex, of: backendCount)))
-        }
-        if case .problem = reason, serviceAlreadyStopped {
-            // The service left the audio; make sure the bot leaves voice too.
-            effects.append(.leaveVoice(guildID: guildID))
         }
         return effects + serveQueue()
     }

@@ -171,7 +171,7 @@ final class BotStateTests: XCTestCase {
         let ended = posts(effects).first { $0.0 == F.voiceA1 }?.1 ?? ""
         XCTAssertTrue(ended.contains("ended after 45 s"), ended)
         XCTAssertTrue(ended.contains("the AI server is busy with another client"), ended)
-        XCTAssertTrue(effects.contains(.leaveVoice(guildID: F.guildA)))
+        XCTAssertFalse(effects.contains(.leaveVoice(guildID: F.guildA)), "the service has left voice already")
         XCTAssertEqual(plans(effects).map(\.starter), [F.bob])
     }
 
@@ -228,9 +228,14 @@ final class BotStateTests: XCTestCase {
             VoiceStateChange(guildID: F.guildA, user: F.me, channelID: F.voiceA2),
             VoiceStateChange(guildID: F.guildA, user: F.alice, channelID: F.voiceA1),
         ]))))
-        XCTAssertEqual(effects.first, .leaveVoice(guildID: F.guildA))
         XCTAssertEqual(plans(effects).first?.voiceChannelID, F.voiceA1)
         XCTAssertEqual(plans(effects).first?.textChannelID, Snowflake(555), "STATUS_CHANNEL_ID wins")
+        XCTAssertFalse(effects.contains(.leaveVoice(guildID: F.guildA)), "the join moves the bot; no racing leave")
+        // With nobody in voice, the leftover channel is left.
+        let alone = state.apply(.event(.guildAvailable(F.guild(F.guildB, "Server B", voiceStates: [
+            VoiceStateChange(guildID: F.guildB, user: F.me, channelID: F.voiceB1),
+        ]))))
+        XCTAssertEqual(alone, [.leaveVoice(guildID: F.guildB)])
     }
 
     func testMessagesFromBotsAndWithoutPrefixAreIgnored() {
