@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
         .testTarget(name: "BotTests", dependencies: [
-            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime", "RouterCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
