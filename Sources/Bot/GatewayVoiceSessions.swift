@@ -86,14 +86,16 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
         guard let id = records.first(where: { $0.value.request.guildID == info.guildID })?.key else { return }
         records[id]?.voiceServer = info.endpoint
         logger.info("voice server ready", metadata: [
-            "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)", "endpoint": "\(info.endpoint)",
+            "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)",
+            "endpoint": "\(info.endpoint)",
         ])
     }
 
     public func voiceDisconnected(guildID: Snowflake, serverGone: Bool) async {
         // A voice server going away is followed by a new one: wait for it. Being removed from the channel ends.
         guard !serverGone,
-              let entry = records.first(where: { $0.value.request.guildID == guildID && $0.value.joined }) else { return }
+              let entry = records.first(where: { $0.value.request.guildID == guildID && $0.value.joined })
+        else { return }
         let (id, record) = (entry.key, entry.value)
         records[id] = nil
         logger.info("removed from voice", metadata: metadata(record.request))

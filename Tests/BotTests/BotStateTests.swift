@@ -115,7 +115,9 @@ final class BotStateTests: XCTestCase {
         XCTAssertEqual(next.first?.starter, F.carol)
         XCTAssertEqual(next.first?.voiceChannelID, F.voiceC1)
         XCTAssertEqual(next.first?.backendIndex, 0)
-        XCTAssertTrue(posts(freed).contains { $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol") })
+        XCTAssertTrue(posts(freed).contains {
+            $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol")
+        })
     }
 
     func testQueueServesOnlyWhenABackendFrees() {
@@ -207,11 +209,13 @@ final class BotStateTests: XCTestCase {
         var state = makeState()
         // Not in voice: told to join first.
         var effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"), ephemeral: false)])
+        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"),
+                                        ephemeral: false)])
         // In voice with the bot already there.
         let plan = join(&state, F.alice, F.guildA, F.voiceA1)!
         effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.alreadyHere(channel: "General"), ephemeral: false)])
+        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.alreadyHere(channel: "General"),
+                                        ephemeral: false)])
         // Leave: the session ends even though Alice is still there.
         effects = state.apply(.event(F.slash(F.alice, "leave")))
         XCTAssertTrue(effects.contains(.stopSession(plan.id)))

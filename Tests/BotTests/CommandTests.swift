@@ -41,7 +41,8 @@ final class CommandTests: XCTestCase {
     }
 
     func testPersonaPresetsAreTheWebUIOnes() {
-        XCTAssertEqual(PersonaPresets.all.map(\.name), ["teacher", "assistant", "customer_service", "astronaut", "chef"])
+        XCTAssertEqual(PersonaPresets.all.map(\.name),
+                       ["teacher", "assistant", "customer_service", "astronaut", "chef"])
         XCTAssertTrue(PersonaPresets.named("teacher")!.prompt.hasPrefix("You are a wise and friendly teacher."))
         XCTAssertTrue(PersonaPresets.named("Customer-Service")!.prompt.contains("your name is Alex"))
         XCTAssertTrue(PersonaPresets.named("astronaut")!.prompt.contains("Mars"))

@@ -84,7 +84,8 @@ final class ConfigurationTests: XCTestCase {
     func testDotEnvIsRead() throws {
         let directory = Fixture.temporaryDirectory()
         let path = directory + "/.env"
-        try "# comment\nDISCORD_TOKEN=\(token)\nCOMMAND_PREFIX=%\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "# comment\nDISCORD_TOKEN=\(token)\nCOMMAND_PREFIX=%\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let configuration = try BotConfiguration.load(dotEnvPath: path)
         XCTAssertEqual(configuration.commandPrefix, ProcessInfo.processInfo.environment["COMMAND_PREFIX"] ?? "%")
     }

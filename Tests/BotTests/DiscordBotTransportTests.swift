@@ -29,7 +29,8 @@ final class DiscordBotTransportTests: XCTestCase {
 
     func testGuildCreateNamesChannelsAndTellsBotsFromHumans() throws {
         let guild = try decode(Guild.self, """
-            {"id":"1","name":"Server A","channels":[{"id":"11","type":2,"name":"General"},{"id":"19","type":0,"name":"chat"}],
+            {"id":"1","name":"Server A",
+             "channels":[{"id":"11","type":2,"name":"General"},{"id":"19","type":0,"name":"chat"}],
              "members":[{"user":{"id":"101","username":"alice","global_name":"Alice"},"nick":"Ali"},
                         {"user":{"id":"150","username":"music","bot":true}}],
              "voice_states":[{"channel_id":"11","user_id":"101","session_id":"a"},
@@ -55,7 +56,8 @@ final class DiscordBotTransportTests: XCTestCase {
                                                            user: BotUser(id: Snowflake(101), name: "alice"),
                                                            channelID: nil)))
         let message = try decode(DiscordMessage.self, """
-            {"id":"5","channel_id":"19","guild_id":"1","author":{"id":"150","username":"music","bot":true},"content":"!help"}
+            {"id":"5","channel_id":"19","guild_id":"1","content":"!help",
+             "author":{"id":"150","username":"music","bot":true}}
             """)
         guard case let .messageCreated(chat)? = transport.map(.messageCreate(message)) else { return XCTFail() }
         XCTAssertTrue(chat.author.isBot)
