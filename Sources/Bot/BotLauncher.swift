@@ -69,7 +69,8 @@ public enum BotLauncher {
                 return first
             }
             await client.shutdown()
-            if let failure {
+            // Cancelled from outside (Ctrl-C in the CLI): a clean stop, not a failure.
+            if let failure, !Task.isCancelled, !(failure is CancellationError) {
                 report("\(failure)")
                 return 1
             }

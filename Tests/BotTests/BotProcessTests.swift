@@ -1,6 +1,7 @@
 import Bot
 import DiscordSimulator
 import Foundation
+import Synchronization
 import XCTest
 
 /// The bot as a process, started the way `router` starts it (`BotLauncher`): every byte it prints is read back.
@@ -98,6 +99,31 @@ final class BotProcessTests: XCTestCase {
         if let path = ProcessInfo.processInfo.environment["BOT_TESTS_KEEP_OUTPUT"] {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         }
+    }
+
+    func testCancellingTheLauncherIsACleanStop() async throws {
+        let simulator = DiscordSimulator(configuration: SimulatorConfiguration(botToken: Fixture.canaryToken))
+        let simulatorTask = try await simulator.start()
+        defer { simulatorTask.cancel() }
+        let settings = [
+            "DISCORD_TOKEN": Fixture.canaryToken, "DISCORD_API_BASE": simulator.apiBase,
+            "DISCORD_GATEWAY_URL": simulator.gatewayURL, "DATA_DIR": Fixture.temporaryDirectory(),
+        ]
+        let log = CapturedLog()
+        let reported = Mutex<[String]>([])
+        let launcher = Task {
+            await BotLauncher.run(environment: settings, logHandler: { log.handler(label: $0) }) { line in
+                reported.withLock { $0.append(line) }
+            }
+        }
+        let identified = await simulator.waitUntil(timeout: .seconds(60)) {
+            simulator.receivedPayloads.contains { $0.op == 2 }
+        }
+        XCTAssertTrue(identified)
+        launcher.cancel()
+        let code = await launcher.value
+        XCTAssertEqual(code, 0)
+        XCTAssertEqual(reported.withLock { $0 }, [])
     }
 
     /// Runs only as the child of the tests above.
