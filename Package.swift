@@ -139,7 +139,7 @@ let package = Package(
             "Discord", "DiscordSimulator", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "BotTests", dependencies: [
-            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime", "RouterCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
