@@ -47,12 +47,13 @@ let package = Package(
         // Transport and codec libraries.
         .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"], swiftSettings: v5),
         .target(name: "PersonaPlex", dependencies: [
+            "Realtime",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ], swiftSettings: v5),
+        ]),
         .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
 
@@ -75,8 +76,14 @@ let package = Package(
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
-        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
-        .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "PersonaPlexTests", dependencies: [
+            "PersonaPlex", "Realtime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
         .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
