@@ -121,6 +121,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
 
     private func connect() {
         let log = self.log
+        // One batch of pages per tick: the client drains on that schedule instead of being woken by every send.
+        var configuration = self.configuration
+        configuration.sendPeriod = Double(Tick.nanosecondsPerTick) / 1e9
         let client = PersonaPlexClient(
             configuration: configuration,
             logger: { level, message in

@@ -13,7 +13,9 @@ struct PersonaPlexUnacknowledged {
 /// write promise); otherwise (socket full) a 1 ms poll waits for the release. TLS: one write promise per batch,
 /// completed once the ciphertext is written. Every method here runs on `eventLoop`, the one consumer of `outbox`.
 extension PersonaPlexClient {
-    /// The queued drain: writes the outbox while `live`; in any other state its pages count as send failures.
+    /// The drain the sender queued (`send(audio:)` woke the loop): writes the outbox while `live`, and with a
+    /// `sendPeriod` takes over the schedule so the next pages need no wake-up. In any other state the queued pages
+    /// count as send failures.
     func flushOutbox() {
         eventLoop.assertInEventLoop()
         flushScheduled.store(false, ordering: .sequentiallyConsistent)
@@ -21,31 +23,32 @@ extension PersonaPlexClient {
             dropOutbox()
             return
         }
-        writeOutbox()
+        if writeOutbox() > 0 { scheduleNextDrain() }
     }
 
-    /// Frames and writes every page in `outbox` (live, or the last drain when closing begins).
-    func writeOutbox() {
+    /// Frames and writes every page in `outbox` (live, or the last drain when closing begins); returns how many.
+    @discardableResult
+    func writeOutbox() -> Int {
         eventLoop.assertInEventLoop()
         guard let channel, channel.isActive else {
             dropOutbox()
-            return
+            return 0
         }
         guard let context = rawContext else {
-            flushAsFrames(on: channel)
-            return
+            return flushAsFrames(on: channel)
         }
         // The closure mutates only stored properties: captured local vars would be boxed on the heap.
         framing = takeSendBuffer(channel)
         let pages = outbox.drain { slot in
             slot.bytes.withUnsafeBytes { appendFrame($0, to: &framing) }
             unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: slot.stamp, bytes: slot.bytes.count))
+            newestDrainedStamp = slot.stamp
         }
         var buffer = framing
         framing = PersonaPlexClient.emptyBuffer
         guard pages > 0 else {
             sendBuffer = buffer
-            return
+            return 0
         }
         if configuration.endpoint.secure {
             let promise = eventLoop.makePromise(of: Void.self)
@@ -55,7 +58,7 @@ extension PersonaPlexClient {
             }
             context.writeAndFlush(NIOAny(buffer), promise: promise)
             sendBuffer = buffer
-            return
+            return pages
         }
         context.writeAndFlush(NIOAny(buffer), promise: nil)
         if stalled.isEmpty, buffer.modifyIfUniquelyOwned({ _ in }) != nil {
@@ -65,6 +68,7 @@ extension PersonaPlexClient {
             stalled.append((buffer, pages))
             watchStalled()
         }
+        return pages
     }
 
     /// Counts pages accepted but never written (the session left `live`) as send failures.
@@ -80,6 +84,7 @@ extension PersonaPlexClient {
     /// At the end of the session: unwritten and unconfirmed pages become send failures.
     func endSending() {
         eventLoop.assertInEventLoop()
+        disarmDrain()
         acceptingSends.store(false, ordering: .sequentiallyConsistent)
         dropOutbox()
         stallPoll?.cancel()
@@ -178,7 +183,7 @@ extension PersonaPlexClient {
     }
 
     /// Without access to the encoder's context: one WebSocket frame and write promise per page.
-    private func flushAsFrames(on channel: Channel) {
+    private func flushAsFrames(on channel: Channel) -> Int {
         outbox.drain { slot in
             var buffer = channel.allocator.buffer(capacity: slot.bytes.count + 1)
             buffer.writeInteger(PersonaPlexMessage.Kind.audio.rawValue)

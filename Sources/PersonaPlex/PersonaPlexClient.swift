@@ -58,6 +58,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
     let pendingSendBytes = Atomic<Int>(0)
     /// True while a drain of `outbox` is queued on the event loop: one hop per batch of sends, not per page.
     let flushScheduled = Atomic<Bool>(false)
+    /// True while the event loop has a drain armed for the sender's next batch (`sendPeriod`): no wake-up needed.
+    let drainArmed = Atomic<Bool>(false)
     /// `startConnecting()` was called (a client is single use).
     private let started = Atomic<Bool>(false)
     /// The state as last published by the event loop, for readers on other threads (`state`).
@@ -95,6 +97,10 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// Batches the socket did not take at once: (their buffer, page count), oldest first.
     var stalled: [(buffer: ByteBuffer, pages: Int)] = []
     var stallPoll: RepeatedTask?
+    /// The drain armed for the sender's next batch, its base (the newest page stamp drained) and its empty retries.
+    var drainCallback: NIOScheduledCallback?
+    var newestDrainedStamp: UInt64 = 0
+    var missedDrains = 0
     var maskRandom = SystemRandomNumberGenerator()
 
     /// - Parameters:
@@ -197,9 +203,10 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// Sends one `0x01` message carrying `audio` (Ogg page bytes). Never blocks. `originNanos` (`clock` time, e.g.
     /// when the PCM entered the encoder) is where the page's send timing starts; default: now.
     ///
-    /// Cost per call: a copy into a preallocated `outbox` slot and a few atomics; the first page since the last
-    /// drain queues one task on the event loop, which frames and writes every queued page in one buffer (reused)
-    /// without a write promise. Refused (`.notLive`) before `0x00`.
+    /// Cost per call: a copy into a preallocated `outbox` slot and a few atomics. While the event loop has a drain
+    /// armed for this batch (`sendPeriod`), that is all; otherwise the first page since the last drain queues one task
+    /// on the event loop. The drain frames and writes every queued page in one buffer (reused) without a write
+    /// promise. Refused (`.notLive`) before `0x00`.
     @discardableResult
     public func send(audio: UnsafeRawBufferPointer, originNanos: UInt64 = 0) -> PersonaPlexSendResult {
         let requestedAt = originNanos > 0 ? originNanos : clock.nowNanoseconds()
@@ -215,6 +222,9 @@ public final class PersonaPlexClient: @unchecked Sendable {
             PersonaPlexCounterCells.bump(counterCells.sendsDroppedBacklog)
             return .droppedBacklog
         }
+        // Pairs with the fence in `timedDrain()`: either this sees the flag lowered, or that drain sees the page.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if drainArmed.load(ordering: .relaxed) { return .queued }
         if !flushScheduled.exchange(true, ordering: .sequentiallyConsistent) {
             if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute(flushTask) }
         }

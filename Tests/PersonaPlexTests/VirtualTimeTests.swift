@@ -134,6 +134,49 @@ final class VirtualTimeTests: XCTestCase {
         XCTAssertEqual(server.client.state, .closed)
     }
 
+    /// With a `sendPeriod` (the router's tick), the first page wakes the loop and later pages do not: the loop drains
+    /// `sendDrainDelay` after each batch's stamp on its own timer. When the sender pauses, the drain retries for a few
+    /// ms, then hands the wake-up back, and the next page is written at once again.
+    func testPeriodicSenderIsDrainedOnItsScheduleWithoutWakingTheLoop() throws {
+        let server = server {
+            $0.sendPeriod = 0.02
+            $0.sendDrainDelay = 0.001
+        }
+        _ = try server.connectAndUpgrade()
+        try server.sendServerMessage(kind: 0x00)
+        let page: [UInt8] = Array("OggS".utf8) + [UInt8](repeating: 1, count: 20)
+        func send() -> PersonaPlexSendResult {
+            page.withUnsafeBytes { server.client.send(audio: $0, originNanos: server.clock.nowNanoseconds()) }
+        }
+
+        // (The test thread is the embedded loop's thread, so a wake-up drains inline: a written page shows it.)
+        XCTAssertEqual(send(), .queued)
+        server.loop.run()
+        XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "the first page wakes the loop")
+        XCTAssertTrue(server.client.drainArmed.load(ordering: .relaxed))
+
+        for _ in 0..<3 {
+            server.advance(milliseconds: 20)
+            XCTAssertEqual(send(), .queued)
+            server.loop.run()
+            XCTAssertEqual(try server.readOutboundBytes(), [], "no wake-up: the page waits for the armed drain")
+            server.advance(milliseconds: 1)
+            XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "drained 1 ms after its stamp")
+        }
+
+        // The sender pauses: 8 empty retries 0.5 ms apart, then the flag comes down.
+        server.advance(milliseconds: 21)
+        XCTAssertTrue(server.client.drainArmed.load(ordering: .relaxed))
+        server.advance(milliseconds: 5)
+        XCTAssertFalse(server.client.drainArmed.load(ordering: .relaxed))
+        XCTAssertEqual(send(), .queued)
+        server.loop.run()
+        XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "written at once after a pause")
+        server.advance(milliseconds: 2)
+        XCTAssertEqual(server.client.counters.audioSent, 5)
+        XCTAssertEqual(server.client.counters.sendFailures, 0)
+    }
+
     /// The transition table: the documented order holds, final states never change, and skipping a step is refused.
     func testTransitionTableAllowsOnlyTheDocumentedOrder() {
         let order: [PersonaPlexState] = [.idle, .connecting, .waitingForServer(.heldByThisProcess), .upgraded,
