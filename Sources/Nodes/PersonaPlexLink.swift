@@ -265,7 +265,8 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         log.info("link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
             + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
             + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
-            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped")
+            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped, "
+            + "\(c.emptyDrains) scheduled drains found no page")
         run = .ended(nil)
     }
 }

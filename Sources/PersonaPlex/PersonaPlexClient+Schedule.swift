@@ -8,14 +8,17 @@ import Synchronization
 /// 2-core machine the woken loop often preempts the tick thread right there, so the link's `process` paid for the
 /// framing and the socket write too. A caller that sends once per period (the router's 20 ms tick) sets
 /// `PersonaPlexConfiguration.sendPeriod`: after a drain that found pages, the loop arms a timer for just after the
-/// sender's next batch (newest page stamp + one period + `sendDrainDelay`) and raises `drainArmed`; while it is
-/// up, `send(audio:)` only pushes. A timer that finds nothing retries every 0.5 ms for a few ms, then lowers the
-/// flag so the next page wakes the loop as before. Every method here runs on `eventLoop`.
+/// sender's next batch and raises `drainArmed`; while it is up, `send(audio:)` only pushes. The next batch is
+/// expected one period after the *earliest* recent batch phase (`drainAnchor`): stamps come late when the sender's
+/// thread woke late, never early, so the earliest one is the sender's grid; the anchor creeps later by 50 µs per
+/// batch so a shifted grid is followed. A timer that finds nothing (the sender is late) retries once after
+/// `sendDrainDelay`, then lowers the flag so that batch wakes the loop as before. Every method here runs on
+/// `eventLoop`.
 extension PersonaPlexClient {
     /// Retries of a drain that found the outbox empty before handing the wake-up back to the sender.
-    static let maxMissedDrains = 8
-    /// Spacing of those retries.
-    static let missedDrainRetry = TimeAmount.microseconds(500)
+    static let maxMissedDrains = 1
+    /// How much later the expected phase may move per batch (follows a sender whose grid shifted).
+    static let anchorCreep: UInt64 = 50_000
 
     /// After a drain that wrote pages: with a `sendPeriod`, arms the next drain for just after the next batch.
     func scheduleNextDrain() {
@@ -25,8 +28,12 @@ extension PersonaPlexClient {
         missedDrains = 0
         let now = clock.nowNanoseconds()
         let delay = Nanoseconds.from(seconds: configuration.sendDrainDelay)
-        var due = Nanoseconds.adding(Nanoseconds.adding(newestDrainedStamp, period), delay)
-        // A stamp more than a period old (the sender stamps the audio's origin, not the push): align on now.
+        let observed = Nanoseconds.adding(newestDrainedStamp, period)
+        let followed = Nanoseconds.adding(Nanoseconds.adding(drainAnchor, period), Self.anchorCreep)
+        // No anchor yet, or one from before a pause (already past): start from this batch.
+        drainAnchor = drainAnchor == 0 || followed <= now ? observed : min(observed, followed)
+        var due = Nanoseconds.adding(drainAnchor, delay)
+        // An anchor more than a period old (a stale stamp, or the sender fell behind): align on now.
         if due <= now { due = Nanoseconds.adding(now, period) }
         armDrain(in: .nanoseconds(Int64(clamping: due - now)))
     }
@@ -49,9 +56,10 @@ extension PersonaPlexClient {
             scheduleNextDrain()
             return
         }
+        PersonaPlexCounterCells.bump(counterCells.emptyDrains)
         missedDrains += 1
         if missedDrains <= Self.maxMissedDrains {
-            armDrain(in: Self.missedDrainRetry)
+            armDrain(in: .nanoseconds(Int64(clamping: Nanoseconds.from(seconds: configuration.sendDrainDelay))))
             return
         }
         // The sender paused. Lower the flag, then look once more: a page pushed by a sender that still saw the flag

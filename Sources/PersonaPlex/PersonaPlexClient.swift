@@ -100,6 +100,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// The drain armed for the sender's next batch, its base (the newest page stamp drained) and its empty retries.
     var drainCallback: NIOScheduledCallback?
     var newestDrainedStamp: UInt64 = 0
+    /// Where the sender's next batch is expected: one period after the earliest recent batch stamp.
+    var drainAnchor: UInt64 = 0
     var missedDrains = 0
     var maskRandom = SystemRandomNumberGenerator()
 

@@ -28,6 +28,8 @@ public struct PersonaPlexCounters: Sendable, Equatable {
     public var sendFailures = 0
     /// Send timings lost because the timing ring was full (not drained in time).
     public var sendTimingsOverwritten = 0
+    /// Drains armed for a periodic sender (`sendPeriod`) that found no page: the sender was late or paused.
+    public var emptyDrains = 0
 
     public init() {}
 }
@@ -50,6 +52,7 @@ final class PersonaPlexCounterCells: Sendable {
     let sendsDroppedBacklog = Atomic<Int>(0)
     let sendFailures = Atomic<Int>(0)
     let sendTimingsOverwritten = Atomic<Int>(0)
+    let emptyDrains = Atomic<Int>(0)
 
     init() {}
 
@@ -75,6 +78,7 @@ final class PersonaPlexCounterCells: Sendable {
         c.sendsDroppedBacklog = sendsDroppedBacklog.load(ordering: .relaxed)
         c.sendFailures = sendFailures.load(ordering: .relaxed)
         c.sendTimingsOverwritten = sendTimingsOverwritten.load(ordering: .relaxed)
+        c.emptyDrains = emptyDrains.load(ordering: .relaxed)
         return c
     }
 }

@@ -135,8 +135,8 @@ final class VirtualTimeTests: XCTestCase {
     }
 
     /// With a `sendPeriod` (the router's tick), the first page wakes the loop and later pages do not: the loop drains
-    /// `sendDrainDelay` after each batch's stamp on its own timer. When the sender pauses, the drain retries for a few
-    /// ms, then hands the wake-up back, and the next page is written at once again.
+    /// `sendDrainDelay` after each batch's stamp on its own timer. When the sender pauses, the drain retries once,
+    /// then hands the wake-up back, and the next page is written at once again.
     func testPeriodicSenderIsDrainedOnItsScheduleWithoutWakingTheLoop() throws {
         let server = server {
             $0.sendPeriod = 0.02
@@ -155,8 +155,9 @@ final class VirtualTimeTests: XCTestCase {
         XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "the first page wakes the loop")
         XCTAssertTrue(server.client.drainArmed.load(ordering: .relaxed))
 
-        for _ in 0..<3 {
-            server.advance(milliseconds: 20)
+        // One page every 20 ms, each drained 1 ms after its stamp by the loop's own timer.
+        for batch in 1...3 {
+            server.advance(milliseconds: batch == 1 ? 20 : 19)
             XCTAssertEqual(send(), .queued)
             server.loop.run()
             XCTAssertEqual(try server.readOutboundBytes(), [], "no wake-up: the page waits for the armed drain")
@@ -164,11 +165,13 @@ final class VirtualTimeTests: XCTestCase {
             XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "drained 1 ms after its stamp")
         }
 
-        // The sender pauses: 8 empty retries 0.5 ms apart, then the flag comes down.
-        server.advance(milliseconds: 21)
+        // The sender pauses: the armed drain and one retry 1 ms later find nothing, then the flag comes down.
+        server.advance(milliseconds: 19)
         XCTAssertTrue(server.client.drainArmed.load(ordering: .relaxed))
+        XCTAssertEqual(server.client.counters.emptyDrains, 0)
         server.advance(milliseconds: 5)
         XCTAssertFalse(server.client.drainArmed.load(ordering: .relaxed))
+        XCTAssertEqual(server.client.counters.emptyDrains, 2)
         XCTAssertEqual(send(), .queued)
         server.loop.run()
         XCTAssertEqual(try server.readOutboundBytes().count, 2 + 4 + 1 + page.count, "written at once after a pause")
