@@ -11,12 +11,10 @@ import Synchronization
 /// sender's next batch and raises `drainArmed`; while it is up, `send(audio:)` only pushes. The next batch is
 /// expected one period after the *earliest* recent batch phase (`drainAnchor`): stamps come late when the sender's
 /// thread woke late, never early, so the earliest one is the sender's grid; the anchor creeps later by 50 µs per
-/// batch so a shifted grid is followed. A timer that finds nothing (the sender is late) retries once after
-/// `sendDrainDelay`, then lowers the flag so that batch wakes the loop as before. Every method here runs on
-/// `eventLoop`.
+/// batch so a shifted grid is followed. A timer that finds nothing (the sender is late, or paused) lowers the flag at
+/// once, so that late batch wakes the loop as before instead of waiting for a retry: a late tick costs what every
+/// tick used to, an on-time tick costs the tick thread nothing. Every method here runs on `eventLoop`.
 extension PersonaPlexClient {
-    /// Retries of a drain that found the outbox empty before handing the wake-up back to the sender.
-    static let maxMissedDrains = 1
     /// How much later the expected phase may move per batch (follows a sender whose grid shifted).
     static let anchorCreep: UInt64 = 50_000
 
@@ -25,7 +23,6 @@ extension PersonaPlexClient {
         eventLoop.assertInEventLoop()
         let period = Nanoseconds.from(seconds: configuration.sendPeriod)
         guard period > 0 else { return }
-        missedDrains = 0
         let now = clock.nowNanoseconds()
         let delay = Nanoseconds.from(seconds: configuration.sendDrainDelay)
         let observed = Nanoseconds.adding(newestDrainedStamp, period)
@@ -57,12 +54,7 @@ extension PersonaPlexClient {
             return
         }
         PersonaPlexCounterCells.bump(counterCells.emptyDrains)
-        missedDrains += 1
-        if missedDrains <= Self.maxMissedDrains {
-            armDrain(in: .nanoseconds(Int64(clamping: Nanoseconds.from(seconds: configuration.sendDrainDelay))))
-            return
-        }
-        // The sender paused. Lower the flag, then look once more: a page pushed by a sender that still saw the flag
+        // The sender is late. Lower the flag, then look once more: a page pushed by a sender that still saw the flag
         // up would otherwise wait (the fences pair with the one in `send(audio:)`).
         drainArmed.store(false, ordering: .sequentiallyConsistent)
         atomicMemoryFence(ordering: .sequentiallyConsistent)

@@ -102,7 +102,6 @@ public final class PersonaPlexClient: @unchecked Sendable {
     var newestDrainedStamp: UInt64 = 0
     /// Where the sender's next batch is expected: one period after the earliest recent batch stamp.
     var drainAnchor: UInt64 = 0
-    var missedDrains = 0
     var maskRandom = SystemRandomNumberGenerator()
 
     /// - Parameters:

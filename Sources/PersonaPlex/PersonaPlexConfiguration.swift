@@ -111,7 +111,7 @@ public struct PersonaPlexConfiguration: Sendable {
     public var sendPeriod: Double = 0
     /// With a `sendPeriod`: how long after a batch's stamp (its audio's origin) the event loop drains it; it bounds
     /// the added send latency, and should cover the caller's work between the stamp and the send.
-    public var sendDrainDelay: Double = 0.001
+    public var sendDrainDelay: Double = 0.0005
 
     /// The web UI's cap on the text prompt.
     public static let textPromptLimit = 1000
