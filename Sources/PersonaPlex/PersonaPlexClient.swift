@@ -97,7 +97,7 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// Batches the socket did not take at once: (their buffer, page count), oldest first.
     var stalled: [(buffer: ByteBuffer, pages: Int)] = []
     var stallPoll: RepeatedTask?
-    /// The drain armed for the sender's next batch, its base (the newest page stamp drained) and its empty retries.
+    /// The drain armed for the sender's next batch, and the newest page stamp drained.
     var drainCallback: NIOScheduledCallback?
     var newestDrainedStamp: UInt64 = 0
     /// Where the sender's next batch is expected: one period after the earliest recent batch stamp.
