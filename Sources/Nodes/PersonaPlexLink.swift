@@ -121,9 +121,10 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
 
     private func connect() {
         let log = self.log
-        // One batch of pages per tick: the client drains on that schedule instead of being woken by every send.
-        var configuration = self.configuration
-        configuration.sendPeriod = Double(Tick.nanosecondsPerTick) / 1e9
+        // The client's `sendPeriod` (drain on the tick's schedule, no wake-up from the tick thread) stays off: in
+        // back-to-back bench-link runs it cut this node's process p99 from ~550 µs to ~150 µs, but a timer-woken
+        // event loop is scheduled later than one woken by the tick thread on a loaded 2-core machine, and uplink
+        // p99 rose from 0.7-3 ms to 4-6 ms (the budget is 2 ms). The wake-up per batch keeps the latency.
         let client = PersonaPlexClient(
             configuration: configuration,
             logger: { level, message in
