@@ -1,11 +1,13 @@
 // swift-tools-version: 6.1
 // The module graph reads like the data path:
-//   C shims (libopus, libogg, speexdsp) -> Codecs -> Nodes -> router
+//   C shims (libopus, libogg, speexdsp) -> Codecs -> Nodes -> router (and router-bench, the benchmarks)
+//   Realtime (the tick-thread/event-loop hand-off and the clock) -> RouterCore, DAVE, and every transport
 //   RouterCore (engine: media, ports, registry, YAML spec, validation, runtime, taps, metrics; no transport)
 //   PersonaPlex (WebSocket client) -> Nodes
 //   MLS (RFC 9420, suite 2) -> DAVE (Discord E2EE session + frame cryptor)
 import PackageDescription
 
+// PersonaPlex is still being moved onto the Realtime hand-off; it stays in Swift 5 mode until then.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -13,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router", targets: ["router"]),
+        .executable(name: "router-bench", targets: ["router-bench"]),
+        .executable(name: "discord-simulator", targets: ["discord-simulator"]),
         .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
@@ -20,6 +24,7 @@ let package = Package(
         .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
         .library(name: "MLS", targets: ["MLS"]),
         .library(name: "DAVE", targets: ["DAVE"]),
+        .library(name: "Bot", targets: ["Bot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -27,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -42,10 +50,10 @@ let package = Package(
         // Engine. Pipeline files are read through Yams' bundled libyaml (its `CYaml` module, imported by
         // YAMLDocument.swift) rather than Yams' Swift API, which refuses duplicate keys before we can point at both;
         // Yams publishes only the `Yams` product, so this product is what brings `CYaml` into the build.
-        .target(name: "RouterCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
+        .target(name: "RouterCore", dependencies: ["Realtime", .product(name: "Yams", package: "Yams")]),
 
         // Transport and codec libraries.
-        .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"], swiftSettings: v5),
+        .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"]),
         .target(name: "PersonaPlex", dependencies: [
             "Realtime",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -54,29 +62,76 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
-        .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        // A PersonaPlex stand-in (echo + captions, the real protocol) for the demo and tests: no GPU, no Python.
+        .target(name: "PersonaPlexStandIn", dependencies: [
+            "Codecs",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+        .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DAVE", dependencies: [
+            "MLS", "Realtime", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // Interop harness: plays the Discord voice server (MLS external sender) and our DAVE member for the
         // Python driver that runs dave.py and davey members beside it (Tests/interop).
-        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS", "Realtime"]),
 
         // Discord: the main gateway and REST (knows nothing of the graph).
-        .target(name: "Discord"),
+        .target(name: "Discord", dependencies: [
+            "Realtime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A protocol-faithful Discord stand-in on loopback (gateway WebSocket + REST on one port) for tests and the
+        // demo. It does not import `Discord`: it speaks the wire format on its own, so it checks the client.
+        .target(name: "DiscordSimulator", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
+        .executableTarget(name: "discord-bench", dependencies: ["Discord", "DiscordSimulator"]),
+
+        // The Discord bot's behaviour (commands, auto-join, backends and queue, per-user settings in SQLite),
+        // written against its own small transport protocol so it knows no wire format.
+        .target(name: "Bot", dependencies: [
+            "Discord", "PersonaPlex", "RouterCore", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
 
         // Graph nodes adapting the libraries, and the CLI.
-        .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
+        .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .executableTarget(name: "router", dependencies: [
-            "RouterCore", "Nodes", "Codecs", "CAllocCounter",
+            "Realtime", "RouterCore", "Nodes", "Codecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: v5),
+        ]),
+        // The benchmarks, apart from the shipped binary: CAllocCounter interposes malloc in whichever executable
+        // links it, so only this one counts allocations (and pays for counting them).
+        .executableTarget(name: "router-bench", dependencies: [
+            "Realtime", "RouterCore", "Nodes", "Codecs", "CAllocCounter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Tests.
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
-        .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
-        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .testTarget(name: "PersonaPlexTests", dependencies: [
             "PersonaPlex", "Realtime",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -84,8 +139,19 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
-        .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
-        .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
-        .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
+        .testTarget(name: "PersonaPlexStandInTests", dependencies: ["PersonaPlexStandIn", "PersonaPlex", "Codecs"]),
+        .testTarget(name: "MLSTests", dependencies: ["MLS"]),
+        .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS", "Realtime"]),
+        .testTarget(name: "DiscordTests", dependencies: [
+            "Discord", "DiscordSimulator", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "BotTests", dependencies: [
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
     ]
 )
