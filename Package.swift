@@ -55,12 +55,13 @@ let package = Package(
         // Transport and codec libraries.
         .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"]),
         .target(name: "PersonaPlex", dependencies: [
+            "Realtime",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ], swiftSettings: v5),
+        ]),
         // A PersonaPlex stand-in (echo + captions, the real protocol) for the demo and tests: no GPU, no Python.
         .target(name: "PersonaPlexStandIn", dependencies: [
             "Codecs",
@@ -130,8 +131,14 @@ let package = Package(
         .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
-        .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
+        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
+        .testTarget(name: "PersonaPlexTests", dependencies: [
+            "PersonaPlex", "Realtime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         .testTarget(name: "PersonaPlexStandInTests", dependencies: ["PersonaPlexStandIn", "PersonaPlex", "Codecs"]),
         .testTarget(name: "MLSTests", dependencies: ["MLS"]),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS", "Realtime"]),

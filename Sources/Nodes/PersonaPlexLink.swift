@@ -104,22 +104,16 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private let reconnect: ReconnectPolicy?
     private let log: Logger
     private let metrics: NodeMetrics
-    /// State changes from the network thread to the tick thread, without a lock.
-    private let stateChanges = RealtimeRing<PersonaPlexState?>(capacity: 64)
-    private var client: PersonaPlexClient?
-    private var closing: Task<Void, Never>?
-    private var closingSinceTick: Int64 = 0
-    private var forwarding = false
-    private var liveSinceTick: Int64 = 0
+    /// What the node is doing with its session, on the tick thread. Moves only on the client's state changes (read
+    /// from its ring in `process`) and on the node's own decisions (close at the end of the input, reconnect).
+    private var run = Run.notStarted
     private var warnedNoStream = false
     private var sendDrops = 0
     private var attempts = 0
-    private var reconnectAtTick: Int64?
-    private var finalStateEmittedAtTick: Int64?
     private var drained = false
     private var sendTimings: [PersonaPlexSendTiming] = []
     /// True between the server's `0x00` and the end of the session.
-    public private(set) var isLive = false
+    public var isLive: Bool { if case .live = run { return true } else { return false } }
     /// Pages written: from their PCM frame entering the encoder (its stamp) to the socket write.
     public private(set) var uplinkLatency = LatencyHistogram()
     /// Received pages: wait from the socket read until the next tick picked them up (frame alignment).
@@ -153,8 +147,11 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     public func start() throws { connect() }
 
     private func connect() {
-        let mailbox = stateChanges
         let log = self.log
+        // The client's `sendPeriod` (drain on the tick's schedule, no wake-up from the tick thread) stays off: in
+        // back-to-back bench-link runs it cut this node's process p99 from ~550 µs to ~150 µs, but a timer-woken
+        // event loop is scheduled later than one woken by the tick thread on a loaded 2-core machine, and uplink
+        // p99 rose from 0.7-3 ms to 4-6 ms (the budget is 2 ms). The wake-up per batch keeps the latency.
         let client = PersonaPlexClient(
             configuration: configuration,
             logger: { level, message in
@@ -164,41 +161,44 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 case .warning: log.warning(message)
                 case .error: log.error(message)
                 }
-            },
-            onStateChange: { mailbox.push($0) })
-        self.client = client
-        isLive = false
-        forwarding = false
-        finalStateEmittedAtTick = nil
+            })
+        run = .connecting(client)
         log.info("connecting to \(configuration.endpoint.authority) (voice \(configuration.voicePrompt))")
         _ = client.startConnecting()
     }
 
     public func process(_ tick: Tick) throws {
-        if let emitted = finalStateEmittedAtTick, tick.index > emitted, closing != nil { drained = true }
-        while let state = stateChanges.pop() { try handle(state, tick: tick) }
-        if let at = reconnectAtTick, tick.index >= at {
-            reconnectAtTick = nil
-            connect()
+        if case .closing(_, _, let endedAt?) = run, tick.index > endedAt { drained = true }
+        if let client = run.client {
+            try client.drainStateChanges { try handle($0, tick: tick) }
         }
-        guard let client else {
+        if case .waitingToReconnect(let at) = run, tick.index >= at { connect() }
+        guard let client = run.client else {
             if input.allEnded { drained = true }  // nothing to close (failed without reconnect, or between attempts)
             return
         }
         for lane in input.lanes {
-            for index in 0..<lane.count { forward(lane[index], stamp: lane.stamp(at: index), client: client) }
+            for index in 0..<lane.count { forward(lane[index], stamp: lane.stamp(at: index)) }
         }
-        if input.allEnded && closing == nil {
-            // The encoder's last (EOS) page went out above; now end the session so the server frees its lock.
-            log.info("input ended: closing the session")
-            closingSinceTick = tick.index
-            closing = Task { await client.close() }
+        switch run {
+        case .connecting, .live:
+            if input.allEnded {
+                // The encoder's last (EOS) page went out above; now end the session so the server frees its lock.
+                log.info("input ended: closing the session")
+                run = .closing(client, since: tick.index, endedAt: nil)
+                _ = client.startClosing()
+            }
+        case .closing(_, let since, _):
+            if !drained && tick.index - since > Tick.count(seconds: configuration.closeGracePeriod + 2) {
+                log.warning("the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it")
+                drained = true
+            }
+        case .ended:
+            if input.allEnded { drained = true }
+        case .notStarted, .waitingToReconnect:
+            break
         }
-        if closing != nil && !drained && tick.index - closingSinceTick > Tick.count(seconds: configuration.closeGracePeriod + 2) {
-            log.warning("the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it")
-            drained = true
-        }
-        if isLive && !forwarding && !warnedNoStream && tick.index - liveSinceTick > Int64(Tick.perSecond) {
+        if case .live(_, let since, forwarding: false) = run, !warnedNoStream, tick.index - since > Int64(Tick.perSecond) {
             warnedNoStream = true
             log.error("live for 1 s but no fresh Ogg stream arrived: link '<this node>.events -> <encoder>.control' so the encoder restarts its stream")
         }
@@ -212,102 +212,135 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             case .text: textOut.append(bytes)
             }
         }
-        client.drainSendTimings(into: &sendTimings)
-        for timing in sendTimings {
-            uplinkLatency.record(Nanoseconds.elapsed(from: timing.requestedAtNanos, to: timing.writtenAtNanos))
-        }
-        sendTimings.removeAll(keepingCapacity: true)
+        recordSendTimings(client)
         metrics.queueDepth = receivedCount
         if tick.index % Int64(Tick.perSecond) == 0 {
             // Bounded buffers on both sides of the socket: what they dropped shows in this node's drops column.
             let c = client.counters
-            metrics.drops = sendDrops + c.audioDropped + c.textDropped + stateChanges.dropped
+            metrics.drops = sendDrops + c.audioDropped + c.textDropped
         }
     }
 
     /// Sends one encoder page once live, from the BOS page of a fresh stream on.
     @inline(__always)
-    private func forward(_ page: UnsafeRawBufferPointer, stamp: UInt64, client: PersonaPlexClient) {
-        guard isLive, closing == nil else { pagesHeldBack += 1; return }
+    private func forward(_ page: UnsafeRawBufferPointer, stamp: UInt64) {
+        guard case .live(let client, let since, let forwarding) = run else { pagesHeldBack += 1; return }
         if !forwarding {
             guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
-            forwarding = true
+            run = .live(client, since: since, forwarding: true)
         }
         if client.send(audio: page, originNanos: stamp) != .queued { sendDrops += 1 }
     }
 
+    private func recordSendTimings(_ client: PersonaPlexClient) {
+        client.drainSendTimings(into: &sendTimings)
+        for timing in sendTimings {
+            uplinkLatency.record(Nanoseconds.elapsed(from: timing.requestedAtNanos, to: timing.writtenAtNanos))
+        }
+        sendTimings.removeAll(keepingCapacity: true)
+    }
+
+    /// One state change of the client: the event it puts on `events` (`LinkState(personaPlex:)`, the one
+    /// mapping), a log line, and the node's move.
     private func handle(_ state: PersonaPlexState, tick: Tick) throws {
-        switch state {
-        case .waitingForServer(.serverBusyOrWarmingUp):
+        if case .waitingForServer(.serverBusyOrWarmingUp) = state {
             // Silence after the upgrade is either a busy server or a slow warm-up; the wire cannot tell which, so
             // the event stays "warming up" and the log says what may be going on.
             log.warning("no handshake after \(Int(configuration.waitingNotice)) s: the server may be busy with another "
                 + "session (PersonaPlex serves one session at a time and queues the rest silently) or still processing "
                 + "the prompts; waiting up to handshake_timeout (\(Int(configuration.handshakeTimeout)) s)")
-        default:
+        } else {
             log.info("link \(state)")
         }
-        switch state {
-        case .idle, .waitingForServer(.serverBusyOrWarmingUp): break
-        case .connecting: events.emit(.linkState(.connecting))
-        case .waitingForServer(.heldByThisProcess): events.emit(.linkState(.waiting))
-        case .upgraded: events.emit(.linkState(.warmingUp))
-        case .live:
-            isLive = true
-            liveSinceTick = tick.index
+        if let linkState = LinkState(personaPlex: state) { events.emit(.linkState(linkState)) }
+        switch (state, run) {
+        case (.live, .connecting(let client)):
+            run = .live(client, since: tick.index, forwarding: false)
             attempts = 0
-            events.emit(.linkState(.live))
             events.emit(.streamRestart)
-        case .closed:
-            isLive = false
-            captureCounters()
-            finalStateEmittedAtTick = tick.index
-            events.emit(.linkState(.closed))
-        case .failed(let error):
-            isLive = false
-            captureCounters()
-            finalStateEmittedAtTick = tick.index
-            events.emit(.linkState(.failed(error.description)))
-            guard closing == nil else { return }
+        case (.closed, .closing(let client, let since, _)), (.failed, .closing(let client, let since, _)):
+            lastCounters = client.counters
+            run = .closing(client, since: since, endedAt: tick.index)
+        case (.closed, let other):
+            lastCounters = other.client?.counters ?? lastCounters
+            run = .ended(other.client)
+        case (.failed(let error), let other):
+            lastCounters = other.client?.counters ?? lastCounters
             if let policy = reconnect, policy.shouldRetry(error), attempts < (policy.maxAttempts ?? Int.max) {
                 attempts += 1
                 var rng = SystemRandomNumberGenerator()
                 let delay = (policy.delay(afterFailedAttempt: attempts, using: &rng) * 10).rounded() / 10
                 log.warning("\(error); reconnecting in \(delay) s (attempt \(attempts))")
-                reconnectAtTick = tick.index + Tick.count(seconds: delay)
-                client = nil
+                run = .waitingToReconnect(at: tick.index + Tick.count(seconds: delay))
             } else {
+                run = .ended(other.client)
                 throw NodeError("PersonaPlex: \(error)")
             }
+        default:
+            break
         }
-    }
-
-    private func captureCounters() {
-        guard let client else { return }
-        lastCounters = client.counters
     }
 
     public func stop() {
-        guard let client else { return }
-        let task = closing ?? Task { await client.close() }
+        guard let client = run.client else { return }
         let done = DispatchSemaphore(value: 0)
-        Task { await task.value; done.signal() }
+        Task { await client.close(); done.signal() }  // idempotent: joins a close already under way
         if done.wait(timeout: .now() + configuration.closeGracePeriod + 2) == .timedOut {
             log.warning("the server did not acknowledge the close in time; socket dropped")
         }
-        while let state = stateChanges.pop() { log.info("link \(state)") }
-        client.drainSendTimings(into: &sendTimings)  // pages written after the last tick
-        for timing in sendTimings {
-            uplinkLatency.record(Nanoseconds.elapsed(from: timing.requestedAtNanos, to: timing.writtenAtNanos))
-        }
-        sendTimings.removeAll(keepingCapacity: true)
+        client.drainStateChanges { log.info("link \($0)") }
+        recordSendTimings(client)  // pages written after the last tick
         lastCounters = client.counters
         let c = lastCounters
         log.info("link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
             + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
             + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
-            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped")
-        self.client = nil
+            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped, "
+            + "\(c.emptyDrains) scheduled drains found no page")
+        run = .ended(nil)
+    }
+}
+
+extension PersonaPlexLink {
+    /// The node's side of its session (tick thread only).
+    enum Run {
+        /// `start()` not called yet.
+        case notStarted
+        /// A client is connecting, queued or warming up.
+        case connecting(PersonaPlexClient)
+        /// The server sent `0x00` at tick `since`; `forwarding` once a fresh stream's BOS page went out.
+        case live(PersonaPlexClient, since: Int64, forwarding: Bool)
+        /// The node asked the client to close at tick `since`; `endedAt` is the tick that emitted its final state.
+        case closing(PersonaPlexClient, since: Int64, endedAt: Int64?)
+        /// The session failed with a retryable error: a new client connects at tick `at`.
+        case waitingToReconnect(at: Int64)
+        /// Over (failed without retry, closed, or stopped); the client is kept for `stop()`'s counters.
+        case ended(PersonaPlexClient?)
+
+        var client: PersonaPlexClient? {
+            switch self {
+            case .connecting(let c), .live(let c, _, _), .closing(let c, _, _): return c
+            case .ended(let c): return c
+            case .notStarted, .waitingToReconnect: return nil
+            }
+        }
+    }
+}
+
+extension LinkState {
+    /// The one mapping from a PersonaPlex client state to the engine's link state; `nil` for the states that put
+    /// nothing on the event lane (`idle`, `closing`, and the ambiguous busy-or-warming-up notice, which stays
+    /// "warming up").
+    public init?(personaPlex state: PersonaPlexState) {
+        switch state {
+        case .idle, .closing, .waitingForServer(.serverBusyOrWarmingUp): return nil
+        case .connecting: self = .connecting
+        case .waitingForServer(.heldByThisProcess): self = .waiting
+        case .upgraded: self = .warmingUp
+        case .live: self = .live
+        case .closed: self = .closed
+        case .failed(let error): self = .failed(error.description)
+        }
     }
 }
 

@@ -11,29 +11,44 @@ struct PersonaPlexUnacknowledged {
 /// kind byte `0x01`) into one reused buffer and writes it below the WebSocket encoder with a single flush.
 /// Plaintext: when NIO released the buffer right after the flush, every page of the batch is on the socket (no
 /// write promise); otherwise (socket full) a 1 ms poll waits for the release. TLS: one write promise per batch,
-/// completed once the ciphertext is written. Every method here runs on `eventLoop`.
+/// completed once the ciphertext is written. Every method here runs on `eventLoop`, the one consumer of `outbox`.
 extension PersonaPlexClient {
+    /// The drain the sender queued (`send(audio:)` woke the loop): writes the outbox while `live`, and with a
+    /// `sendPeriod` takes over the schedule so the next pages need no wake-up. In any other state the queued pages
+    /// count as send failures.
     func flushOutbox() {
+        eventLoop.assertInEventLoop()
         flushScheduled.store(false, ordering: .sequentiallyConsistent)
-        guard phase == .live, let channel, channel.isActive else {
+        guard current == .live else {
             dropOutbox()
             return
         }
+        if writeOutbox() > 0 { scheduleNextDrain() }
+    }
+
+    /// Frames and writes every page in `outbox` (live, or the last drain when closing begins); returns how many.
+    @discardableResult
+    func writeOutbox() -> Int {
+        eventLoop.assertInEventLoop()
+        guard let channel, channel.isActive else {
+            dropOutbox()
+            return 0
+        }
         guard let context = rawContext else {
-            flushAsFrames(on: channel)
-            return
+            return flushAsFrames(on: channel)
         }
         // The closure mutates only stored properties: captured local vars would be boxed on the heap.
         framing = takeSendBuffer(channel)
-        let pages = outbox.drain { bytes, _, requestedAt in
-            appendFrame(bytes, to: &framing)
-            unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: requestedAt, bytes: bytes.count))
+        let pages = outbox.drain { slot in
+            slot.bytes.withUnsafeBytes { appendFrame($0, to: &framing) }
+            unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: slot.stamp, bytes: slot.bytes.count))
+            newestDrainedStamp = slot.stamp
         }
         var buffer = framing
         framing = PersonaPlexClient.emptyBuffer
         guard pages > 0 else {
             sendBuffer = buffer
-            return
+            return 0
         }
         if configuration.endpoint.secure {
             let promise = eventLoop.makePromise(of: Void.self)
@@ -43,7 +58,7 @@ extension PersonaPlexClient {
             }
             context.writeAndFlush(NIOAny(buffer), promise: promise)
             sendBuffer = buffer
-            return
+            return pages
         }
         context.writeAndFlush(NIOAny(buffer), promise: nil)
         if stalled.isEmpty, buffer.modifyIfUniquelyOwned({ _ in }) != nil {
@@ -53,22 +68,23 @@ extension PersonaPlexClient {
             stalled.append((buffer, pages))
             watchStalled()
         }
+        return pages
     }
 
     /// Counts pages accepted but never written (the session left `live`) as send failures.
     func dropOutbox() {
-        var pages = 0, bytes = 0
-        outbox.drain { payload, _, _ in
-            pages += 1
-            bytes += payload.count
-        }
+        eventLoop.assertInEventLoop()
+        var bytes = 0
+        let pages = outbox.drain { bytes += $0.bytes.count }
         guard pages > 0 else { return }
-        pendingSendBytes.subtract(bytes, ordering: .relaxed)
-        inbox.update { $0.sendFailures += pages }
+        pendingSendBytes.wrappingSubtract(bytes, ordering: .relaxed)
+        PersonaPlexCounterCells.bump(counterCells.sendFailures, by: pages)
     }
 
     /// At the end of the session: unwritten and unconfirmed pages become send failures.
     func endSending() {
+        eventLoop.assertInEventLoop()
+        disarmDrain()
         acceptingSends.store(false, ordering: .sequentiallyConsistent)
         dropOutbox()
         stallPoll?.cancel()
@@ -122,7 +138,7 @@ extension PersonaPlexClient {
     func acknowledge(_ pages: Int, written: Bool) {
         let count = min(pages, unacknowledged.count)
         guard count > 0 else { return }
-        let writtenAt = PersonaPlexClock.nowNanos()
+        let writtenAt = clock.nowNanoseconds()
         var bytes = 0, lost = 0
         for i in 0..<count {
             let page = unacknowledged[i]
@@ -133,16 +149,14 @@ extension PersonaPlexClient {
             }
         }
         unacknowledged.removeFirst(count)
-        pendingSendBytes.subtract(bytes, ordering: .relaxed)
-        if written { lastWrittenAt = writtenAt }
-        inbox.update {
-            if written {
-                $0.audioSent += count
-                $0.bytesSent += bytes
-                $0.sendTimingsOverwritten += lost
-            } else {
-                $0.sendFailures += count
-            }
+        pendingSendBytes.wrappingSubtract(bytes, ordering: .relaxed)
+        if written {
+            lastWrittenAt = writtenAt
+            PersonaPlexCounterCells.bump(counterCells.audioSent, by: count)
+            PersonaPlexCounterCells.bump(counterCells.bytesSent, by: bytes)
+            PersonaPlexCounterCells.bump(counterCells.sendTimingsOverwritten, by: lost)
+        } else {
+            PersonaPlexCounterCells.bump(counterCells.sendFailures, by: count)
         }
     }
 
@@ -169,12 +183,12 @@ extension PersonaPlexClient {
     }
 
     /// Without access to the encoder's context: one WebSocket frame and write promise per page.
-    private func flushAsFrames(on channel: Channel) {
-        outbox.drain { bytes, _, requestedAt in
-            var buffer = channel.allocator.buffer(capacity: bytes.count + 1)
+    private func flushAsFrames(on channel: Channel) -> Int {
+        outbox.drain { slot in
+            var buffer = channel.allocator.buffer(capacity: slot.bytes.count + 1)
             buffer.writeInteger(PersonaPlexMessage.Kind.audio.rawValue)
-            buffer.writeBytes(bytes)
-            unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: requestedAt, bytes: bytes.count))
+            buffer.writeBytes(slot.bytes)
+            unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: slot.stamp, bytes: slot.bytes.count))
             let promise = eventLoop.makePromise(of: Void.self)
             promise.futureResult.whenComplete { result in
                 if case .success = result { self.acknowledge(1, written: true) } else { self.acknowledge(1, written: false) }

@@ -4,25 +4,25 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 
-/// The event-loop side of `PersonaPlexClient`: connecting, the `0x00` gate, receiving, closing.
-/// Every method here runs on `eventLoop`.
+/// The event-loop side of `PersonaPlexClient`: connecting, the `0x00` gate, receiving, closing. Every method here
+/// runs on `eventLoop` (each asserts it) and moves the state machine only through `transition(to:)`.
 extension PersonaPlexClient {
     func beginConnecting(requestTarget: String, tlsContext: NIOSSLContext?, promise: EventLoopPromise<Void>) {
-        guard phase == .idle else {
+        eventLoop.assertInEventLoop()
+        guard current == .idle else {
             promise.fail(PersonaPlexError.cancelled)
             return
         }
         connectPromise = promise
-        phase = .connecting
-        setState(.connecting)
+        transition(to: .connecting)
         let endpoint = configuration.endpoint
         let timeout = configuration.handshakeTimeout
         handshakeTimer = eventLoop.scheduleTask(in: Self.timeAmount(timeout)) {
-            if self.phase == .connecting || self.phase == .upgraded {
+            if self.current == .connecting || self.current.awaitsHandshake {
                 self.finish(.failed(.handshakeTimeout(seconds: timeout)))
             }
         }
-        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20) { channel, _ in
+        let upgrader = NIOWebSocketClientUpgrader(requestKey: webSocketKey, maxFrameSize: 1 << 20) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
                 try sync.addHandler(NIOWebSocketFrameAggregator(
@@ -31,28 +31,30 @@ extension PersonaPlexClient {
                 self.didUpgrade()
             }
         }
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(Self.timeAmount(configuration.connectTimeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let tlsContext {
-                        try sync.addHandler(PersonaPlexTLS.makeHandler(context: tlsContext, host: endpoint.host))
-                    }
-                    let requestHandler = PersonaPlexUpgradeRequestHandler(
-                        client: self, requestTarget: requestTarget, authority: endpoint.authority)
-                    try sync.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes,
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            context.pipeline.syncOperations.removeHandler(requestHandler, promise: nil)
-                        }))
-                    try sync.addHandler(requestHandler)
+        let initializer: PersonaPlexConnector.Initializer = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                if let tlsContext {
+                    try sync.addHandler(PersonaPlexTLS.makeHandler(context: tlsContext, host: endpoint.host))
                 }
+                let requestHandler = PersonaPlexUpgradeRequestHandler(
+                    client: self, requestTarget: requestTarget, authority: endpoint.authority)
+                // The completion handler runs on this channel's loop, where the handler lives.
+                let removable = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
+                try sync.addHTTPClientHandlers(
+                    leftOverBytesStrategy: .forwardBytes,
+                    withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                        context.pipeline.syncOperations.removeHandler(removable.value, promise: nil)
+                    }))
+                try sync.addHandler(requestHandler)
             }
-        bootstrap.connect(host: endpoint.host, port: endpoint.port).whenComplete { result in
+        }
+        let connecting = connector.connect(eventLoop, endpoint.host, endpoint.port,
+                                           Self.timeAmount(configuration.connectTimeout), initializer)
+        connecting.whenComplete { result in
             switch result {
             case let .success(channel):
-                guard self.phase != .ended else {
+                guard !self.current.isFinal else {
                     channel.close(promise: nil)
                     return
                 }
@@ -67,9 +69,9 @@ extension PersonaPlexClient {
     // MARK: Pipeline events
 
     func didUpgrade() {
-        guard phase == .connecting else { return }
+        eventLoop.assertInEventLoop()
+        guard current == .connecting else { return }
         tlsDone = true
-        phase = .upgraded
         let id = ObjectIdentifier(self)
         let authority = configuration.endpoint.authority
         let lockHeld = PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority)
@@ -78,10 +80,10 @@ extension PersonaPlexClient {
         if lockHeld {
             // Another session of this process holds the server's single-session lock: we queue behind it, and the
             // prompts are processed only once it ends.
-            setState(.waitingForServer(.heldByThisProcess))
+            transition(to: .waitingForServer(.heldByThisProcess))
             watchLockHolder(id: id, authority: authority)
         } else {
-            setState(.upgraded)
+            transition(to: .upgraded)
             scheduleBusyNotice()
         }
     }
@@ -89,10 +91,10 @@ extension PersonaPlexClient {
     /// While queued behind a session of this process, checks every 50 ms whether it ended; then "warming up".
     private func watchLockHolder(id: ObjectIdentifier, authority: String) {
         lockWatch = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { task in
-            guard self.phase == .upgraded else { return task.cancel() }
+            guard self.current == .waitingForServer(.heldByThisProcess) else { return task.cancel() }
             guard !PersonaPlexSessionRegistry.othersOpen(besides: id, authority: authority) else { return }
             task.cancel()
-            self.setState(.upgraded)
+            self.transition(to: .upgraded)
             self.scheduleBusyNotice()
         }
     }
@@ -101,45 +103,52 @@ extension PersonaPlexClient {
     /// `waitingNotice` seconds without `0x00` the state names both possibilities.
     private func scheduleBusyNotice() {
         waitingTimer = eventLoop.scheduleTask(in: Self.timeAmount(configuration.waitingNotice)) {
-            guard self.phase == .upgraded else { return }
-            self.setState(.waitingForServer(.serverBusyOrWarmingUp))
+            guard self.current == .upgraded else { return }
+            self.transition(to: .waitingForServer(.serverBusyOrWarmingUp))
         }
     }
 
     func didReceiveBinary(_ payload: inout ByteBuffer, receivedAt: UInt64, channel: Channel) {
+        eventLoop.assertInEventLoop()
         lastReceivedAt = receivedAt
         guard let kind = payload.readInteger(as: UInt8.self) else {
-            inbox.update { $0.ignoredMessages += 1 }
+            PersonaPlexCounterCells.bump(counterCells.ignoredMessages)
             return
         }
-        switch (phase, kind) {
-        case (.upgraded, PersonaPlexProtocol.Kind.handshake):
-            if payload.readableBytes > 0 { inbox.update { $0.longHandshakes += 1 } }
+        switch (current, kind) {
+        case (.upgraded, PersonaPlexProtocol.Kind.handshake), (.waitingForServer, PersonaPlexProtocol.Kind.handshake):
+            if payload.readableBytes > 0 { PersonaPlexCounterCells.bump(counterCells.longHandshakes) }
             becomeLive(channel: channel)
         case (.live, PersonaPlexProtocol.Kind.handshake):
-            inbox.update { $0.repeatedHandshakes += 1 }
+            PersonaPlexCounterCells.bump(counterCells.repeatedHandshakes)
         case (.live, PersonaPlexProtocol.Kind.audio), (.live, PersonaPlexProtocol.Kind.text):
             let messageKind: PersonaPlexMessage.Kind = kind == PersonaPlexProtocol.Kind.audio ? .audio : .text
             if let onMessage {
                 let message = PersonaPlexMessage(kind: messageKind, payload: Array(payload.readableBytesView),
                                                  receivedAtNanos: receivedAt)
-                inbox.update { if message.kind == .audio { $0.audioReceived += 1 } else { $0.textReceived += 1 } }
+                if messageKind == .audio {
+                    PersonaPlexCounterCells.bump(counterCells.audioReceived)
+                } else {
+                    PersonaPlexCounterCells.bump(counterCells.textReceived)
+                }
                 onMessage(message)
             } else {
                 payload.withUnsafeReadableBytes { inbox.append(kind: messageKind, payload: $0, receivedAt: receivedAt) }
             }
         default:
-            inbox.update { $0.ignoredMessages += 1 }
+            PersonaPlexCounterCells.bump(counterCells.ignoredMessages)
         }
     }
 
     func didReceiveIgnoredFrame() {
-        inbox.update { $0.ignoredMessages += 1 }
+        eventLoop.assertInEventLoop()
+        PersonaPlexCounterCells.bump(counterCells.ignoredMessages)
     }
 
     func didReceiveCloseFrame(code: Int?, channel: Channel) {
+        eventLoop.assertInEventLoop()
         serverCloseCode = code
-        if phase == .closing {
+        if current == .closing {
             channel.close(promise: nil)
             return
         }
@@ -151,22 +160,25 @@ extension PersonaPlexClient {
     }
 
     func tlsHandshakeCompleted() {
+        eventLoop.assertInEventLoop()
         tlsDone = true
     }
 
     func upgradeWasRefused(status: Int, reason: String) {
+        eventLoop.assertInEventLoop()
         let detail = upgradeError.map { "\(reason) (\($0))" } ?? reason
         finish(.failed(.upgradeRejected(status: status, reason: detail)))
     }
 
     func pipelineError(_ error: Error) {
+        eventLoop.assertInEventLoop()
         if error is NIOHTTPClientUpgradeError {
             upgradeError = "\(error)"
             return
         }
         if configuration.endpoint.secure, !tlsDone, PersonaPlexTLS.isHandshakeError(error) {
             finish(.failed(.tlsFailure(reason: "\(error)", plaintextReply: PersonaPlexTLS.looksLikePlaintextReply(error))))
-        } else if phase == .connecting {
+        } else if current == .connecting {
             let endpoint = configuration.endpoint
             finish(.failed(.connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")))
         } else {
@@ -175,14 +187,15 @@ extension PersonaPlexClient {
     }
 
     func channelBecameInactive() {
+        eventLoop.assertInEventLoop()
         let endpoint = configuration.endpoint
-        switch phase {
-        case .idle, .ended:
+        switch current {
+        case .idle, .closed, .failed:
             return
         case .connecting:
             finish(.failed(.connectionFailed(
                 host: endpoint.host, port: endpoint.port, reason: "the connection closed before the WebSocket upgrade")))
-        case .upgraded:
+        case .upgraded, .waitingForServer:
             finish(.failed(.closedDuringWarmUp(closeCode: serverCloseCode)))
         case .live:
             finish(.failed(.serverClosedSession(closeCode: serverCloseCode)))
@@ -194,14 +207,14 @@ extension PersonaPlexClient {
     // MARK: Transitions
 
     func becomeLive(channel: Channel) {
-        phase = .live
+        eventLoop.assertInEventLoop()
         handshakeTimer?.cancel()
         waitingTimer?.cancel()
         lockWatch?.cancel()
         // The holder's end and our 0x00 can race the 50 ms watch: the order stays waiting -> warming up -> live.
-        if case .waitingForServer(.heldByThisProcess) = shared.current.state { setState(.upgraded) }
+        if current == .waitingForServer(.heldByThisProcess) { transition(to: .upgraded) }
         rawContext = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        setState(.live, liveChannel: channel)
+        transition(to: .live)
         connectPromise?.succeed(())
         connectPromise = nil
         startSilenceWatch()
@@ -209,33 +222,34 @@ extension PersonaPlexClient {
 
     /// Fails the session when audio was written `silenceTimeout` after the last server message.
     func startSilenceWatch() {
+        eventLoop.assertInEventLoop()
         let timeout = configuration.silenceTimeout
         guard timeout > 0 else { return }
         let limit = UInt64(timeout * 1_000_000_000)
         let period = Self.timeAmount(min(1, timeout / 4))
         silenceWatch = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
-            guard self.phase == .live, self.lastWrittenAt > self.lastReceivedAt &+ limit else { return }
+            guard self.current == .live, self.lastWrittenAt > self.lastReceivedAt &+ limit else { return }
             self.finish(.failed(.serverSilent(seconds: timeout)))
         }
     }
 
     func beginClosing(done: EventLoopPromise<Void>) {
+        eventLoop.assertInEventLoop()
         endPromise.futureResult.cascade(to: done)
-        switch phase {
-        case .ended, .closing:
+        switch current {
+        case .closed, .failed, .closing:
             return
         case .idle:
             finish(.closed)
         case .connecting:
-            phase = .closing
+            transition(to: .closing)
             if let channel { channel.close(promise: nil) } else { finish(.closed) }
-        case .upgraded, .live:
-            let wasLive = phase == .live
-            // Pages accepted before close() go out before the close frame; later ones are refused.
-            acceptingSends.store(false, ordering: .sequentiallyConsistent)
-            if wasLive { flushOutbox() }
-            phase = .closing
-            shared.withLock { $0.liveChannel = nil }
+        case .upgraded, .waitingForServer, .live:
+            let wasLive = current == .live
+            // `closing` shuts the send gate; pages accepted before it go out before the close frame, later ones
+            // are refused (and a send that raced the gate is dropped and counted by the next drain).
+            transition(to: .closing)
+            if wasLive { writeOutbox() }
             guard let channel else {
                 finish(.closed)
                 return
@@ -257,8 +271,8 @@ extension PersonaPlexClient {
     }
 
     func finish(_ final: PersonaPlexState) {
-        guard phase != .ended else { return }
-        phase = .ended
+        eventLoop.assertInEventLoop()
+        guard !current.isFinal else { return }
         handshakeTimer?.cancel()
         waitingTimer?.cancel()
         lockWatch?.cancel()
@@ -269,7 +283,7 @@ extension PersonaPlexClient {
             PersonaPlexSessionRegistry.unregister(ObjectIdentifier(self), authority: configuration.endpoint.authority)
             registered = false
         }
-        setState(final)
+        transition(to: final)
         if let pending = connectPromise {
             connectPromise = nil
             if case let .failed(error) = final { pending.fail(error) } else { pending.fail(PersonaPlexError.cancelled) }
@@ -277,23 +291,6 @@ extension PersonaPlexClient {
         if let channel, channel.isActive { channel.close(promise: nil) }
         endCompleted = true
         endPromise.succeed(())
-    }
-
-    func setState(_ newState: PersonaPlexState, liveChannel: Channel? = nil) {
-        acceptingSends.store(liveChannel != nil, ordering: .sequentiallyConsistent)
-        let changed = shared.withLock { shared -> Bool in
-            shared.liveChannel = liveChannel
-            guard shared.state != newState else { return false }
-            shared.state = newState
-            return true
-        }
-        guard changed else { return }
-        if case .failed = newState {
-            logger?(.error, "PersonaPlex \(configuration.endpoint.authority): \(newState)")
-        } else {
-            logger?(.info, "PersonaPlex \(configuration.endpoint.authority): \(newState)")
-        }
-        onStateChange?(newState)
     }
 
     // MARK: Helpers

@@ -105,6 +105,13 @@ public struct PersonaPlexConfiguration: Sendable {
     public var maxPendingSendBytes: Int
     /// Send timings kept until drained; the oldest are overwritten (and counted) beyond this.
     public var sendTimingCapacity: Int
+    /// The caller's send period in seconds (the router's 20 ms tick), or 0 for irregular sends. With a period the
+    /// event loop drains on the caller's schedule (`sendDrainDelay` after each batch's stamp) instead of being woken
+    /// by `send(audio:)`, which then costs the caller no system call.
+    public var sendPeriod: Double = 0
+    /// With a `sendPeriod`: how long after a batch's stamp (its audio's origin) the event loop drains it; it bounds
+    /// the added send latency, and should cover the caller's work between the stamp and the send.
+    public var sendDrainDelay: Double = 0.0005
 
     /// The web UI's cap on the text prompt.
     public static let textPromptLimit = 1000

@@ -55,7 +55,7 @@ final class PersonaPlexFrameHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let receivedAt = PersonaPlexClock.nowNanos()
+        let receivedAt = client.clock.nowNanoseconds()
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .binary:

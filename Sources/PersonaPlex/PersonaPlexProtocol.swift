@@ -13,14 +13,15 @@
 /// _ = client.startConnecting()                 // or: try await client.connect()
 /// // every tick, on the audio thread:
 /// client.send(audio: oggPage)                  // .notLive until 0x00; never blocks
-/// client.drainReceived(into: &messages)        // swap under a lock; reuse `messages` every tick
+/// client.drainReceived { kind, bytes, at in … }  // from the inbox ring: no copy, no lock
 /// client.drainSendTimings(into: &timings)      // requested → written-to-socket, for p50/p99
+/// client.drainStateChanges { state in … }      // every state change, in order
 /// // at the end:
 /// await client.close()                         // close frame, then the socket
 /// ```
 /// Latency: `PersonaPlexSendTiming.queueDelayNanos` is the time a page spent in the client before NIO wrote it
 /// to the socket; `PersonaPlexMessage.receivedAtNanos` is when a message was decoded right after the socket
-/// read. Both use `PersonaPlexClock.nowNanos()`, so the graph can stamp its own side with the same clock.
+/// read. Both use the client's `Realtime.MonotonicClock`, so the graph can stamp its own side with the same clock.
 public enum PersonaPlexProtocol {
     /// Message kind bytes.
     public enum Kind {

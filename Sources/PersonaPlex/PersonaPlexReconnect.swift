@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Realtime
 
 /// Exponential backoff for `PersonaPlexClient.connectWithRetry`.
 public struct ReconnectPolicy: Sendable, Equatable {
@@ -59,7 +60,8 @@ public struct ReconnectPolicy: Sendable, Equatable {
 extension PersonaPlexClient {
     /// Connects a new client per attempt until one goes live, backing off per `policy`.
     /// Stops at the first error the policy does not retry, or when attempts run out (throws the last error).
-    /// `onRetry(attempt, error, delaySeconds)` is called before each wait.
+    /// `onRetry(attempt, error, delaySeconds)` is called before each wait; `sleep(nanoseconds)` waits (tests pass one
+    /// that records the delays instead of sleeping).
     public static func connectWithRetry(
         configuration: PersonaPlexConfiguration,
         policy: ReconnectPolicy = ReconnectPolicy(),
@@ -67,7 +69,8 @@ extension PersonaPlexClient {
         logger: PersonaPlexLogger? = nil,
         onStateChange: (@Sendable (PersonaPlexState) -> Void)? = nil,
         onMessage: (@Sendable (PersonaPlexMessage) -> Void)? = nil,
-        onRetry: (@Sendable (Int, PersonaPlexError, Double) -> Void)? = nil
+        onRetry: (@Sendable (Int, PersonaPlexError, Double) -> Void)? = nil,
+        sleep: @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0) }
     ) async throws -> PersonaPlexClient {
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
@@ -87,7 +90,7 @@ extension PersonaPlexClient {
                 let delay = policy.delay(afterFailedAttempt: attempt, using: &generator)
                 onRetry?(attempt, failure, delay)
                 logger?(.warning, "PersonaPlex: attempt \(attempt) failed (\(failure)); retrying in \(delay) s")
-                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                try await sleep(Nanoseconds.from(seconds: delay))
             }
         }
     }

@@ -1,7 +1,10 @@
-/// The life of one PersonaPlex session.
+/// The life of one PersonaPlex session: the client's one state machine, owned by its event loop.
 ///
-/// `idle → connecting → (waitingForServer(.heldByThisProcess) →) upgraded → live → closed | failed(reason)`;
-/// any state before `live` can also end in `failed` or `closed` (caller closed while connecting).
+/// `idle → connecting → (waitingForServer(.heldByThisProcess) →) upgraded
+/// (→ waitingForServer(.serverBusyOrWarmingUp)) → live → closing → closed | failed(reason)`; any state before `live`
+/// can also end in `failed`, or go to `closing` when the caller closes. `canMove(to:)` is the full transition table;
+/// the client changes state only through it, on its event loop, and publishes every change to the tick thread
+/// through a `RealtimeRing` (`drainStateChanges`).
 ///
 /// What is observable: after the HTTP upgrade the server is silent until it sends `0x00`. It is silent both
 /// while it waits for its single-session lock (another client is connected) and while it runs the system
@@ -20,6 +23,8 @@ public enum PersonaPlexState: Sendable, Equatable, CustomStringConvertible {
     case waitingForServer(PersonaPlexWaitReason)
     /// Handshake received: audio flows both ways.
     case live
+    /// The caller closed: pages accepted before go out, then the close frame; new sends are refused.
+    case closing
     /// Ended cleanly by the caller.
     case closed
     /// Ended by an error (refused, TLS, timeout, server close, …).
@@ -32,6 +37,7 @@ public enum PersonaPlexState: Sendable, Equatable, CustomStringConvertible {
         case .upgraded: return "warming up (the server is processing the prompts)"
         case let .waitingForServer(reason): return "waiting for the server to be free (\(reason))"
         case .live: return "live"
+        case .closing: return "closing"
         case .closed: return "closed"
         case let .failed(error): return "failed: \(error)"
         }
@@ -42,6 +48,34 @@ public enum PersonaPlexState: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .closed, .failed: return true
         default: return false
+        }
+    }
+
+    /// Upgraded and waiting for `0x00` (`upgraded` or `waitingForServer`).
+    public var awaitsHandshake: Bool {
+        switch self {
+        case .upgraded, .waitingForServer: return true
+        default: return false
+        }
+    }
+
+    /// The transition table. A final state never changes; `closing` only ends; every earlier state can fail.
+    public func canMove(to next: PersonaPlexState) -> Bool {
+        if isFinal { return false }
+        if case .failed = next { return true }
+        switch (self, next) {
+        case (.idle, .connecting), (.idle, .closed):
+            return true
+        case (.connecting, .upgraded), (.connecting, .waitingForServer(.heldByThisProcess)), (.connecting, .closing):
+            return true
+        case (.upgraded, .waitingForServer(.serverBusyOrWarmingUp)), (.waitingForServer(.heldByThisProcess), .upgraded):
+            return true
+        case (.upgraded, .live), (.waitingForServer, .live), (.upgraded, .closing), (.waitingForServer, .closing):
+            return true
+        case (.live, .closing), (.closing, .closed):
+            return true
+        default:
+            return false
         }
     }
 }
@@ -57,43 +91,6 @@ public enum PersonaPlexWaitReason: Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .serverBusyOrWarmingUp: return "another session holds the server, or it is still processing the prompts"
         case .heldByThisProcess: return "another session of this process holds the server"
-        }
-    }
-}
-
-/// Log severity for the injected logger.
-public enum PersonaPlexLogLevel: Int, Sendable, Comparable {
-    case debug, info, warning, error
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-/// Injected logger; the library never prints on its own. Prompts are never logged.
-public typealias PersonaPlexLogger = @Sendable (PersonaPlexLogLevel, String) -> Void
-
-/// Sessions of this process that have been upgraded and not ended, per endpoint authority.
-/// Used only to name `PersonaPlexWaitReason.heldByThisProcess`.
-enum PersonaPlexSessionRegistry {
-    private static let open = PersonaPlexLockedValue<[String: Set<ObjectIdentifier>]>([:])
-    private static let insecureWarned = PersonaPlexLockedValue(false)
-
-    static func register(_ id: ObjectIdentifier, authority: String) {
-        open.withLock { state -> Void in state[authority, default: []].insert(id) }
-    }
-
-    static func unregister(_ id: ObjectIdentifier, authority: String) {
-        open.withLock { state -> Void in _ = state[authority]?.remove(id) }
-    }
-
-    static func othersOpen(besides id: ObjectIdentifier, authority: String) -> Bool {
-        open.withLock { ($0[authority] ?? []).contains { $0 != id } }
-    }
-
-    /// `true` the first time it is called in this process.
-    static func claimInsecureWarning() -> Bool {
-        insecureWarned.withLock { warned in
-            defer { warned = true }
-            return !warned
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Nodes
+import PersonaPlex
 import RouterCore
 import XCTest
 
@@ -27,6 +28,19 @@ final class LinkEventTests: BridgeTestCase {
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
+    }
+
+    /// The one mapping from client states to the event lane: every state the client can publish has exactly one
+    /// meaning for the graph, and the states that are not link states (idle, closing, the ambiguous busy notice) put
+    /// nothing on the lane.
+    func testClientStatesMapOntoLinkStatesOnce() {
+        let cases: [(PersonaPlexState, LinkState?)] = [
+            (.idle, nil), (.connecting, .connecting), (.waitingForServer(.heldByThisProcess), .waiting),
+            (.upgraded, .warmingUp), (.waitingForServer(.serverBusyOrWarmingUp), nil), (.live, .live),
+            (.closing, nil), (.closed, .closed),
+            (.failed(.handshakeTimeout(seconds: 1)), .failed(PersonaPlexError.handshakeTimeout(seconds: 1).description)),
+        ]
+        for (state, expected) in cases { XCTAssertEqual(LinkState(personaPlex: state), expected, "\(state)") }
     }
 
     /// A second link started while the first holds the server's single-session lock: waiting first (the lock is

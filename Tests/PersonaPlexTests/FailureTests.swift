@@ -137,34 +137,39 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(stats["end"] as? String, "client left during prompt phase")
     }
 
+    /// The backoff in virtual time: the waits are recorded by the injected `sleep` instead of slept (real refused
+    /// connections, no real delay), so the exact exponential schedule is checked.
     func testConnectWithRetryBacksOffThenGivesUp() async throws {
         let port = try unusedPort()
         let retries = Locked<[Int]>([])
-        let policy = ReconnectPolicy(maxAttempts: 3, initialDelay: 0.05, multiplier: 2, jitter: 0)
-        let started = Date()
+        let waits = Locked<[UInt64]>([])
+        let policy = ReconnectPolicy(maxAttempts: 3, initialDelay: 30, multiplier: 2, maxDelay: 120, jitter: 0)
         do {
             _ = try await withTimeout(10, "retries") {
                 try await PersonaPlexClient.connectWithRetry(
                     configuration: peerConfiguration(port: port), policy: policy,
-                    onRetry: { attempt, _, _ in retries.withLock { $0.append(attempt) } })
+                    onRetry: { attempt, _, _ in retries.withLock { $0.append(attempt) } },
+                    sleep: { nanoseconds in waits.withLock { $0.append(nanoseconds) } })
             }
             XCTFail("connected to a closed port")
         } catch {
             XCTAssertEqual(error as? PersonaPlexError, .connectionRefused(host: "127.0.0.1", port: port))
         }
         XCTAssertEqual(retries.current, [1, 2])
-        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.15)
+        XCTAssertEqual(waits.current, [30_000_000_000, 60_000_000_000], "30 s, then doubled; none after the last")
 
         // Configuration errors are never retried.
         do {
             _ = try await PersonaPlexClient.connectWithRetry(
                 configuration: peerConfiguration(port: port, prompt: ""), policy: policy,
-                onRetry: { attempt, _, _ in retries.withLock { $0.append(attempt) } })
+                onRetry: { attempt, _, _ in retries.withLock { $0.append(attempt) } },
+                sleep: { nanoseconds in waits.withLock { $0.append(nanoseconds) } })
             XCTFail("connected with an empty prompt")
         } catch {
             XCTAssertEqual(error as? PersonaPlexError, .emptyTextPrompt)
         }
         XCTAssertEqual(retries.current, [1, 2])
+        XCTAssertEqual(waits.current.count, 2)
     }
 
     func testSecondConnectOnTheSameClientIsRefused() async throws {

@@ -2,6 +2,7 @@ import Foundation
 
 /// The model-free PersonaPlex peer (`Tests/peers/personaplex_peer.py`) running as a child process.
 /// Reads its stdout on a background thread: `READY port=N` once, then one `STATS {json}` per session.
+// @unchecked: `process`, `stdin` and `reader` are set in init and only read after; `output` is a Locked.
 final class PeerProcess: @unchecked Sendable {
     let port: Int
     private let process = Process()

@@ -1,5 +1,6 @@
 import Foundation
 import PersonaPlex
+import Realtime
 import XCTest
 
 /// Live sessions against the model-free peer: the 0x00 gate, real-time audio both ways, the server lock.
@@ -10,7 +11,7 @@ final class SessionTests: XCTestCase {
         let pages = try Fixtures.tonePages()
         XCTAssertGreaterThan(pages.count, 140)
         let client = PersonaPlexClient(configuration: peerConfiguration(port: peer.port))
-        let beforeConnect = PersonaPlexClock.nowNanos()
+        let beforeConnect = SystemClock.now()
 
         // Try to send while connecting: every attempt must be refused until 0x00 arrived.
         let connecting = Task { try await client.connect() }
@@ -28,13 +29,13 @@ final class SessionTests: XCTestCase {
         // Real time: headers at once, then one 20 ms page per tick; drain the inbox every tick like the graph.
         var received: [PersonaPlexMessage] = []
         var batch: [PersonaPlexMessage] = []
-        let start = PersonaPlexClock.nowNanos()
+        let start = SystemClock.now()
         for (index, page) in pages.enumerated() {
             XCTAssertEqual(client.send(audio: page), .queued)
             client.drainReceived(into: &batch)
             received.append(contentsOf: batch)
             let due = start + UInt64(max(0, index - 1)) * 20_000_000
-            let now = PersonaPlexClock.nowNanos()
+            let now = SystemClock.now()
             if due > now { try await Task.sleep(nanoseconds: due - now) }
         }
         try await waitUntil("the echo of the last frames", timeout: 3) {

@@ -1,5 +1,6 @@
 import Foundation
 import PersonaPlex
+import Synchronization
 import XCTest
 
 /// Errors raised by the test helpers themselves.
@@ -9,15 +10,10 @@ struct TestSupportError: Error, CustomStringConvertible {
 }
 
 /// A value shared between a callback thread and the test.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
     var current: Value { withLock { $0 } }
 }
 
@@ -94,14 +90,14 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
 }
 
 /// Records every state a client passes through.
-final class StateRecorder: @unchecked Sendable {
+final class StateRecorder: Sendable {
     let states = Locked<[PersonaPlexState]>([])
     var callback: @Sendable (PersonaPlexState) -> Void { { [states] state in states.withLock { $0.append(state) } } }
     func contains(_ state: PersonaPlexState) -> Bool { states.current.contains(state) }
 }
 
 /// Collects log lines from the injected logger.
-final class LogRecorder: @unchecked Sendable {
+final class LogRecorder: Sendable {
     let lines = Locked<[(PersonaPlexLogLevel, String)]>([])
     var logger: PersonaPlexLogger { { [lines] level, text in lines.withLock { $0.append((level, text)) } } }
     func messages(at level: PersonaPlexLogLevel) -> [String] { lines.current.filter { $0.0 == level }.map { $0.1 } }
