@@ -3,6 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PIPELINE ?= pipelines/file-roundtrip.yaml
 ROUTER := .build/release/router
+BENCH := .build/release/router-bench
 
 .PHONY: setup build run check test bench bench-link soak fuzz fuzz-smoke clean
 
@@ -25,9 +26,11 @@ test:
 	$(SWIFT) build --build-tests
 	bash scripts/run-tests.sh
 
-## Release benchmarks: per-node cost beside the bare library calls, allocations per frame, check time.
+## Release benchmarks (router-bench, a separate binary): per-node cost beside the bare library calls, allocations per
+## frame, check time (of the release router beside it).
 bench: build
-	$(ROUTER) bench $(foreach p,$(wildcard pipelines/*.yaml),--pipelines $(p))
+	$(SWIFT) build -c release --product router-bench
+	$(BENCH) nodes $(foreach p,$(wildcard pipelines/*.yaml),--pipelines $(p))
 
 ## CPU per live PersonaPlex link frame beside bare libopus, and link latencies, against the sphn peer (30 s).
 bench-link: build

@@ -1,11 +1,13 @@
 // swift-tools-version: 6.1
 // The module graph reads like the data path:
-//   C shims (libopus, libogg, speexdsp) -> Codecs -> Nodes -> router
+//   C shims (libopus, libogg, speexdsp) -> Codecs -> Nodes -> router (and router-bench, the benchmarks)
+//   Realtime (the tick-thread/event-loop hand-off and the clock) -> RouterCore, DAVE, and every transport
 //   RouterCore (engine: media, ports, registry, YAML spec, validation, runtime, taps, metrics; no transport)
 //   PersonaPlex (WebSocket client) -> Nodes
 //   MLS (RFC 9420, suite 2) -> DAVE (Discord E2EE session + frame cryptor)
 import PackageDescription
 
+// PersonaPlex is still being moved onto the Realtime hand-off; it stays in Swift 5 mode until then.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -13,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router", targets: ["router"]),
+        .executable(name: "router-bench", targets: ["router-bench"]),
         .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
@@ -42,10 +45,10 @@ let package = Package(
         // Engine. Pipeline files are read through Yams' bundled libyaml (its `CYaml` module, imported by
         // YAMLDocument.swift) rather than Yams' Swift API, which refuses duplicate keys before we can point at both;
         // Yams publishes only the `Yams` product, so this product is what brings `CYaml` into the build.
-        .target(name: "RouterCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
+        .target(name: "RouterCore", dependencies: ["Realtime", .product(name: "Yams", package: "Yams")]),
 
         // Transport and codec libraries.
-        .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"], swiftSettings: v5),
+        .target(name: "Codecs", dependencies: ["COpus", "COgg", "CSpeexDSP"]),
         .target(name: "PersonaPlex", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,33 +56,51 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: v5),
-        .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
-        .target(name: "DAVE", dependencies: ["MLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        // A PersonaPlex stand-in (echo + captions, the real protocol) for the demo and tests: no GPU, no Python.
+        .target(name: "PersonaPlexStandIn", dependencies: [
+            "Codecs",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+        .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DAVE", dependencies: [
+            "MLS", "Realtime", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // Interop harness: plays the Discord voice server (MLS external sender) and our DAVE member for the
         // Python driver that runs dave.py and davey members beside it (Tests/interop).
-        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS", "Realtime"]),
 
         // Discord: the main gateway and REST (knows nothing of the graph).
         .target(name: "Discord"),
 
         // Graph nodes adapting the libraries, and the CLI.
-        .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
+        .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .executableTarget(name: "router", dependencies: [
-            "RouterCore", "Nodes", "Codecs", "CAllocCounter",
+            "Realtime", "RouterCore", "Nodes", "Codecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: v5),
+        ]),
+        // The benchmarks, apart from the shipped binary: CAllocCounter interposes malloc in whichever executable
+        // links it, so only this one counts allocations (and pays for counting them).
+        .executableTarget(name: "router-bench", dependencies: [
+            "Realtime", "RouterCore", "Nodes", "Codecs", "CAllocCounter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Tests.
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"], swiftSettings: v5),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: v5),
-        .testTarget(name: "NodesTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
-        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "RouterCore", "Codecs"], swiftSettings: v5),
+        .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
         .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
-        .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
-        .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
-        .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
+        .testTarget(name: "PersonaPlexStandInTests", dependencies: ["PersonaPlexStandIn", "PersonaPlex", "Codecs"]),
+        .testTarget(name: "MLSTests", dependencies: ["MLS"]),
+        .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS", "Realtime"]),
+        .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
     ]
 )
 
@@ -106,8 +127,8 @@ if let sanitizers = Context.environment["ROUTER_FUZZ_SANITIZE"], !sanitizers.isE
         fuzzTarget("fuzz-ogg", ["Codecs"]),
         fuzzTarget("fuzz-wav", ["Codecs"]),
         fuzzTarget("fuzz-mls", ["MLS"]),
-        fuzzTarget("fuzz-dave-gateway", ["DAVE", "MLS"]),
-        fuzzTarget("fuzz-dave-frame", ["DAVE", .product(name: "Crypto", package: "swift-crypto")]),
+        fuzzTarget("fuzz-dave-gateway", ["DAVE", "MLS", "Realtime"]),
+        fuzzTarget("fuzz-dave-frame", ["DAVE", "Realtime", .product(name: "Crypto", package: "swift-crypto")]),
         fuzzTarget("fuzz-personaplex", ["PersonaPlex", "Codecs",
                                         .product(name: "NIOCore", package: "swift-nio"),
                                         .product(name: "NIOEmbedded", package: "swift-nio"),

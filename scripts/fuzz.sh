@@ -35,11 +35,14 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 SWIFT=${SWIFT:-swift}
 export ROUTER_FUZZ_SANITIZE=$sanitize
+# Release campaigns build in a scratch path of their own, so they never hold the lock on .build that debug builds
+# and tests need (the first release build compiles every dependency once).
+scratch=${FUZZ_SCRATCH:-$([ "$config" = release ] && echo .build-fuzz-release || echo .build)}
 
 # One product at a time: `swift build` without --product would also link `router` against instrumented libraries.
 build() {
   local product=$1
-  if ! "$SWIFT" build -c "$config" --product "$product" >"Fuzz/work/build-$product.log" 2>&1; then
+  if ! "$SWIFT" build -c "$config" --scratch-path "$scratch" --product "$product" >"Fuzz/work/build-$product.log" 2>&1; then
     cat "Fuzz/work/build-$product.log" >&2
     echo "fuzz: building $product failed" >&2
     exit 2
@@ -51,7 +54,7 @@ for t in "${targets[@]}"; do build "$t"; done
 if [ "$make_seeds" = 1 ]; then
   build make-fuzz-seeds
   # Its keys live until exit by design: no leak report.
-  ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no ".build/$config/make-fuzz-seeds" Fuzz/corpus
+  ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no "$scratch/$config/make-fuzz-seeds" Fuzz/corpus
 fi
 echo "fuzz: built ${#targets[@]} target(s) ($config, -sanitize=$sanitize) in $(( $(date +%s) - start )) s"
 [ "$build_only" = 1 ] && exit 0
@@ -71,7 +74,7 @@ for t in "${targets[@]}"; do
   log="Fuzz/work/$t.log"
   before=$(find "$findings" -type f | wc -l)
   echo "fuzz: $t for ${seconds}s (log $log)"
-  ".build/$config/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+  "$scratch/$config/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -max_len=8192 "${parallel[@]}" -artifact_prefix="$findings/" "$work" "Fuzz/corpus/$t" >"$log" 2>&1
   status=$?
   after=$(find "$findings" -type f | wc -l)

@@ -14,12 +14,17 @@ enum OpusControl {
     private typealias IntControl = @convention(c) (OpaquePointer, Int32, Int32) -> Int32
     private typealias PointerControl = @convention(c) (OpaquePointer, Int32, UnsafeMutablePointer<Int32>) -> Int32
 
-    private static let encoderSymbol: UnsafeMutableRawPointer? = lookUp("opus_encoder_ctl")
-    private static let decoderSymbol: UnsafeMutableRawPointer? = lookUp("opus_decoder_ctl")
+    // Kept as addresses (plain integers, so the constants are safely shared between threads) and turned back into
+    // pointers at each call.
+    private static let encoderAddress: UInt = lookUp("opus_encoder_ctl")
+    private static let decoderAddress: UInt = lookUp("opus_decoder_ctl")
+    private static var encoderSymbol: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: encoderAddress) }
+    private static var decoderSymbol: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: decoderAddress) }
 
-    /// Finds `name` among the symbols already loaded into the process (libopus is linked by the module map).
-    private static func lookUp(_ name: String) -> UnsafeMutableRawPointer? {
-        dlsym(dlopen(nil, RTLD_NOW), name)
+    /// Finds `name` among the symbols already loaded into the process (libopus is linked by the module map); 0 when
+    /// it is missing.
+    private static func lookUp(_ name: String) -> UInt {
+        UInt(bitPattern: dlsym(dlopen(nil, RTLD_NOW), name))
     }
 
     /// Sends a setter request (OPUS_SET_*_REQUEST) with an integer value to an encoder.

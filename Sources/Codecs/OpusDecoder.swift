@@ -63,6 +63,20 @@ public final class OpusDecoder {
         return Int(result)
     }
 
+    /// Rebuilds a lost frame of `samplesPerChannel` samples from the in-band FEC data in `nextPacket` (the packet
+    /// after the lost one). Without FEC data in it, libopus conceals the frame instead.
+    public func decodeFEC(nextPacket: UnsafeRawBufferPointer, samplesPerChannel: Int,
+                          into output: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        guard nextPacket.count > 0, let data = nextPacket.baseAddress else { throw CodecError.emptyPacket }
+        guard samplesPerChannel * channels <= output.count, let out = output.baseAddress else {
+            throw CodecError.bufferTooSmall(needed: samplesPerChannel * channels, available: output.count)
+        }
+        let result = opus_decode_float(state, data.assumingMemoryBound(to: UInt8.self), Int32(nextPacket.count),
+                                       out, Int32(samplesPerChannel), 1)
+        if result < 0 { throw CodecError.opus(operation: "opus_decode_float (FEC)", code: result) }
+        return Int(result)
+    }
+
     /// Samples per channel the packet decodes to at `sampleRate` (opus_packet_get_nb_samples).
     public static func sampleCount(packet: UnsafeRawBufferPointer, sampleRate: Int = 48_000) throws -> Int {
         guard packet.count > 0, let data = packet.baseAddress else { throw CodecError.emptyPacket }

@@ -3,6 +3,8 @@ import COpus
 /// Frame durations libopus can encode.
 public enum OpusFrameDuration: Int, CaseIterable, Sendable {
     case ms2_5 = 25, ms5 = 50, ms10 = 100, ms20 = 200, ms40 = 400, ms60 = 600
+    /// Multi-frame packets (libopus ≥ 1.2): PersonaPlex's server sends 80 ms packets.
+    case ms80 = 800, ms100 = 1000, ms120 = 1200
 
     /// Samples per channel in one frame at `sampleRate`.
     public func samplesPerChannel(sampleRate: Int) -> Int { sampleRate * rawValue / 10_000 }

@@ -1,4 +1,5 @@
 import MLS
+import Realtime
 
 /// One DAVE participant's end-to-end encryption state for a voice call (voice gateway ops 21–31, dave.md §3–§4),
 /// owning our frame encryptor and one decryptor per remote user.
@@ -21,7 +22,7 @@ public final class DAVESession {
     /// user the voice gateway never announced). Never called for errors that are thrown or answered with op 31.
     public var onWarning: ((String) -> Void)?
 
-    let clock: MonotonicClock
+    let clock: any MonotonicClock
     private let signaturePrivateKey: [UInt8]
     let encryptor = FrameEncryptor()
     var decryptors: [UInt64: FrameDecryptor] = [:]
@@ -41,7 +42,7 @@ public final class DAVESession {
 
     /// Creates an idle session; nothing is sent until `handleSelectProtocol` (op 4) or `handlePrepareEpoch`.
     /// - Parameter signaturePrivateKey: persistent P-256 key (raw 32 bytes); a fresh one per call when `nil`.
-    public init(selfUserID: UInt64, channelID: UInt64, clock: MonotonicClock = SystemMonotonicClock(),
+    public init(selfUserID: UInt64, channelID: UInt64, clock: any MonotonicClock = SystemClock.shared,
                 signaturePrivateKey: [UInt8]? = nil) {
         self.selfUserID = selfUserID
         self.channelID = channelID

@@ -1,3 +1,5 @@
+import Realtime
+
 /// Why a media frame could not be encrypted or decrypted.
 public enum DAVEFrameError: Error, Equatable {
     /// No sender key is installed yet.
@@ -101,23 +103,23 @@ public final class FrameEncryptor {
 /// Per-frame cost: trailer parse, replay-window check, two AES-128-GCM passes (see `TruncatedAESGCM`); keys are
 /// derived once per generation and cached.
 public final class FrameDecryptor {
-    private let clock: MonotonicClock
+    private let clock: any MonotonicClock
     private var windows: [ReceiveKeyWindow] = []
     private var passthroughUntil: UInt64 = 0
 
     /// Creates a decryptor with no keys and passthrough disallowed.
-    public init(clock: MonotonicClock) { self.clock = clock }
+    public init(clock: any MonotonicClock) { self.clock = clock }
 
     /// Switches to `ratchet`; previously installed ratchets remain usable for `expirySeconds`.
     public func transition(to ratchet: SenderKeyRatchet, expirySeconds: Double = 10) {
-        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), UInt64(expirySeconds * 1e9))
+        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.from(seconds: expirySeconds))
         for window in windows { window.limitExpiry(to: deadline) }
         windows.append(ReceiveKeyWindow(clock: clock, ratchet: ratchet))
     }
 
     /// Lets every installed ratchet lapse after `expirySeconds` (the sender left the group).
     public func retire(expirySeconds: Double = 10) {
-        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), UInt64(expirySeconds * 1e9))
+        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.from(seconds: expirySeconds))
         for window in windows { window.limitExpiry(to: deadline) }
     }
 
@@ -127,7 +129,7 @@ public final class FrameDecryptor {
             passthroughUntil = Nanoseconds.never
         } else {
             passthroughUntil = min(passthroughUntil,
-                                   Nanoseconds.adding(clock.nowNanoseconds(), UInt64(expirySeconds * 1e9)))
+                                   Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.from(seconds: expirySeconds)))
         }
     }
 

@@ -1,3 +1,5 @@
+import Realtime
+
 /// Receive-side key state for one sender ratchet (libdave `CryptorManager`): per-generation cipher cache,
 /// generation unwrapping, replay window and expiry of superseded generations.
 final class ReceiveKeyWindow {
@@ -6,13 +8,15 @@ final class ReceiveKeyWindow {
     static let generationWrap: UInt64 = 256
     static let maxFramesPerSecond: UInt64 = 50 + 2 * 60
     static let generationShift: UInt64 = 24
+    /// How long superseded keys stay usable after a transition (dave.md §4, §5).
+    static let transitionExpiry: UInt64 = 10 * Nanoseconds.perSecond
 
     private struct CachedCipher {
         let cipher: TruncatedAESGCM
         var expiry: UInt64
     }
 
-    private let clock: MonotonicClock
+    private let clock: any MonotonicClock
     private let ratchet: SenderKeyRatchet
     private let createdAt: UInt64
     /// When this whole ratchet stops being tried (set when a newer ratchet arrives).
@@ -24,7 +28,7 @@ final class ReceiveKeyWindow {
     /// Ascending wrapped nonces skipped so far (at most `maxRecordedGaps` behind the newest).
     private var gaps: [UInt64] = []
 
-    init(clock: MonotonicClock, ratchet: SenderKeyRatchet) {
+    init(clock: any MonotonicClock, ratchet: SenderKeyRatchet) {
         self.clock = clock
         self.ratchet = ratchet
         self.createdAt = clock.nowNanoseconds()
@@ -58,14 +62,14 @@ final class ReceiveKeyWindow {
     func cipher(forGeneration generation: UInt64) -> TruncatedAESGCM? {
         removeExpiredCiphers()
         guard generation >= oldestGeneration, generation <= newestGeneration + Self.maxGenerationGap else { return nil }
-        let ageSeconds = (clock.nowNanoseconds() - createdAt) / Nanoseconds.perSecond
+        let ageSeconds = Nanoseconds.elapsed(from: createdAt, to: clock.nowNanoseconds()) / Nanoseconds.perSecond
         guard generation <= (Self.maxFramesPerSecond * ageSeconds) >> Self.generationShift else { return nil }
         if let cached = ciphers[generation] { return cached.cipher }
         guard generation <= UInt64(UInt32.max),
               let key = ratchet.key(forGeneration: UInt32(generation)) else { return nil }
         ratchet.eraseKey(forGeneration: UInt32(generation))
         let cipherExpiry = generation < newestGeneration
-            ? Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.transitionExpiry) : Nanoseconds.never
+            ? Nanoseconds.adding(clock.nowNanoseconds(), Self.transitionExpiry) : Nanoseconds.never
         let cipher = TruncatedAESGCM(key: key)
         ciphers[generation] = CachedCipher(cipher: cipher, expiry: cipherExpiry)
         return cipher
@@ -93,7 +97,7 @@ final class ReceiveKeyWindow {
         }
         guard generation > newestGeneration, ciphers[generation] != nil else { return }
         newestGeneration = generation
-        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.transitionExpiry)
+        let deadline = Nanoseconds.adding(clock.nowNanoseconds(), Self.transitionExpiry)
         for (cachedGeneration, cached) in ciphers where cachedGeneration < generation {
             ciphers[cachedGeneration]?.expiry = min(cached.expiry, deadline)
         }

@@ -44,7 +44,7 @@ func bigEndianBytes(_ value: UInt64) -> [UInt8] {
 }
 
 /// `Capabilities` of a leaf.
-public struct Capabilities: TLSCodable, Equatable {
+public struct Capabilities: TLSCodable, Equatable, Sendable {
     public var versions: [UInt16]
     public var cipherSuites: [UInt16]
     public var extensions: [UInt16]
@@ -76,7 +76,7 @@ public struct Capabilities: TLSCodable, Equatable {
 }
 
 /// `Lifetime` of a key-package leaf.
-public struct Lifetime: TLSCodable, Equatable {
+public struct Lifetime: TLSCodable, Equatable, Sendable {
     public var notBefore: UInt64
     public var notAfter: UInt64
     /// 0 … 2^64−1, as DAVE uses.

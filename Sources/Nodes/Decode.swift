@@ -1,4 +1,5 @@
 import Codecs
+import Realtime
 import RouterCore
 
 /// Decodes an Ogg Opus byte stream (any chunking, packets up to 120 ms, chained streams) into 20 ms PCM frames.
@@ -8,16 +9,22 @@ import RouterCore
 public final class Decode: NodeType, ReportsLatency {
     public static let typeName = "Decode"
     public static let summary = "Decode Ogg Opus to 20 ms PCM frames (pre-skip, chained streams, playout buffer)."
-    public static let parameters: [ParameterSpec] = [
-        .optional("rate", .choice(["8000", "12000", "16000", "24000", "48000"]), default: .string("24000"), "Output sample rate."),
-        .optional("channels", .int(1...2), default: .int(1), "Output channel count."),
-        .optional("prebuffer", .duration, default: .double(0), "Audio to buffer before playing (and after an underrun)."),
-        .optional("max_buffer", .duration, default: .double(2), "Drop the oldest audio beyond this backlog (0: never)."),
-        .optional("apply_pre_skip", .bool, default: .bool(true), "Drop OpusHead pre-skip samples (RFC 7845)."),
-    ]
+    private enum Param {
+        static let rate: ParameterKey<Int> = .choice("rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
+                                                     "Output sample rate.")
+        static let channels: ParameterKey<Int> = .int("channels", 1...2, default: 1, "Output channel count.")
+        static let prebuffer: ParameterKey<Double> = .duration("prebuffer", default: 0,
+                                                               "Audio to buffer before playing (and after an underrun).")
+        static let maxBuffer: ParameterKey<Double> = .duration("max_buffer", default: 2,
+                                                               "Drop the oldest audio beyond this backlog (0: never).")
+        static let applyPreSkip: ParameterKey<Bool> = .bool("apply_pre_skip", default: true,
+                                                            "Drop OpusHead pre-skip samples (RFC 7845).")
+    }
+    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.prebuffer.spec, Param.maxBuffer.spec,
+                                    Param.applyPreSkip.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let format = PCMFormat(sampleRate: Int(params.string("rate") ?? "24000") ?? 24_000, channels: params.int("channels") ?? 1)
+        let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(inputs: [InputSpec("in", .ogg, doc: "Ogg Opus bytes in any chunking.")],
                           outputs: [OutputSpec("out", .pcm(format), doc: "Decoded PCM, one frame per tick when available.")])
     }
@@ -27,6 +34,7 @@ public final class Decode: NodeType, ReportsLatency {
     private let decoder: OggOpusDecoder
     private let metrics: NodeMetrics
     private let log: Logger
+    private let clock: any MonotonicClock
     private let prebufferSamples: Int
     private let maxBufferSamples: Int
     private let discard: UnsafeMutableBufferPointer<Float>
@@ -60,13 +68,14 @@ public final class Decode: NodeType, ReportsLatency {
         output = setup.pcmOutput("out")
         metrics = setup.metrics
         log = setup.log
+        clock = setup.clock
         let format = output.pcmFormat
-        prebufferSamples = Int((p.double("prebuffer") ?? 0) * Double(format.sampleRate))
-        maxBufferSamples = Int((p.double("max_buffer") ?? 2) * Double(format.sampleRate))
+        prebufferSamples = Int(p[Param.prebuffer] * Double(format.sampleRate))
+        maxBufferSamples = Int(p[Param.maxBuffer] * Double(format.sampleRate))
         // The decoder decodes eagerly up to its capacity, so the backlog it reports is what max_buffer trims.
         let capacity = max(3 * format.sampleRate, maxBufferSamples + format.sampleRate, prebufferSamples + format.sampleRate)
         decoder = try OggOpusDecoder(sampleRate: format.sampleRate, channels: format.channels,
-                                     applyPreSkip: p.bool("apply_pre_skip") ?? true, bufferCapacity: capacity)
+                                     applyPreSkip: p[Param.applyPreSkip], bufferCapacity: capacity)
         discard = .allocate(capacity: format.samplesPerFrame)
     }
 
@@ -120,13 +129,13 @@ public final class Decode: NodeType, ReportsLatency {
     }
 
     /// The frame just written ends at sample `end`: every stamped page whose audio starts before it is out.
-    private func recordFirstFrames(through end: Int, tickStart: Int64) {
+    private func recordFirstFrames(through end: Int, tickStart: UInt64) {
         samplesOut = end
         guard pageStamps.count > 0 else { return }
-        let now = monotonicNanoseconds()
+        let now = clock.nowNanoseconds()
         pageStamps.popAll(before: end) { stamp in
-            pageToFirstFrame.record(now - stamp)
-            pageToFirstFrameInTick.record(now - max(stamp, tickStart))
+            pageToFirstFrame.record(Nanoseconds.elapsed(from: stamp, to: now))
+            pageToFirstFrameInTick.record(Nanoseconds.elapsed(from: max(stamp, tickStart), to: now))
         }
     }
 

@@ -10,21 +10,32 @@ import Glibc
 public final class Greeting: NodeType {
     public static let typeName = "Greeting"
     public static let summary = "Play Ode to Joy (or a WAV file) once, or until a link goes live; then end."
-    public static let parameters: [ParameterSpec] = [
-        .optional("rate", .sampleRate, default: .int(48_000), "Output sample rate."),
-        .optional("channels", .int(1...8), default: .int(2), "Output channel count."),
-        .optional("file", .path, default: nil, "A WAV file to play instead of the melody (any rate/channels)."),
-        .optional("volume", .double(0...1), default: .double(0.3), "Peak amplitude of the melody (0...1)."),
-        .optional("tempo_bpm", .double(30...400), default: .double(150), "Melody tempo in beats per minute."),
-        .optional("melody", .string, default: .string(odeToJoy),
-                  "Notes separated by spaces: letter A-G, optional # or b, octave 0-8, each trailing '-' adds half a beat (E4-- D4---)."),
-        .optional("stop_on_live", .bool, default: .bool(false), "Stop when the control input reports the link live (or closed/failed)."),
-        .optional("loop", .bool, default: .bool(false), "Repeat until stopped by the control input (needs stop_on_live)."),
-        .optional("max_duration", .duration, default: .double(120), "Give up looping after this long."),
+    private enum Param {
+        static let rate: ParameterKey<Int> = .sampleRate("rate", default: 48_000, "Output sample rate.")
+        static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 2, "Output channel count.")
+        static let file: ParameterKey<String?> = .optionalPath(
+            "file", "A WAV file to play instead of the melody (any rate/channels).")
+        static let volume: ParameterKey<Double> = .double("volume", 0...1, default: 0.3,
+                                                          "Peak amplitude of the melody (0...1).")
+        static let tempo: ParameterKey<Double> = .double("tempo_bpm", 30...400, default: 150,
+                                                         "Melody tempo in beats per minute.")
+        static let melody: ParameterKey<String> = .string(
+            "melody", default: Greeting.odeToJoy,
+            "Notes separated by spaces: letter A-G, optional # or b, octave 0-8, each trailing '-' adds half a beat (E4-- D4---).")
+        static let stopOnLive: ParameterKey<Bool> = .bool(
+            "stop_on_live", default: false, "Stop when the control input reports the link live (or closed/failed).")
+        static let loop: ParameterKey<Bool> = .bool("loop", default: false,
+                                                    "Repeat until stopped by the control input (needs stop_on_live).")
+        static let maxDuration: ParameterKey<Double> = .duration("max_duration", default: 120,
+                                                                 "Give up looping after this long.")
+    }
+    public static let parameters = [
+        Param.rate.spec, Param.channels.spec, Param.file.spec, Param.volume.spec, Param.tempo.spec, Param.melody.spec,
+        Param.stopOnLive.spec, Param.loop.spec, Param.maxDuration.spec,
     ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let format = PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 2)
+        let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(
             inputs: [InputSpec("control", .event, required: false, doc: "Link state events (with stop_on_live).")],
             outputs: [OutputSpec("out", .pcm(format), doc: "The greeting audio; ends when done.")])
@@ -32,17 +43,17 @@ public final class Greeting: NodeType {
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         var problems: [NodeCheckProblem] = []
-        if params.bool("loop") == true && params.bool("stop_on_live") != true {
+        if params[Param.loop] && !params[Param.stopOnLive] {
             problems.append(NodeCheckProblem("loop", "loop: true needs stop_on_live: true, or the greeting would never end",
                                              hint: "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'"))
         }
-        if let path = params.path("file") {
+        if let path = params[Param.file] {
             do { _ = try WAVReader(path: path) } catch {
                 problems.append(NodeCheckProblem("file", "cannot play '\(path)': \(error)",
                                                  hint: "give an existing 16/24/32-bit PCM or float WAV file, or drop 'file' to play the melody"))
             }
         } else {
-            do { _ = try parseMelody(params.string("melody") ?? odeToJoy) } catch {
+            do { _ = try parseMelody(params[Param.melody]) } catch {
                 problems.append(NodeCheckProblem("melody", "\(error)",
                                                  hint: "drop 'melody' to play the default, seed 000's Ode to Joy ('\(odeToJoy)')"))
             }
@@ -101,16 +112,16 @@ public final class Greeting: NodeType {
         let p = setup.params
         output = setup.pcmOutput("out")
         control = setup.eventInput("control")
-        stopOnLive = p.bool("stop_on_live") ?? false
-        loops = p.bool("loop") ?? false
-        maxTicks = Int64((p.double("max_duration") ?? 120) * 50)
+        stopOnLive = p[Param.stopOnLive]
+        loops = p[Param.loop]
+        maxTicks = Tick.count(seconds: p[Param.maxDuration])
         log = setup.log
         let format = output.pcmFormat
-        if let path = p.path("file") {
+        if let path = p[Param.file] {
             audio = try Self.loadWAV(path, as: format)
         } else {
-            audio = Self.renderMelody(try Self.parseMelody(p.string("melody") ?? Self.odeToJoy), format: format,
-                                      volume: p.double("volume") ?? 0.3, tempoBPM: p.double("tempo_bpm") ?? 150)
+            audio = Self.renderMelody(try Self.parseMelody(p[Param.melody]), format: format,
+                                      volume: p[Param.volume], tempoBPM: p[Param.tempo])
         }
     }
 
@@ -133,7 +144,7 @@ public final class Greeting: NodeType {
                 out += buffer[0..<n]
             }
         }
-        let inFrame = wav.sampleRate / 50 * wav.channels
+        let inFrame = wav.sampleRate / Tick.perSecond * wav.channels
         var offset = 0
         while offset < samples.count {
             let end = min(offset + inFrame, samples.count)

@@ -6,15 +6,17 @@ import RouterCore
 public final class LogTap: NodeType {
     public static let typeName = "LogTap"
     public static let summary = "Tap: log packets, text, events or PCM frames on an edge, rate-limited."
-    public static let parameters: [ParameterSpec] = [
-        .optional("kind", .choice(["opus", "ogg", "text", "event", "pcm"]), default: .string("event"), "What the tapped edge carries."),
-        .optional("max_per_second", .int(1...1000), default: .int(5), "Lines per second at most; the rest are counted."),
-        .optional("bytes", .int(0...64), default: .int(8), "How many leading bytes of each packet to show in hex."),
-    ]
+    private enum Param {
+        static let kind: ParameterKey<MediaKind> = .choice("kind", [.opus, .ogg, .text, .event, .pcm], default: .event,
+                                                           "What the tapped edge carries.")
+        static let maxPerSecond: ParameterKey<Int> = .int("max_per_second", 1...1000, default: 5,
+                                                          "Lines per second at most; the rest are counted.")
+        static let bytes: ParameterKey<Int> = .int("bytes", 0...64, default: 8, "How many leading bytes of each packet to show in hex.")
+    }
+    public static let parameters = [Param.kind.spec, Param.maxPerSecond.spec, Param.bytes.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let kind = MediaKind(rawValue: params.string("kind") ?? "event") ?? .event
-        return PortLayout(inputs: [InputSpec("in", kind, doc: "The edge to log.")])
+        PortLayout(inputs: [InputSpec("in", params[Param.kind], doc: "The edge to log.")])
     }
 
     private let kind: MediaKind
@@ -32,17 +34,17 @@ public final class LogTap: NodeType {
     public private(set) var suppressedTotal = 0
 
     public init(_ setup: NodeSetup) throws {
-        kind = MediaKind(rawValue: setup.params.string("kind") ?? "event") ?? .event
+        kind = setup.params[Param.kind]
         packets = setup.packetInput("in")
         events = setup.eventInput("in")
         pcm = setup.pcmInput("in")
-        limit = setup.params.int("max_per_second") ?? 5
-        showBytes = setup.params.int("bytes") ?? 8
+        limit = setup.params[Param.maxPerSecond]
+        showBytes = setup.params[Param.bytes]
         log = setup.log
     }
 
     public func process(_ tick: Tick) throws {
-        let s = tick.index / 50
+        let s = tick.index / Int64(Tick.perSecond)
         if s != second {
             if suppressed > 0 { log.info("… \(suppressed) more line(s) suppressed in the last second") }
             second = s; linesThisSecond = 0; suppressed = 0

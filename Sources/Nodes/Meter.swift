@@ -6,10 +6,11 @@ import RouterCore
 public final class Meter: NodeType {
     public static let typeName = "Meter"
     public static let summary = "Tap: log RMS and peak level (dBFS) of a PCM edge at an interval."
-    public static let parameters: [ParameterSpec] = [
-        .optional("interval", .duration, default: .double(1), "How often to log a reading."),
-        .optional("label", .string, default: nil, "Name shown in the log (default: the node name)."),
-    ]
+    private enum Param {
+        static let interval: ParameterKey<Double> = .duration("interval", default: 1, "How often to log a reading.")
+        static let label: ParameterKey<String?> = .optionalString("label", "Name shown in the log (default: the node name).")
+    }
+    public static let parameters = [Param.interval.spec, Param.label.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(inputs: [InputSpec("in", .pcm, doc: "The PCM edge to measure.")])
@@ -27,8 +28,12 @@ public final class Meter: NodeType {
 
     public init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
-        ticksPerReading = max(1, Int64(((setup.params.double("interval") ?? 1) * 50).rounded()))
-        log = Logger(setup.params.string("label") ?? setup.name)
+        ticksPerReading = max(1, Tick.count(seconds: setup.params[Param.interval]))
+        if let label = setup.params[Param.label] {
+            log = Logger(label)
+        } else {
+            log = setup.log  // the documented default: the node's own name
+        }
     }
 
     public func process(_ tick: Tick) throws {

@@ -7,17 +7,19 @@ import RouterCore
 public final class Mixer: NodeType {
     public static let typeName = "Mixer"
     public static let summary = "Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter)."
-    public static let parameters: [ParameterSpec] = [
-        .optional("rate", .sampleRate, default: .int(48_000), "Sample rate of inputs and output."),
-        .optional("channels", .int(1...8), default: .int(2), "Channel count of inputs and output."),
-        .optional("mode", .choice(["average", "sum"]), default: .string("average"),
-                  "average: divide by the number of active inputs (seed 000); sum: plain sum."),
-        .optional("gain_db", .double(-60...24), default: .double(0), "Gain applied after mixing, in dB."),
-        .optional("limiter", .bool, default: .bool(true), "Soft-limit peaks above -1 dBFS instead of hard clipping."),
-    ]
+    private enum Param {
+        static let rate: ParameterKey<Int> = .sampleRate("rate", default: 48_000, "Sample rate of inputs and output.")
+        static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 2, "Channel count of inputs and output.")
+        static let mode: ParameterKey<String> = .choice("mode", ["average", "sum"], default: "average",
+                                                        "average: divide by the number of active inputs (seed 000); sum: plain sum.")
+        static let gain: ParameterKey<Double> = .double("gain_db", -60...24, default: 0, "Gain applied after mixing, in dB.")
+        static let limiter: ParameterKey<Bool> = .bool("limiter", default: true,
+                                                       "Soft-limit peaks above -1 dBFS instead of hard clipping.")
+    }
+    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.mode.spec, Param.gain.spec, Param.limiter.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let format = PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 2)
+        let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(
             inputs: [
                 InputSpec("in", .pcm, .exact(format), required: false, many: true, doc: "PCM inputs; a tick without a frame is an inactive input."),
@@ -50,9 +52,9 @@ public final class Mixer: NodeType {
         let capacity = max(1, streams.lanes.reduce(0) { $0 + $1.capacity })
         previousSpeakers.reserveCapacity(capacity)
         currentSpeakers.reserveCapacity(capacity)
-        averaging = setup.params.string("mode") != "sum"
-        gain = Float(pow10(setup.params.double("gain_db") ?? 0, over: 20))
-        limiter = setup.params.bool("limiter") ?? true
+        averaging = setup.params[Param.mode] == "average"
+        gain = Float(pow10(setup.params[Param.gain], over: 20))
+        limiter = setup.params[Param.limiter]
     }
 
     public func process(_ tick: Tick) throws {

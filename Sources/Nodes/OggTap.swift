@@ -7,9 +7,10 @@ import RouterCore
 public final class OggTap: NodeType {
     public static let typeName = "OggTap"
     public static let summary = "Tap: record an Ogg Opus edge to a .opus file, byte for byte."
-    public static let parameters: [ParameterSpec] = [
-        .required("path", .path, "The .opus file to write (replaced if it exists)."),
-    ]
+    private enum Param {
+        static let path: ParameterKey<String?> = .requiredPath("path", "The .opus file to write (replaced if it exists).")
+    }
+    public static let parameters = [Param.path.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(inputs: [InputSpec("in", .ogg, doc: "The Ogg Opus edge to record.")])
@@ -27,9 +28,14 @@ public final class OggTap: NodeType {
 
     public init(_ setup: NodeSetup) throws {
         input = setup.packetInput("in")
-        path = setup.params.path("path") ?? ""
         log = setup.log
         metrics = setup.metrics
+        guard let path = setup.params[Param.path] else {
+            self.path = ""
+            fail("path is empty")  // a tap never stops the graph: logged, counted, nothing recorded
+            return
+        }
+        self.path = path
         do {
             try createParentDirectory(of: path)
             guard let f = fopen(path, "wb") else { throw NodeError("cannot create '\(path)': \(String(cString: strerror(errno)))") }

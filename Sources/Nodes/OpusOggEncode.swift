@@ -1,4 +1,5 @@
 import Codecs
+import Realtime
 import RouterCore
 
 /// Encodes PCM into one continuous Ogg Opus stream: OpusHead and OpusTags pages, then audio pages with correct CRCs
@@ -9,21 +10,32 @@ import RouterCore
 public final class OpusOggEncode: NodeType {
     public static let typeName = "OpusOggEncode"
     public static let summary = "Encode PCM to a continuous Ogg Opus stream (libopus + libogg); restart on event."
-    public static let parameters: [ParameterSpec] = [
-        .optional("rate", .choice(["8000", "12000", "16000", "24000", "48000"]), default: .string("24000"), "Input sample rate."),
-        .optional("channels", .int(1...2), default: .int(1), "Input channel count."),
-        .optional("frame_ms", .choice(["10", "20", "40", "60"]), default: .string("20"), "Opus frame duration."),
-        .optional("bitrate", .int(6_000...510_000), default: .int(32_000), "Target bitrate in bits per second."),
-        .optional("complexity", .int(0...10), default: .int(5), "Encoder complexity 0...10."),
-        .optional("application", .choice(["voip", "audio", "lowdelay"]), default: .string("audio"),
-                  "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay."),
-        .optional("packets_per_page", .int(1...50), default: .int(1), "Opus packets per Ogg page (a page is closed when full)."),
-        .optional("pages_per_flush", .int(1...50), default: .int(1), "Complete pages held back and sent together as one output item (1: each page at once)."),
-        .optional("serial", .int(0...Int(UInt32.max)), default: .int(0), "Ogg serial number; 0 picks a random one per stream."),
+    private enum Param {
+        static let rate: ParameterKey<Int> = .choice("rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
+                                                     "Input sample rate.")
+        static let channels: ParameterKey<Int> = .int("channels", 1...2, default: 1, "Input channel count.")
+        static let frameMs: ParameterKey<Int> = .choice("frame_ms", [10, 20, 40, 60], default: 20, "Opus frame duration.")
+        static let bitrate: ParameterKey<Int> = .int("bitrate", 6_000...510_000, default: 32_000,
+                                                     "Target bitrate in bits per second.")
+        static let complexity: ParameterKey<Int> = .int("complexity", 0...10, default: 5, "Encoder complexity 0...10.")
+        static let application: ParameterKey<String> = .choice(
+            "application", ["voip", "audio", "lowdelay"], default: "audio",
+            "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay.")
+        static let packetsPerPage: ParameterKey<Int> = .int("packets_per_page", 1...50, default: 1,
+                                                            "Opus packets per Ogg page (a page is closed when full).")
+        static let pagesPerFlush: ParameterKey<Int> = .int(
+            "pages_per_flush", 1...50, default: 1,
+            "Complete pages held back and sent together as one output item (1: each page at once).")
+        static let serial: ParameterKey<Int> = .int("serial", 0...Int(UInt32.max), default: 0,
+                                                    "Ogg serial number; 0 picks a random one per stream.")
+    }
+    public static let parameters = [
+        Param.rate.spec, Param.channels.spec, Param.frameMs.spec, Param.bitrate.spec, Param.complexity.spec,
+        Param.application.spec, Param.packetsPerPage.spec, Param.pagesPerFlush.spec, Param.serial.spec,
     ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let format = PCMFormat(sampleRate: Int(params.string("rate") ?? "24000") ?? 24_000, channels: params.int("channels") ?? 1)
+        let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(
             inputs: [InputSpec("in", .pcm, .exact(format), doc: "PCM to encode."),
                      InputSpec("control", .event, required: false, doc: "stream-restart starts a new logical stream.")],
@@ -41,34 +53,38 @@ public final class OpusOggEncode: NodeType {
     private var pendingCount = 0
     private var finished = false
     private let log: Logger
+    private let clock: any MonotonicClock
 
     public init(_ setup: NodeSetup) throws {
         let p = setup.params
+        clock = setup.clock
         input = setup.pcmInput("in")
         control = setup.eventInput("control")
         output = setup.packetOutput("out")
         log = setup.log
-        let rate = Int(p.string("rate") ?? "24000") ?? 24_000
-        let channels = p.int("channels") ?? 1
-        let frameMs = Int(p.string("frame_ms") ?? "20") ?? 20
-        let application = Self.application(named: p.string("application"))
+        let rate = p[Param.rate]
+        let channels = p[Param.channels]
+        guard let frameDuration = OpusFrameDuration(rawValue: p[Param.frameMs] * 10) else {
+            throw NodeError("frame_ms \(p[Param.frameMs]) is not an Opus frame duration")
+        }
+        let application = Self.application(named: p[Param.application])
         let opus = try OpusEncoder(sampleRate: rate, channels: channels, application: application,
-                                   bitrate: p.int("bitrate") ?? 32_000, complexity: p.int("complexity") ?? 5,
-                                   frameDuration: OpusFrameDuration(rawValue: frameMs * 10) ?? .ms20)
-        let serial = p.int("serial") ?? 0
+                                   bitrate: p[Param.bitrate], complexity: p[Param.complexity], frameDuration: frameDuration)
+        let serial = p[Param.serial]
         fixedSerial = serial == 0 ? nil : UInt32(serial)
-        encoder = try OggOpusEncoder(encoder: opus, serial: fixedSerial ?? UInt32.random(in: 1...UInt32.max),
-                                     packetsPerPage: p.int("packets_per_page") ?? 1)
-        pagesPerFlush = p.int("pages_per_flush") ?? 1
+        var firstSerial = UInt32.random(in: 1...UInt32.max)
+        if let fixedSerial { firstSerial = fixedSerial }
+        encoder = try OggOpusEncoder(encoder: opus, serial: firstSerial, packetsPerPage: p[Param.packetsPerPage])
+        pagesPerFlush = p[Param.pagesPerFlush]
         frameSamples = opus.samplesPerChannel * channels
-        pending = .allocate(capacity: frameSamples + rate / 50 * channels)
+        pending = .allocate(capacity: frameSamples + rate / Tick.perSecond * channels)
         pending.initialize(repeating: 0)
     }
 
     deinit { pending.deallocate() }
 
-    /// The libopus profile named by the `application` parameter (audio when absent).
-    static func application(named name: String?) -> OpusApplication {
+    /// The libopus profile named by the `application` parameter.
+    static func application(named name: String) -> OpusApplication {
         switch name {
         case "voip": return .voip
         case "lowdelay": return .lowDelay
@@ -90,7 +106,7 @@ public final class OpusOggEncode: NodeType {
     }
 
     public func process(_ tick: Tick) throws {
-        let enteredAt = monotonicNanoseconds()  // this tick's frame enters the encoder: stamped on its pages
+        let enteredAt = clock.nowNanoseconds()  // this tick's frame enters the encoder: stamped on its pages
         var restart = false
         control.forEach { if case .streamRestart = $0 { restart = true } }
         if restart && !finished {
@@ -117,7 +133,7 @@ public final class OpusOggEncode: NodeType {
 
     /// Sends held pages in items of `pages_per_flush` complete pages; once the input has ended, whatever is left
     /// goes out as a last, shorter item. Items are written in place, so nothing is allocated.
-    private func flushPages(stampedAt enteredAt: Int64) {
+    private func flushPages(stampedAt enteredAt: UInt64) {
         let writer = encoder.writer
         while writer.pendingPageCount >= pagesPerFlush || (finished && writer.pendingPageCount > 0) {
             let count = min(pagesPerFlush, writer.pendingPageCount)

@@ -1,5 +1,6 @@
 import Foundation
 import PersonaPlex
+import Realtime
 import RouterCore
 
 /// The bridge to a PersonaPlex server: sends the Ogg Opus pages on `audio` in real time once the server's `0x00`
@@ -9,17 +10,33 @@ import RouterCore
 public final class PersonaPlexLink: NodeType, ReportsLatency {
     public static let typeName = "PersonaPlexLink"
     public static let summary = "Bridge to a PersonaPlex server over WebSocket: Ogg Opus both ways, text pieces, link states."
-    public static let parameters: [ParameterSpec] = [
-        .required("url", .string, "ws:// or wss://HOST:8998/api/chat"),
-        .required("text_prompt", .string, "The persona prompt (non-empty, at most 1000 characters)."),
-        .optional("voice_prompt", .string, default: .string("NATF0.pt"), "One of the 18 voices (NATF0-3, NATM0-3, VARF0-4, VARM0-4) or a file in voice_dir."),
-        .optional("voice_dir", .path, default: nil, "The server's voice folder, to check voice_prompt against its files."),
-        .optional("ca_file", .path, default: nil, "PEM certificate authority to trust for wss:// (PersonaPlex's mkcert CA)."),
-        .optional("insecure_skip_verify", .bool, default: .bool(false), "Accept any TLS certificate (logs a warning)."),
-        .optional("handshake_timeout", .duration, default: .double(60), "Longest wait for the server's handshake."),
-        .optional("reconnect", .bool, default: .bool(false), "Reconnect with backoff after the connection drops."),
-        .optional("reconnect_attempts", .int(1...1000), default: .int(5), "Reconnect attempts before giving up."),
-        .optional("reconnect_delay", .duration, default: .double(1), "First reconnect delay; doubles up to 30 s."),
+    /// The schema: each parameter's type, default and documentation, declared once.
+    enum Param {
+        static let url: ParameterKey<String?> = .requiredString("url", "ws:// or wss://HOST:8998/api/chat")
+        static let textPrompt: ParameterKey<String?> = .requiredString(
+            "text_prompt", "The persona prompt (non-empty, at most 1000 characters).")
+        static let voicePrompt: ParameterKey<String> = .string(
+            "voice_prompt", default: "NATF0.pt",
+            "One of the 18 voices (NATF0-3, NATM0-3, VARF0-4, VARM0-4) or a file in voice_dir.")
+        static let voiceDirectory: ParameterKey<String?> = .optionalPath(
+            "voice_dir", "The server's voice folder, to check voice_prompt against its files.")
+        static let caFile: ParameterKey<String?> = .optionalPath(
+            "ca_file", "PEM certificate authority to trust for wss:// (PersonaPlex's mkcert CA).")
+        static let insecureSkipVerify: ParameterKey<Bool> = .bool(
+            "insecure_skip_verify", default: false, "Accept any TLS certificate (logs a warning).")
+        static let handshakeTimeout: ParameterKey<Double> = .duration(
+            "handshake_timeout", default: 60, "Longest wait for the server's handshake.")
+        static let reconnect: ParameterKey<Bool> = .bool(
+            "reconnect", default: false, "Reconnect with backoff after the connection drops.")
+        static let reconnectAttempts: ParameterKey<Int> = .int(
+            "reconnect_attempts", 1...1000, default: 5, "Reconnect attempts before giving up.")
+        static let reconnectDelay: ParameterKey<Double> = .duration(
+            "reconnect_delay", default: 1, "First reconnect delay; doubles up to 30 s.")
+    }
+    public static let parameters = [
+        Param.url.spec, Param.textPrompt.spec, Param.voicePrompt.spec, Param.voiceDirectory.spec, Param.caFile.spec,
+        Param.insecureSkipVerify.spec, Param.handshakeTimeout.spec, Param.reconnect.spec, Param.reconnectAttempts.spec,
+        Param.reconnectDelay.spec,
     ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
@@ -34,19 +51,23 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         var problems: [NodeCheckProblem] = []
-        if let url = params.string("url") {
+        if let url = params[Param.url] {
             do { _ = try PersonaPlexEndpoint(url: url) } catch {
                 problems.append(NodeCheckProblem("url", "\(error)", hint: "write ws:// or wss://HOST:8998/api/chat"))
             }
         }
-        do { _ = try PersonaPlexChatQuery.validatedTextPrompt(params.string("text_prompt") ?? "") } catch {
-            problems.append(NodeCheckProblem("text_prompt", "\(error)", hint: "give a non-empty prompt of at most 1000 characters"))
+        if let prompt = params[Param.textPrompt] {  // (validation reports a missing one before calling check)
+            do { _ = try PersonaPlexChatQuery.validatedTextPrompt(prompt) } catch {
+                problems.append(NodeCheckProblem("text_prompt", "\(error)", hint: "give a non-empty prompt of at most 1000 characters"))
+            }
         }
-        do { _ = try PersonaPlexVoices.validated(params.string("voice_prompt") ?? "NATF0.pt", voiceDirectory: params.path("voice_dir")) } catch {
+        do {
+            _ = try PersonaPlexVoices.validated(params[Param.voicePrompt], voiceDirectory: params[Param.voiceDirectory])
+        } catch {
             problems.append(NodeCheckProblem("voice_prompt", "\(error)",
                                              hint: "use one of NATF0-3, NATM0-3, VARF0-4, VARM0-4 (e.g. NATF0.pt), or a file in voice_dir"))
         }
-        if let ca = params.path("ca_file"), !FileManager.default.isReadableFile(atPath: ca) {
+        if let ca = params[Param.caFile], !FileManager.default.isReadableFile(atPath: ca) {
             problems.append(NodeCheckProblem("ca_file", "cannot read ca_file '\(ca)'",
                                              hint: "give the PEM file of PersonaPlex's CA (mkcert's rootCA.pem), or leave ca_file empty"))
         }
@@ -56,13 +77,23 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     public static func pacing(_ params: Parameters) -> PacingPreference { .realtime }
 
     static func configuration(_ p: Parameters) throws -> PersonaPlexConfiguration {
-        PersonaPlexConfiguration(
-            endpoint: try PersonaPlexEndpoint(url: p.string("url") ?? ""),
-            textPrompt: p.string("text_prompt") ?? "",
-            voicePrompt: p.string("voice_prompt") ?? "NATF0.pt",
-            voiceDirectory: p.path("voice_dir"),
-            tls: PersonaPlexTLSOptions(caFile: p.path("ca_file"), insecureSkipVerify: p.bool("insecure_skip_verify") ?? false),
-            handshakeTimeout: p.double("handshake_timeout") ?? 60)
+        guard let url = p[Param.url] else { throw NodeError("url is missing") }
+        guard let textPrompt = p[Param.textPrompt] else { throw NodeError("text_prompt is missing") }
+        return PersonaPlexConfiguration(
+            endpoint: try PersonaPlexEndpoint(url: url),
+            textPrompt: textPrompt,
+            voicePrompt: p[Param.voicePrompt],
+            voiceDirectory: p[Param.voiceDirectory],
+            tls: PersonaPlexTLSOptions(caFile: p[Param.caFile], insecureSkipVerify: p[Param.insecureSkipVerify]),
+            handshakeTimeout: p[Param.handshakeTimeout])
+    }
+
+    /// The reconnect policy the parameters ask for, or nil without `reconnect`. Configuration errors (closed during
+    /// warm-up) are never retried.
+    static func reconnectPolicy(_ p: Parameters) -> ReconnectPolicy? {
+        guard p[Param.reconnect] else { return nil }
+        return ReconnectPolicy(maxAttempts: p[Param.reconnectAttempts], initialDelay: p[Param.reconnectDelay],
+                               multiplier: 2, maxDelay: 30)
     }
 
     private let input: PacketInput
@@ -74,7 +105,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private let log: Logger
     private let metrics: NodeMetrics
     /// State changes from the network thread to the tick thread, without a lock.
-    private let stateChanges = BoundedQueue<PersonaPlexState>(capacity: 64)
+    private let stateChanges = RealtimeRing<PersonaPlexState?>(capacity: 64)
     private var client: PersonaPlexClient?
     private var closing: Task<Void, Never>?
     private var closingSinceTick: Int64 = 0
@@ -115,11 +146,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         configuration = try Self.configuration(setup.params)
         log = setup.log
         metrics = setup.metrics
-        let p = setup.params
-        reconnect = (p.bool("reconnect") ?? false)
-            ? ReconnectPolicy(maxAttempts: p.int("reconnect_attempts") ?? 5, initialDelay: p.double("reconnect_delay") ?? 1,
-                              multiplier: 2, maxDelay: 30)  // configuration errors (closed during warm-up) are never retried
-            : nil
+        reconnect = Self.reconnectPolicy(setup.params)
         sendTimings.reserveCapacity(64)
     }
 
@@ -167,29 +194,31 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             closingSinceTick = tick.index
             closing = Task { await client.close() }
         }
-        if closing != nil && !drained && tick.index - closingSinceTick > Int64((configuration.closeGracePeriod + 2) * 50) {
+        if closing != nil && !drained && tick.index - closingSinceTick > Tick.count(seconds: configuration.closeGracePeriod + 2) {
             log.warning("the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it")
             drained = true
         }
-        if isLive && !forwarding && !warnedNoStream && tick.index - liveSinceTick > 50 {
+        if isLive && !forwarding && !warnedNoStream && tick.index - liveSinceTick > Int64(Tick.perSecond) {
             warnedNoStream = true
             log.error("live for 1 s but no fresh Ogg stream arrived: link '<this node>.events -> <encoder>.control' so the encoder restarts its stream")
         }
         // Straight from the client's ring into the output lanes: no copy in between, no lock.
         let receivedCount = client.drainReceived { kind, bytes, receivedAt in
-            if tick.startNanos > 0 { downlinkAlignment.record(tick.startNanos - Int64(receivedAt)) }
+            if tick.startNanos > 0 { downlinkAlignment.record(Nanoseconds.elapsed(from: receivedAt, to: tick.startNanos)) }
             switch kind {
             case .audio:
                 audioOut.append(bytes)
-                audioOut.stampLast(Int64(receivedAt))  // Decode measures to its first PCM frame
+                audioOut.stampLast(receivedAt)  // Decode measures to its first PCM frame
             case .text: textOut.append(bytes)
             }
         }
         client.drainSendTimings(into: &sendTimings)
-        for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
+        for timing in sendTimings {
+            uplinkLatency.record(Nanoseconds.elapsed(from: timing.requestedAtNanos, to: timing.writtenAtNanos))
+        }
         sendTimings.removeAll(keepingCapacity: true)
         metrics.queueDepth = receivedCount
-        if tick.index % 50 == 0 {
+        if tick.index % Int64(Tick.perSecond) == 0 {
             // Bounded buffers on both sides of the socket: what they dropped shows in this node's drops column.
             let c = client.counters
             metrics.drops = sendDrops + c.audioDropped + c.textDropped + stateChanges.dropped
@@ -198,13 +227,13 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
 
     /// Sends one encoder page once live, from the BOS page of a fresh stream on.
     @inline(__always)
-    private func forward(_ page: UnsafeRawBufferPointer, stamp: Int64, client: PersonaPlexClient) {
+    private func forward(_ page: UnsafeRawBufferPointer, stamp: UInt64, client: PersonaPlexClient) {
         guard isLive, closing == nil else { pagesHeldBack += 1; return }
         if !forwarding {
             guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
             forwarding = true
         }
-        if client.send(audio: page, originNanos: UInt64(max(0, stamp))) != .queued { sendDrops += 1 }
+        if client.send(audio: page, originNanos: stamp) != .queued { sendDrops += 1 }
     }
 
     private func handle(_ state: PersonaPlexState, tick: Tick) throws {
@@ -245,7 +274,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 var rng = SystemRandomNumberGenerator()
                 let delay = (policy.delay(afterFailedAttempt: attempts, using: &rng) * 10).rounded() / 10
                 log.warning("\(error); reconnecting in \(delay) s (attempt \(attempts))")
-                reconnectAtTick = tick.index + Int64(delay * 50)
+                reconnectAtTick = tick.index + Tick.count(seconds: delay)
                 client = nil
             } else {
                 throw NodeError("PersonaPlex: \(error)")
@@ -268,7 +297,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         }
         while let state = stateChanges.pop() { log.info("link \(state)") }
         client.drainSendTimings(into: &sendTimings)  // pages written after the last tick
-        for timing in sendTimings { uplinkLatency.record(Int64(timing.writtenAtNanos) - Int64(timing.requestedAtNanos)) }
+        for timing in sendTimings {
+            uplinkLatency.record(Nanoseconds.elapsed(from: timing.requestedAtNanos, to: timing.writtenAtNanos))
+        }
         sendTimings.removeAll(keepingCapacity: true)
         lastCounters = client.counters
         let c = lastCounters

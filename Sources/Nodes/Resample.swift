@@ -9,15 +9,18 @@ import RouterCore
 public final class Resample: NodeType {
     public static let typeName = "Resample"
     public static let summary = "Convert PCM to another sample rate and channel count (speexdsp)."
-    public static let parameters: [ParameterSpec] = [
-        .required("rate", .sampleRate, "Output sample rate in Hz."),
-        .optional("channels", .int(1...8), default: .int(1), "Output channel count (down-mix averages, up-mix copies)."),
-        .optional("quality", .int(0...10), default: .int(5), "speexdsp quality: 0 fastest, 10 best."),
-        .optional("compensate_delay", .bool, default: .bool(true), "Remove the filter delay so output aligns with input."),
-    ]
+    private enum Param {
+        static let rate: ParameterKey<Int> = .requiredSampleRate("rate", probe: 48_000, "Output sample rate in Hz.")
+        static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 1,
+                                                      "Output channel count (down-mix averages, up-mix copies).")
+        static let quality: ParameterKey<Int> = .int("quality", 0...10, default: 5, "speexdsp quality: 0 fastest, 10 best.")
+        static let compensateDelay: ParameterKey<Bool> = .bool("compensate_delay", default: true,
+                                                               "Remove the filter delay so output aligns with input.")
+    }
+    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.quality.spec, Param.compensateDelay.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let out = PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 1)
+        let out = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")],
                           outputs: [OutputSpec("out", .pcm(out), doc: "PCM in the configured format.")])
     }
@@ -37,13 +40,13 @@ public final class Resample: NodeType {
         input = setup.pcmInput("in")
         output = setup.pcmOutput("out")
         metrics = setup.metrics
-        let from = input.lanes.first?.pcmFormat ?? output.pcmFormat
+        guard let from = input.lanes.first?.pcmFormat else { throw NodeError("input 'in' is not linked") }
         let to = output.pcmFormat
         inputChannels = from.channels
         resampler = try Resampler(inputRate: from.sampleRate, inputChannels: from.channels,
                                   outputRate: to.sampleRate, outputChannels: to.channels,
-                                  quality: setup.params.int("quality") ?? 5,
-                                  skipZeros: setup.params.bool("compensate_delay") ?? true)
+                                  quality: setup.params[Param.quality],
+                                  skipZeros: setup.params[Param.compensateDelay])
     }
 
     /// After the flush: output samples per channel still due, so the stream totals the input length × the rate ratio

@@ -7,13 +7,18 @@ import RouterCore
 public final class TextRelay: NodeType {
     public static let typeName = "TextRelay"
     public static let summary = "Assemble text pieces into sentences; deliver to the log or a file (and the out port)."
-    public static let parameters: [ParameterSpec] = [
-        .optional("sink", .choice(["log", "file", "none"]), default: .string("log"), "Where sentences go besides the out port."),
-        .optional("path", .path, default: nil, "The text file for sink: file (appended, one sentence per line)."),
-        .optional("flush_after", .duration, default: .double(1.2), "Flush an unfinished sentence after this long without a piece."),
-        .optional("timestamps", .bool, default: .bool(true), "Prefix each line with the session time [mm:ss.cc]."),
-        .optional("prefix", .string, default: nil, "Text put before each sentence (e.g. 'AI: ')."),
-    ]
+    private enum Param {
+        static let sink: ParameterKey<String> = .choice("sink", ["log", "file", "none"], default: "log",
+                                                        "Where sentences go besides the out port.")
+        static let path: ParameterKey<String?> = .optionalPath("path", "The text file for sink: file (appended, one sentence per line).")
+        static let flushAfter: ParameterKey<Double> = .duration("flush_after", default: 1.2,
+                                                                "Flush an unfinished sentence after this long without a piece.")
+        static let timestamps: ParameterKey<Bool> = .bool("timestamps", default: true,
+                                                          "Prefix each line with the session time [mm:ss.cc].")
+        static let prefix: ParameterKey<String> = .string("prefix", default: "", "Text put before each sentence (e.g. 'AI: ').")
+    }
+    public static let parameters = [Param.sink.spec, Param.path.spec, Param.flushAfter.spec, Param.timestamps.spec,
+                                    Param.prefix.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(inputs: [InputSpec("in", .text, doc: "Text pieces.")],
@@ -21,7 +26,7 @@ public final class TextRelay: NodeType {
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
-        if params.string("sink") == "file" && params.path("path") == nil {
+        if params[Param.sink] == "file" && params[Param.path] == nil {
             return [NodeCheckProblem("sink", "sink: file needs a 'path'", hint: "add 'path: captions.txt', or use 'sink: log'")]
         }
         return []
@@ -45,12 +50,12 @@ public final class TextRelay: NodeType {
         let p = setup.params
         input = setup.packetInput("in")
         output = setup.packetOutput("out")
-        flushTicks = max(1, Int64(((p.double("flush_after") ?? 1.2) * 50).rounded()))
-        timestamps = p.bool("timestamps") ?? true
-        prefix = p.string("prefix") ?? ""
+        flushTicks = max(1, Tick.count(seconds: p[Param.flushAfter]))
+        timestamps = p[Param.timestamps]
+        prefix = p[Param.prefix]
         log = setup.log
-        toLog = p.string("sink") == "log"
-        if p.string("sink") == "file", let path = p.path("path") {
+        toLog = p[Param.sink] == "log"
+        if p[Param.sink] == "file", let path = p[Param.path] {
             try createParentDirectory(of: path)
             if !FileManager.default.fileExists(atPath: path) {
                 guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -103,7 +108,7 @@ public final class TextRelay: NodeType {
         guard !sentence.isEmpty else { return }
         sentences.append(sentence)
         output.append(Array(sentence.utf8))
-        let seconds = Double(startedAt) / 50
+        let seconds = Tick.seconds(startedAt)
         let stamp = timestamps ? String(format: "[%02d:%05.2f] ", Int(seconds) / 60, seconds.truncatingRemainder(dividingBy: 60)) : ""
         let line = stamp + prefix + sentence
         if toLog { log.info(line) }

@@ -7,25 +7,33 @@ import RouterCore
 public final class WavIn: NodeType {
     public static let typeName = "WavIn"
     public static let summary = "Source: play a WAV file in real time or as fast as possible, then end."
-    public static let parameters: [ParameterSpec] = [
-        .required("path", .path, "The WAV file to play."),
-        .optional("pace", .choice(["realtime", "fast"]), default: .string("realtime"), "fast runs the session as fast as possible (file processing)."),
-        .optional("loop", .bool, default: .bool(false), "Start again at the end (never ends by itself)."),
-        .optional("tail", .duration, default: .double(0), "Silence to play after the file before ending."),
-        .optional("start", .choice(["immediately", "on-live"]), default: .string("immediately"),
-                  "on-live: play silence until the control input reports a link live, then the file (nothing is lost while a link warms up)."),
-    ]
+    private enum Param {
+        static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to play.")
+        static let pace: ParameterKey<String> = .choice("pace", ["realtime", "fast"], default: "realtime",
+                                                        "fast runs the session as fast as possible (file processing).")
+        static let loop: ParameterKey<Bool> = .bool("loop", default: false, "Start again at the end (never ends by itself).")
+        static let tail: ParameterKey<Double> = .duration("tail", default: 0, "Silence to play after the file before ending.")
+        static let start: ParameterKey<String> = .choice(
+            "start", ["immediately", "on-live"], default: "immediately",
+            "on-live: play silence until the control input reports a link live, then the file (nothing is lost while a link warms up).")
+    }
+    public static let parameters = [Param.path.spec, Param.pace.spec, Param.loop.spec, Param.tail.spec, Param.start.spec]
+
+    /// The format `out` is described with before a file is named or while it cannot be read (`router nodes`, a
+    /// pipeline whose check already reports the file): the file decides the real one.
+    static let probeFormat = PCMFormat(sampleRate: 48_000, channels: 2)
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        let format = (params.path("path").flatMap { try? WAVReader(path: $0) }).map {
-            PCMFormat(sampleRate: $0.format.sampleRate, channels: $0.format.channels)
-        } ?? .discord
+        var format = probeFormat
+        if let path = params[Param.path], let reader = try? WAVReader(path: path) {
+            format = PCMFormat(sampleRate: reader.format.sampleRate, channels: reader.format.channels)
+        }
         return PortLayout(inputs: [InputSpec("control", .event, required: false, doc: "Link states (with start: on-live).")],
                           outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
-        guard let path = params.path("path") else {
+        guard let path = params[Param.path] else {
             return [NodeCheckProblem("path", "path is empty", hint: "give the WAV file to play, e.g. 'path: samples/speech-like.wav'")]
         }
         do {
@@ -42,7 +50,7 @@ public final class WavIn: NodeType {
                 return [NodeCheckProblem("path", "\(path): \(reader.format.channels) channels; WavIn plays at most "
                     + "\(maxChannels)", hint: "mix the file down, e.g. sox in.wav -c 2 out.wav")]
             }
-            guard reader.format.sampleRate % 50 == 0 else {
+            guard reader.format.sampleRate % Tick.perSecond == 0 else {
                 return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames",
                                          hint: "convert the file to a rate that is a multiple of 50 Hz, e.g. sox in.wav -r 48000 out.wav")]
             }
@@ -57,7 +65,7 @@ public final class WavIn: NodeType {
     public static let maxChannels = 32
 
     public static func pacing(_ params: Parameters) -> PacingPreference {
-        params.string("pace") == "fast" ? .fast : .indifferent
+        params[Param.pace] == "fast" ? .fast : .indifferent
     }
 
     private var reader: WAVReader
@@ -71,13 +79,14 @@ public final class WavIn: NodeType {
 
     public init(_ setup: NodeSetup) throws {
         control = setup.eventInput("control")
-        waitingForLive = setup.params.string("start") == "on-live"
-        path = setup.params.path("path") ?? ""
+        waitingForLive = setup.params[Param.start] == "on-live"
+        guard let path = setup.params[Param.path] else { throw NodeError("path is empty") }
+        self.path = path
         reader = try WAVReader(path: path)
         output = setup.pcmOutput("out")
-        loops = setup.params.bool("loop") ?? false
-        tailTicks = Int(((setup.params.double("tail") ?? 0) * 50).rounded())
-        setup.log.info("playing \(setup.params.path("path") ?? ""): \(output.pcmFormat), \(reader.frameCount / max(1, output.pcmFormat.sampleRate / 1000)) ms")
+        loops = setup.params[Param.loop]
+        tailTicks = Int(Tick.count(seconds: setup.params[Param.tail]))
+        setup.log.info("playing \(path): \(output.pcmFormat), \(reader.frameCount / max(1, output.pcmFormat.sampleRate / 1000)) ms")
     }
 
     public func process(_ tick: Tick) throws {
@@ -122,9 +131,9 @@ final class WAVFileSink {
     private var closed = false
 
     init(setup: NodeSetup, input: PCMInput, writesGaps: Bool) throws {
-        let format = input.lanes.first?.pcmFormat ?? .discord
-        let encoding: WAVSampleEncoding = setup.params.string("encoding") == "float32" ? .float32 : .pcm16
-        let path = setup.params.path("path") ?? ""
+        guard let format = input.lanes.first?.pcmFormat else { throw NodeError("input 'in' is not linked") }
+        let encoding: WAVSampleEncoding = setup.params[WAVSinkNode.Param.encoding] == "float32" ? .float32 : .pcm16
+        guard let path = setup.params[WAVSinkNode.Param.path] else { throw NodeError("path is empty") }
         try createParentDirectory(of: path)
         writer = try WAVWriter(path: path, format: WAVFormat(sampleRate: format.sampleRate, channels: format.channels, encoding: encoding))
         self.writesGaps = writesGaps
@@ -155,10 +164,12 @@ final class WAVFileSink {
 /// What WavOut and WavTap share: a PCM input written to a WAV file. Subclasses differ in how they treat ticks
 /// without a frame (`writesGaps`), in what an I/O error does (`survivesErrors`) and in their catalogue entry.
 public class WAVSinkNode {
-    public static let parameters: [ParameterSpec] = [
-        .required("path", .path, "The WAV file to write (replaced if it exists)."),
-        .optional("encoding", .choice(["pcm16", "float32"]), default: .string("pcm16"), "Sample encoding."),
-    ]
+    enum Param {
+        static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to write (replaced if it exists).")
+        static let encoding: ParameterKey<String> = .choice("encoding", ["pcm16", "float32"], default: "pcm16",
+                                                            "Sample encoding.")
+    }
+    public static let parameters = [Param.path.spec, Param.encoding.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")])

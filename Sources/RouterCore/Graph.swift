@@ -1,3 +1,5 @@
+import Realtime
+
 /// The PCM lanes linked into one input port (several when the port accepts many links).
 public struct PCMInput {
     public let lanes: [PCMLane]
@@ -49,16 +51,21 @@ public final class NodeSetup {
     public let metrics: NodeMetrics
     /// True when the session runs as fast as possible rather than in real time.
     public let runsFast: Bool
+    /// The session's clock: nodes that time things (latency stamps, timeouts) read it instead of the system clock,
+    /// so a test can drive them with a `ManualClock`.
+    public let clock: any MonotonicClock
     let inputs: [String: [Lane]]
     let outputs: [String: Lane]
 
-    init(name: String, typeName: String, params: Parameters, runsFast: Bool, inputs: [String: [Lane]], outputs: [String: Lane]) {
+    init(name: String, typeName: String, params: Parameters, runsFast: Bool, clock: any MonotonicClock,
+         inputs: [String: [Lane]], outputs: [String: Lane]) {
         self.name = name
         self.typeName = typeName
         self.params = params
         self.log = Logger(name)
         self.metrics = NodeMetrics(nodeName: name, typeName: typeName)
         self.runsFast = runsFast
+        self.clock = clock
         self.inputs = inputs
         self.outputs = outputs
     }
@@ -131,18 +138,31 @@ public final class Graph {
     /// linked or not, ahead of the events of its links: a LogTap on any event edge shows them.
     public let sessionEvents: EventLane
     public let pipeline: ValidatedPipeline
+    /// The clock every node and the session read (`SystemClock.shared` unless a test injects a `ManualClock`).
+    public let clock: any MonotonicClock
 
     /// Instantiates every node. A node that cannot be created (missing file, bad device) is reported by name.
-    public init(_ pipeline: ValidatedPipeline) throws {
+    public init(_ pipeline: ValidatedPipeline, clock: any MonotonicClock = SystemClock.shared) throws {
         self.pipeline = pipeline
+        self.clock = clock
         let sessionEvents = EventLane(label: "session.events")
         self.sessionEvents = sessionEvents
         var lanes: [String: Lane] = [:]
         for node in pipeline.nodes {
             for output in node.layout.outputs {
                 let label = "\(node.name).\(output.name)"
-                // Unlinked outputs whose format depends on an unlinked input still get a lane, so nodes can write.
-                let format = node.outputFormats[output.name] ?? MediaFormat(output.kind, pcm: output.kind == .pcm || output.kind == .pcmStreams ? .discord : nil)
+                // Every output gets a lane, linked or not, so nodes can write unconditionally. A PCM lane needs its
+                // format; validation refuses a pass-through PCM output whose input is unlinked, so this only guards
+                // against a pipeline that was not validated.
+                let format: MediaFormat
+                if let resolved = node.outputFormats[output.name] {
+                    format = resolved
+                } else if output.kind.carriesPCM {
+                    throw SessionError.nodeFailed(node: node.name, type: node.type.typeName,
+                                                  reason: "the format of output '\(output.name)' is unknown (its input is not linked)")
+                } else {
+                    format = MediaFormat(output.kind)
+                }
                 lanes[label] = makeLane(format, label: label)
             }
         }
@@ -156,7 +176,7 @@ public final class Graph {
             var outputs: [String: Lane] = [:]
             for output in node.layout.outputs { outputs[output.name] = lanes["\(node.name).\(output.name)"] }
             let setup = NodeSetup(name: node.name, typeName: node.type.typeName, params: node.params,
-                                  runsFast: pipeline.runsFast, inputs: inputs, outputs: outputs)
+                                  runsFast: pipeline.runsFast, clock: clock, inputs: inputs, outputs: outputs)
             let instance: any Node
             do {
                 instance = try node.type.init(setup)

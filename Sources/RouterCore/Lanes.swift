@@ -123,7 +123,7 @@ public final class PCMStreamsLane: Lane {
 public final class PacketLane: Lane {
     private var slab: UnsafeMutableRawBufferPointer
     private var ends: [Int]
-    private var stamps: [Int64]
+    private var stamps: [UInt64]
     private var used = 0
     public private(set) var count = 0
 
@@ -146,15 +146,16 @@ public final class PacketLane: Lane {
     }
 
     /// Tags the item appended last with the monotonic time its data originated (a socket read, PCM entering an
-    /// encoder), so a node further down can measure latency across nodes. Unstamped items read as 0.
-    public func stampLast(_ nanoseconds: Int64) {
+    /// encoder; `MonotonicClock` nanoseconds), so a node further down can measure latency across nodes. Unstamped
+    /// items read as 0.
+    public func stampLast(_ nanoseconds: UInt64) {
         guard count > 0 else { return }
         while stamps.count < count { stamps.append(0) }
         stamps[count - 1] = nanoseconds
     }
 
     /// The origin time of item `index` set with `stampLast`, or 0.
-    public func stamp(at index: Int) -> Int64 { index < stamps.count ? stamps[index] : 0 }
+    public func stamp(at index: Int) -> UInt64 { index < stamps.count ? stamps[index] : 0 }
 
     public override var itemCount: Int { count }
     /// Total bytes produced this tick.

@@ -1,4 +1,5 @@
 import Foundation
+import Realtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -25,28 +26,45 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
 /// The process-wide log: lines go to standard error, or to a capturing closure in tests. Logging is for events, not for
 /// every frame; secrets registered with `redact` never appear in output.
 ///
-/// Threads inside `queueingLines(_:)` (the session's audio thread) never wait for the log: their lines go into a
-/// bounded lock-free queue that a background thread writes out; when it is full a line is dropped and counted, and
-/// the count is reported when the scope ends. Every other thread writes synchronously, after the queued lines, so
-/// lines appear in the order they were logged. Leaving the scope writes everything still queued.
-public final class RouterLog: @unchecked Sendable {
+/// Threads inside `queueingLines(_:)` (the session's tick thread) never wait for the log: each such thread gets its
+/// own `RealtimeRing` of lines (it is the ring's one producer; whoever holds the writer lock is its one consumer), which
+/// a background thread writes out; when it is full a line is dropped and counted, and the count is reported when the
+/// scope ends. Every other thread writes synchronously, after the queued lines, so lines appear in the order they were
+/// logged. Leaving the scope writes everything still queued.
+public final class RouterLog: Sendable {
     public static let shared = RouterLog()
 
+    /// One queued line.
+    struct Entry: Sendable {
+        var level: LogLevel
+        var source: String
+        var message: String
+    }
+    typealias LineRing = RealtimeRing<Entry?>
+
+    /// Everything the writer lock guards: the sink, the secrets, the rings to drain, the drops already reported.
+    private struct Writer {
+        var sink: @Sendable (String) -> Void
+        var secrets: [String] = []
+        var rings: [ObjectIdentifier: LineRing] = [:]
+        var reportedDrops = 0
+    }
+
     private let minimumLevel = Atomic<Int>(LogLevel.info.rawValue)
-    /// Serialises writing: the sink, the secrets, and taking lines out of the queue.
-    private let writeLock = NSLock()
-    private var sink: (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    private var secrets: [String] = []
-    private let queue: LogQueue
+    private let writer: Mutex<Writer>
+    private let queueCapacity: Int
+    /// The calling thread's ring, when it is inside `queueingLines` (a per-thread slot; reading it neither locks nor
+    /// allocates).
+    private let threadRing: ThreadRingKey
     private let queued = DispatchSemaphore(value: 0)
     private let writerStarted = Atomic<Bool>(false)
     private let dropped = Atomic<Int>(0)
-    /// Dropped lines already reported (guarded by `writeLock`).
-    private var reportedDrops = 0
 
-    /// A log whose audio-thread queue holds `queueCapacity` lines (rounded up to a power of two).
+    /// A log whose queueing threads each hold up to `queueCapacity` lines.
     public init(queueCapacity: Int = 1024) {
-        queue = LogQueue(capacity: queueCapacity)
+        self.queueCapacity = max(1, queueCapacity)
+        writer = Mutex(Writer(sink: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }))
+        threadRing = ThreadRingKey()
     }
 
     public var level: LogLevel {
@@ -54,74 +72,81 @@ public final class RouterLog: @unchecked Sendable {
         set { minimumLevel.store(newValue.rawValue, ordering: .relaxed) }
     }
 
-    /// Lines dropped so far because the audio-thread queue was full.
+    /// Lines dropped so far because a queueing thread's ring was full.
     public var droppedLines: Int { dropped.load(ordering: .relaxed) }
 
     /// Sends lines to `sink` instead of standard error (tests capture logs this way). Queued lines go to the old sink.
-    public func setSink(_ sink: @escaping (String) -> Void) {
-        writeLock.withLock {
-            writeQueuedLines()
-            self.sink = sink
+    public func setSink(_ sink: @escaping @Sendable (String) -> Void) {
+        writer.withLock { w in
+            Self.writeQueuedLines(&w)
+            w.sink = sink
         }
     }
 
     /// Registers a secret (a token) so that it is replaced by `[redacted]` in every line.
     public func redact(_ secret: String) {
         guard secret.count >= 4 else { return }
-        writeLock.withLock { secrets.append(secret) }
+        writer.withLock { $0.secrets.append(secret) }
     }
 
     public func log(_ level: LogLevel, _ source: String, _ message: String) {
         guard level.rawValue >= minimumLevel.load(ordering: .relaxed) else { return }
-        if AudioThreadMark.isSet {
-            if queue.push(LogQueue.Entry(level: level, source: source, message: message)) {
+        if let ring = threadRing.current {
+            if ring.push(Entry(level: level, source: source, message: message)) {
                 queued.signal()
             } else {
                 dropped.add(1, ordering: .relaxed)
             }
             return
         }
-        writeLock.withLock {
-            writeQueuedLines()
-            write(level, source, message)
+        writer.withLock { w in
+            Self.writeQueuedLines(&w)
+            Self.write(&w, level, source, message)
         }
     }
 
     /// Runs `body` with this thread's lines queued instead of written (it never waits for the log), then writes every
     /// queued line and reports lines dropped meanwhile. Sessions run their ticks inside it.
     public func queueingLines<T>(_ body: () throws -> T) rethrows -> T {
+        if threadRing.current != nil { return try body() }  // nested: the outer scope owns the ring
         startWriterThread()
-        let wasMarked = AudioThreadMark.isSet
-        AudioThreadMark.isSet = true
+        let ring = LineRing(capacity: queueCapacity)
+        writer.withLock { $0.rings[ObjectIdentifier(ring)] = ring }
+        threadRing.current = ring
         defer {
-            AudioThreadMark.isSet = wasMarked
-            if !wasMarked { flush() }
+            threadRing.current = nil  // from here on this thread writes directly: nothing more enters the ring
+            flush()
+            writer.withLock { $0.rings[ObjectIdentifier(ring)] = nil }
         }
         return try body()
     }
 
     /// Writes every queued line now, then reports dropped lines not yet reported.
     public func flush() {
-        writeLock.withLock {
-            writeQueuedLines()
+        writer.withLock { w in
+            Self.writeQueuedLines(&w)
             let total = dropped.load(ordering: .relaxed)
-            if total > reportedDrops {
-                write(.warning, "log", "\(total - reportedDrops) line(s) dropped: the audio thread's log queue was full")
-                reportedDrops = total
+            if total > w.reportedDrops {
+                Self.write(&w, .warning, "log",
+                           "\(total - w.reportedDrops) line(s) dropped: the audio thread's log queue was full")
+                w.reportedDrops = total
             }
         }
     }
 
-    /// Caller holds `writeLock`.
-    private func writeQueuedLines() {
-        while let entry = queue.pop() { write(entry.level, entry.source, entry.message) }
+    /// Caller holds the writer lock, which makes it the only consumer of every ring.
+    private static func writeQueuedLines(_ w: inout Writer) {
+        for ring in w.rings.values { drain(ring, into: &w) }
     }
 
-    /// Caller holds `writeLock`.
-    private func write(_ level: LogLevel, _ source: String, _ message: String) {
+    private static func drain(_ ring: LineRing, into w: inout Writer) {
+        while let entry = ring.pop() { write(&w, entry.level, entry.source, entry.message) }
+    }
+
+    private static func write(_ w: inout Writer, _ level: LogLevel, _ source: String, _ message: String) {
         var line = "[\(level.label)] \(source): \(message)"
-        for s in secrets where line.contains(s) { line = line.replacingOccurrences(of: s, with: "[redacted]") }
-        sink(line)
+        for s in w.secrets where line.contains(s) { line = line.replacingOccurrences(of: s, with: "[redacted]") }
+        w.sink(line)
     }
 
     private func startWriterThread() {
@@ -129,7 +154,7 @@ public final class RouterLog: @unchecked Sendable {
         let thread = Thread { [self] in
             while true {
                 queued.wait()
-                writeLock.withLock { writeQueuedLines() }
+                writer.withLock { Self.writeQueuedLines(&$0) }
             }
         }
         thread.name = "router-log"
@@ -150,79 +175,28 @@ public struct Logger: Sendable {
     public func error(_ message: String) { RouterLog.shared.log(.error, source, message) }
 }
 
-/// Whether the calling thread queues its log lines (a per-thread flag; reading it neither locks nor allocates).
-enum AudioThreadMark {
-    private static let key: pthread_key_t = {
+/// A per-thread slot holding the calling thread's line ring while it is inside `queueingLines` (one pthread key per
+/// log). Reading it is a `pthread_getspecific`: no lock, no allocation.
+final class ThreadRingKey: Sendable {
+    private let key: pthread_key_t
+
+    init() {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
-        return key
-    }()
-
-    static var isSet: Bool {
-        get { pthread_getspecific(key) != nil }
-        set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
-    }
-}
-
-/// A bounded multi-producer queue of log lines (Vyukov's array queue): producers claim a slot with one
-/// compare-and-swap and never wait; a full queue refuses the line. Lines come out in the order their slots were
-/// claimed. `pop` must be serialised by the caller.
-final class LogQueue: @unchecked Sendable {
-    struct Entry {
-        var level: LogLevel
-        var source: String
-        var message: String
+        self.key = key
     }
 
-    private final class Slot: @unchecked Sendable {
-        /// Equals the slot's position when free for that position, position + 1 when it holds that position's entry.
-        let sequence: Atomic<Int>
-        var entry: Entry?
-        init(_ position: Int) { sequence = Atomic(position) }
-    }
+    deinit { pthread_key_delete(key) }
 
-    private let slots: [Slot]
-    private let mask: Int
-    private let enqueuePosition = Atomic<Int>(0)
-    private var dequeuePosition = 0
-
-    init(capacity: Int) {
-        var size = 2
-        while size < capacity { size *= 2 }
-        slots = (0..<size).map(Slot.init)
-        mask = size - 1
-    }
-
-    /// Adds a line; false (nothing added) when the queue is full. Never blocks.
-    func push(_ entry: Entry) -> Bool {
-        var position = enqueuePosition.load(ordering: .relaxed)
-        while true {
-            let slot = slots[position & mask]
-            let difference = slot.sequence.load(ordering: .acquiring) - position
-            if difference == 0 {
-                let (claimed, current) = enqueuePosition.compareExchange(expected: position, desired: position + 1, ordering: .relaxed)
-                if claimed {
-                    slot.entry = entry
-                    slot.sequence.store(position + 1, ordering: .releasing)
-                    return true
-                }
-                position = current
-            } else if difference < 0 {
-                return false
-            } else {
-                position = enqueuePosition.load(ordering: .relaxed)
-            }
+    /// The calling thread's ring; setting it retains the ring until it is set back to nil.
+    var current: RouterLog.LineRing? {
+        get {
+            guard let raw = pthread_getspecific(key) else { return nil }
+            return Unmanaged<RouterLog.LineRing>.fromOpaque(raw).takeUnretainedValue()
         }
-    }
-
-    /// The oldest line, or nil when none is ready. Callers serialise `pop`.
-    func pop() -> Entry? {
-        let slot = slots[dequeuePosition & mask]
-        guard slot.sequence.load(ordering: .acquiring) == dequeuePosition + 1 else { return nil }
-        let entry = slot.entry
-        slot.entry = nil
-        slot.sequence.store(dequeuePosition + slots.count, ordering: .releasing)
-        dequeuePosition += 1
-        return entry
+        set {
+            if let old = pthread_getspecific(key) { Unmanaged<RouterLog.LineRing>.fromOpaque(old).release() }
+            pthread_setspecific(key, newValue.map { UnsafeRawPointer(Unmanaged.passRetained($0).toOpaque()) })
+        }
     }
 }

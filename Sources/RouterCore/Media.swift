@@ -13,6 +13,9 @@ public enum MediaKind: String, CaseIterable, Sendable {
     /// Control events (speaker joined/left, link state, stream restart, ...), delivered one tick later.
     case event
 
+    /// True for the kinds whose lanes hold PCM samples (and so need a `PCMFormat`).
+    public var carriesPCM: Bool { self == .pcm || self == .pcmStreams }
+
     /// How the kind reads in messages ("PCM", "Ogg Opus", ...).
     public var displayName: String {
         switch self {
@@ -36,13 +39,8 @@ public struct PCMFormat: Hashable, Sendable, CustomStringConvertible {
         self.channels = channels
     }
 
-    /// Discord's voice format.
-    public static let discord = PCMFormat(sampleRate: 48_000, channels: 2)
-    /// PersonaPlex's model format.
-    public static let personaPlex = PCMFormat(sampleRate: 24_000, channels: 1)
-
     /// Samples per channel in one 20 ms frame.
-    public var samplesPerChannel: Int { sampleRate / 50 }
+    public var samplesPerChannel: Int { sampleRate / Tick.perSecond }
     /// Interleaved samples in one 20 ms frame.
     public var samplesPerFrame: Int { samplesPerChannel * channels }
 

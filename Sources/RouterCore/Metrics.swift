@@ -1,17 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Monotonic time in nanoseconds (CLOCK_MONOTONIC; no allocation, vDSO on Linux).
-@inline(__always)
-public func monotonicNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
-
 /// A fixed-size log-linear histogram of durations in nanoseconds (16 sub-buckets per power of two, ~6 % resolution).
 /// Recording is a few integer operations and never allocates.
 public struct LatencyHistogram: Sendable {
@@ -20,30 +6,31 @@ public struct LatencyHistogram: Sendable {
     private static let bucketCount = 64 * subCount
     private var counts: [UInt32]
     public private(set) var count: Int = 0
-    public private(set) var maxValue: Int64 = 0
-    public private(set) var total: Int64 = 0
+    public private(set) var maxValue: UInt64 = 0
+    public private(set) var total: UInt64 = 0
 
     public init() { counts = [UInt32](repeating: 0, count: Self.bucketCount) }
 
     @inline(__always)
-    static func index(of value: Int64) -> Int {
-        let v = UInt64(max(value, 1))
+    static func index(of value: UInt64) -> Int {
+        let v = max(value, 1)
         let msb = 63 - v.leadingZeroBitCount
         if msb < subBits { return Int(v) }
         let sub = Int((v >> UInt64(msb - subBits)) & UInt64(subCount - 1))
         return (msb - subBits + 1) * subCount + sub
     }
 
-    static func lowerBound(of index: Int) -> Int64 {
-        if index < subCount { return Int64(index) }
+    static func lowerBound(of index: Int) -> UInt64 {
+        if index < subCount { return UInt64(index) }
         let group = index / subCount, sub = index % subCount
         let msb = group + subBits - 1
-        return (Int64(1) << Int64(msb)) | (Int64(sub) << Int64(msb - subBits))
+        guard msb < 64 else { return UInt64.max }
+        return (UInt64(1) << UInt64(msb)) | (UInt64(sub) << UInt64(msb - subBits))
     }
 
-    /// Records one duration.
+    /// Records one duration (a difference of two `MonotonicClock` readings).
     @inline(__always)
-    public mutating func record(_ nanoseconds: Int64) {
+    public mutating func record(_ nanoseconds: UInt64) {
         counts[Self.index(of: nanoseconds)] &+= 1
         count += 1
         total &+= nanoseconds
@@ -51,7 +38,7 @@ public struct LatencyHistogram: Sendable {
     }
 
     /// The value below which `fraction` (0...1) of recordings fall (bucket midpoint), or 0 when empty.
-    public func percentile(_ fraction: Double) -> Int64 {
+    public func percentile(_ fraction: Double) -> UInt64 {
         guard count > 0 else { return 0 }
         let target = max(1, Int((Double(count) * fraction).rounded(.up)))
         var seen = 0
@@ -59,7 +46,7 @@ public struct LatencyHistogram: Sendable {
             seen += Int(c)
             if seen >= target {
                 let low = Self.lowerBound(of: i), high = Self.lowerBound(of: i + 1)
-                return min((low + high) / 2, maxValue)
+                return min(low + (high - low) / 2, maxValue)
             }
         }
         return maxValue
@@ -128,12 +115,12 @@ public enum MetricsReport {
         return lines.joined(separator: "\n")
     }
 
-    static func milli(_ ns: Int64) -> String {
+    static func milli(_ ns: UInt64) -> String {
         let hundredths = (ns + 5_000) / 10_000
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
-    static func micro(_ ns: Int64) -> String {
+    static func micro(_ ns: UInt64) -> String {
         let tenths = (ns + 50) / 100
         return "\(tenths / 10).\(tenths % 10)"
     }

@@ -1,3 +1,5 @@
+import Realtime
+
 /// What a PCM input accepts.
 public enum PCMRequirement: Hashable, Sendable {
     /// Any rate and channel count (the node adapts, or passes the format through).
@@ -91,15 +93,29 @@ public enum PacingPreference: Sendable {
 
 /// One 20 ms step of a session.
 public struct Tick: Sendable {
+    /// Ticks per second: the engine's one clock rate. Every PCM frame is one tick (1/50 s = 20 ms) long.
+    public static let perSecond = 50
+    /// One tick in nanoseconds (20 ms).
+    public static let nanoseconds: UInt64 = Nanoseconds.perSecond / UInt64(perSecond)
+
+    /// Whole ticks in `seconds`, rounded to the nearest (negative or NaN → 0; huge values are capped).
+    public static func count(seconds: Double) -> Int64 {
+        let ticks = (seconds * Double(perSecond)).rounded()
+        guard ticks > 0 else { return 0 }
+        return ticks >= Double(Int64.max / 2) ? Int64.max / 2 : Int64(ticks)
+    }
+
+    /// Session time of a tick count in seconds.
+    public static func seconds(_ ticks: Int64) -> Double { Double(ticks) / Double(perSecond) }
+
     /// 0 for the first tick.
     public var index: Int64
     /// Session time at the start of the tick, in nanoseconds (index × 20 ms).
-    public var nanoseconds: Int64 { index * Tick.nanosecondsPerTick }
-    /// Monotonic wall-clock time when the tick began (0 under virtual time), for latency accounting.
-    public var startNanos: Int64
-    public static let nanosecondsPerTick: Int64 = 20_000_000
+    public var sessionNanoseconds: UInt64 { UInt64(max(0, index)) &* Tick.nanoseconds }
+    /// The session clock's time (`MonotonicClock` nanoseconds) when the tick began, for latency accounting.
+    public var startNanos: UInt64
 
-    public init(index: Int64, startNanos: Int64 = 0) {
+    public init(index: Int64, startNanos: UInt64 = 0) {
         self.index = index
         self.startNanos = startNanos
     }
@@ -126,7 +142,8 @@ public extension Node {
 
 /// A node type as the registry knows it: name, documentation, parameter schema, ports, and a constructor.
 /// Adding a node type is one file conforming to this protocol plus one `register` line.
-public protocol NodeType: Node {
+/// (`SendableMetatype`: the registry, a value shared between threads, holds the types themselves.)
+public protocol NodeType: Node, SendableMetatype {
     /// The name used in pipeline files (`type: Mixer`).
     static var typeName: String { get }
     /// One line for `router nodes`.

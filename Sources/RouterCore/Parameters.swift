@@ -107,7 +107,7 @@ public struct ParameterSpec: Sendable {
             return .success(.string(trimmed))
         case .sampleRate:
             let rates = ParameterType.commonSampleRates.map(String.init).joined(separator: ", ")
-            guard let v = Int(trimmed), ParameterType.sampleRateRange.contains(v), v % 50 == 0 else {
+            guard let v = Int(trimmed), ParameterType.sampleRateRange.contains(v), v % Tick.perSecond == 0 else {
                 let why = Int(trimmed).map { ParameterType.sampleRateRange.contains($0)
                     ? "\($0) Hz does not split into whole 20 ms frames" : "\($0) Hz is outside 8000...192000" }
                     ?? "'\(text)' is not a whole number of Hz"

@@ -61,12 +61,18 @@ public struct NodeRegistry: Sendable {
                 out.append("  out \(o.name): \(fmt) — \(o.doc)")
             }
             for p in type.parameters {
-                let def = p.isRequired ? "required" : (p.defaultValue.map { "default \($0)" } ?? "optional")
+                let def = p.isRequired ? "required" : (p.defaultValue.map { "default \(Self.shown($0))" } ?? "optional")
                 out.append("  param \(p.name): \(p.type) (\(def)) — \(p.doc)")
             }
             out.append("")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// A default value as the catalogue shows it (an empty text as "", so it does not read as a missing word).
+    static func shown(_ value: ParameterValue) -> String {
+        if case .string("") = value { return "\"\"" }
+        return value.description
     }
 
     /// A port's PCM format in the catalogue. Shown as a value only when no parameter changes it; otherwise the

@@ -1,11 +1,12 @@
 import Foundation
+import Realtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Why a session could not run or ended badly.
-public enum SessionError: Error, CustomStringConvertible, Equatable {
+public enum SessionError: Error, CustomStringConvertible, Equatable, Sendable {
     case nodeFailed(node: String, type: String, reason: String)
 
     public var description: String {
@@ -16,7 +17,7 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
 }
 
 /// How a session ended.
-public enum SessionOutcome: Equatable, CustomStringConvertible {
+public enum SessionOutcome: Equatable, CustomStringConvertible, Sendable {
     /// Every source ended and everything downstream drained.
     case completed
     /// Stopped on request (SIGINT/SIGTERM, or `requestStop`).
@@ -36,8 +37,13 @@ public enum SessionOutcome: Equatable, CustomStringConvertible {
 /// One running instance of a graph, driven by one 20 ms clock. `tick()` advances it one step (tests drive it
 /// directly with virtual time); `run()` paces ticks by absolute deadlines (`next += 20 ms`, never re-based on "now")
 /// on a dedicated thread, or back to back when the pipeline runs fast.
-public final class Session {
+public final class Session: @unchecked Sendable {
+    // @unchecked: the graph is confined to the one thread that runs the ticks (handed to it once, by `runOnThread`);
+    // the only cross-thread entry, `requestStop`, is an atomic.
     public let graph: Graph
+    /// The clock behind tick stamps and node timings: the graph's (the system clock unless a test injected one).
+    /// Real-time pacing always sleeps on `CLOCK_MONOTONIC`.
+    public var clock: any MonotonicClock { graph.clock }
     private let eventLanes: [EventLane]
     private let stopRequested = Atomic<Bool>(false)
     public private(set) var tickIndex: Int64 = 0
@@ -89,18 +95,19 @@ public final class Session {
             graph.sessionEvents.emit(.sessionStopping)
         }
         for lane in eventLanes { lane.rotate() }
-        let tick = Tick(index: tickIndex, startNanos: monotonicNanoseconds())
+        let clock = graph.clock
+        let tick = Tick(index: tickIndex, startNanos: clock.nowNanoseconds())
         for n in graph.nodes {
             // Finished nodes keep clearing their lanes, so nothing downstream reads a stale frame.
             for lane in n.outputs { lane.beginTick() }
             if n.finished { continue }
-            let t0 = monotonicNanoseconds()
+            let t0 = clock.nowNanoseconds()
             do {
                 try n.node.process(tick)
             } catch {
                 throw SessionError.nodeFailed(node: n.name, type: n.typeName, reason: "\(error)")
             }
-            n.metrics.processing.record(monotonicNanoseconds() - t0)
+            n.metrics.processing.record(Nanoseconds.elapsed(from: t0, to: clock.nowNanoseconds()))
             var inCount = 0, outCount = 0
             for lane in n.mediaInputs { inCount += lane.itemCount }
             for lane in n.outputs { outCount += lane.itemCount }
@@ -147,8 +154,8 @@ public final class Session {
     private func runTicks(realtime: Bool, maxTicks: Int64?, metricsInterval: Double?) -> SessionOutcome {
         do { try start() } catch let e as SessionError { return .failed(e) } catch { return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)")) }
         defer { stop() }
-        var deadline = monotonicNanoseconds()
-        let metricsEvery = metricsInterval.map { Int64($0 * 50) }
+        var deadline = SystemClock.now()
+        let metricsEvery = metricsInterval.map { Tick.count(seconds: $0) }
         while true {
             // A stop request gets one more tick, which tells the nodes (sessionStopping).
             let stopping = stopRequested.load(ordering: .relaxed)
@@ -161,11 +168,11 @@ public final class Session {
             if isFinished { return .completed }
             if let maxTicks, tickIndex >= maxTicks { return .stopped }
             if let every = metricsEvery, every > 0, tickIndex % every == 0 {
-                log.info("metrics at \(tickIndex / 50) s:\n" + MetricsReport.render(metrics))
+                log.info("metrics at \(tickIndex / Int64(Tick.perSecond)) s:\n" + MetricsReport.render(metrics))
             }
             if realtime {
-                deadline += Tick.nanosecondsPerTick
-                if monotonicNanoseconds() > deadline { lateTicks += 1 }
+                deadline = Nanoseconds.adding(deadline, Tick.nanoseconds)
+                if SystemClock.now() > deadline { lateTicks += 1 }
                 sleepUntil(deadline)
             }
         }
@@ -184,13 +191,14 @@ public final class Session {
     }
 }
 
-/// Sleeps until an absolute CLOCK_MONOTONIC deadline (restarting on signals), so pacing never drifts.
-public func sleepUntil(_ deadlineNanoseconds: Int64) {
+/// Sleeps until an absolute `SystemClock` (CLOCK_MONOTONIC) deadline (restarting on signals), so pacing never drifts.
+public func sleepUntil(_ deadlineNanoseconds: UInt64) {
     #if canImport(Glibc)
-    var ts = timespec(tv_sec: Int(deadlineNanoseconds / 1_000_000_000), tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
+    let deadline = min(deadlineNanoseconds, UInt64(Int.max))
+    var ts = timespec(tv_sec: Int(deadline / Nanoseconds.perSecond), tv_nsec: Int(deadline % Nanoseconds.perSecond))
     while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
     #else
-    let now = monotonicNanoseconds()
+    let now = SystemClock.now()
     if deadlineNanoseconds > now { usleep(UInt32((deadlineNanoseconds - now) / 1000)) }
     #endif
 }

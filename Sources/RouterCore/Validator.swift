@@ -322,7 +322,8 @@ public struct PipelineValidator {
                 case .sameAsInput(let input):
                     if let f = inputFormats[input] {
                         node.outputFormats[output.name] = MediaFormat(output.kind, pcm: f.pcm)
-                    } else if links.contains(where: { $0.fromNode == name && $0.fromPort == output.name }),
+                    } else if output.kind.carriesPCM
+                                || links.contains(where: { $0.fromNode == name && $0.fromPort == output.name }),
                               !links.contains(where: { $0.toNode == name && $0.toPort == input }),
                               node.layout.inputs.first(where: { $0.name == input })?.isRequired != true {
                         // (An unlinked required input has been reported already.)

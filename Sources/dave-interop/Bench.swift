@@ -1,6 +1,7 @@
 import DAVE
 import MLS
 import Foundation
+import Realtime
 
 /// Release-build measurements: per-frame DAVE encrypt/decrypt, and commit/Welcome processing by group size.
 enum Bench {
@@ -22,7 +23,7 @@ enum Bench {
 
     private static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    private static func now() -> UInt64 { SystemClock.now() }
 
     private static func milliseconds(since start: UInt64) -> Double { Double(now() - start) / 1e6 }
 
@@ -31,7 +32,7 @@ enum Bench {
         let base = (0..<16).map { UInt8($0 * 11) }
         let encryptor = FrameEncryptor()
         encryptor.setRatchet(SenderKeyRatchet(baseSecret: base))
-        let decryptor = FrameDecryptor(clock: SystemMonotonicClock())
+        let decryptor = FrameDecryptor(clock: SystemClock.shared)
         decryptor.transition(to: SenderKeyRatchet(baseSecret: base))
         let opus = Checks.opusFrame(seed: 7, length: 120)
         var encrypted: [UInt8] = []

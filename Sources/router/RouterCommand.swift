@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Nodes
+import Realtime
 import RouterCore
+import Synchronization
 
 /// `router`: run, check and inspect voice-router pipelines.
 struct RouterCommand: ParsableCommand {
@@ -12,8 +14,7 @@ struct RouterCommand: ParsableCommand {
             Pipelines name nodes and link them: '- source -> mix -> encode -> ai.audio'.
             ${VAR} and ${VAR:-default} in a pipeline are taken from the environment and from .env.
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, NodesCommand.self, BenchCommand.self,
-                      LinkBenchCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, NodesCommand.self]
     )
 }
 
@@ -80,9 +81,9 @@ struct RunCommand: ParsableCommand {
         let log = Logger("router")
         log.info("running \(validated.spec.name ?? pipeline.file): \(validated.nodes.count) nodes, \(validated.runsFast ? "fast" : "real-time")")
         let outcome = session.run(realtime: !validated.runsFast,
-                                  maxTicks: maxDuration.map { Int64($0 * 50) },
+                                  maxTicks: maxDuration.map { Tick.count(seconds: $0) },
                                   metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)
-        let seconds = Double(session.tickIndex) / 50
+        let seconds = Tick.seconds(session.tickIndex)
         if metrics {
             print(MetricsReport.render(session.metrics))
             let latencies = MetricsReport.renderLatencies(session.graph)
@@ -100,24 +101,34 @@ struct RunCommand: ParsableCommand {
 
 /// Turns SIGINT/SIGTERM into a graceful stop; a second signal exits at once.
 final class SignalTrap {
-    private var sources: [DispatchSourceSignal] = []
+    /// Kept for the trap's lifetime: a cancelled or released source stops delivering.
+    private let sources: [any DispatchSourceSignal]
 
-    private let queue = DispatchQueue(label: "router.signals")  // serial: the counter is shared by both handlers
+    /// What both handlers share: how many signals arrived, and what to do on the first.
+    private final class Handler: Sendable {
+        private let count = Atomic<Int>(0)
+        private let onSignal: @Sendable () -> Void
+        init(_ onSignal: @escaping @Sendable () -> Void) { self.onSignal = onSignal }
 
-    init(onSignal: @escaping () -> Void) {
-        var count = 0
+        func received(_ sig: Int32) {
+            if count.add(1, ordering: .relaxed).newValue > 1 { exit(130) }
+            Logger("router").info("signal \(sig): stopping (again to exit at once)")
+            onSignal()
+        }
+    }
+
+    init(onSignal: @escaping @Sendable () -> Void) {
+        let handler = Handler(onSignal)
+        let queue = DispatchQueue(label: "router.signals")
+        var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler {
-                count += 1
-                if count > 1 { exit(130) }
-                Logger("router").info("signal \(sig): stopping (again to exit at once)")
-                onSignal()
-            }
+            source.setEventHandler { handler.received(sig) }
             source.resume()
             sources.append(source)
         }
+        self.sources = sources
     }
 }
 
@@ -144,10 +155,10 @@ struct CheckCommand: ParsableCommand {
         }
         let validator = PipelineValidator(registry: .standard)
         for file in files {
-            let start = monotonicNanoseconds()
+            let start = SystemClock.now()
             do {
                 let p = try validator.load(path: file, environment: environment)
-                let ms = Double(monotonicNanoseconds() - start) / 1e6
+                let ms = Double(Nanoseconds.elapsed(from: start, to: SystemClock.now())) / 1e6
                 print("ok: \(file) (\(p.nodes.count) nodes, \(p.links.count) links) checked in \(String(format: "%.1f", ms)) ms")
             } catch let errors as PipelineErrors {
                 printError(errors.description)

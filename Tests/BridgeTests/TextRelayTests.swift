@@ -73,7 +73,7 @@ final class TextRelayTests: BridgeTestCase {
         for _ in 0..<150 { try h.tick() }  // 3 s of silence first: the stamp is the sentence's start
         try feed(h, [" One", " two."])
         try feed(h, [" Three."])
-        h.node.stop()
+        try h.finish()
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertEqual(text, "[00:03.00] AI: One two.\n[00:03.04] AI: Three.\n")
     }

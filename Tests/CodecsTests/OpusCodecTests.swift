@@ -173,6 +173,22 @@ final class OpusCodecTests: XCTestCase {
         }) { XCTAssertEqual($0 as? CodecError, .bufferTooSmall(needed: 5760, available: 960)) }
     }
 
+    func testFECDecodeRebuildsOneFrameFromTheNextPacket() throws {
+        let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1)
+        let tone = (0..<960).map { Float(sin(Double($0) * 0.05)) * 0.3 }
+        var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
+        let size = try tone.withUnsafeBufferPointer { pcm in try packet.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) } }
+        let decoder = try OpusDecoder(sampleRate: 48_000, channels: 1)
+        var out = [Float](repeating: 0, count: 960)
+        let n = try packet[..<size].withUnsafeBytes { p in
+            try out.withUnsafeMutableBufferPointer { try decoder.decodeFEC(nextPacket: p, samplesPerChannel: 960, into: $0) }
+        }
+        XCTAssertEqual(n, 960)
+        XCTAssertThrowsError(try out.withUnsafeMutableBufferPointer {
+            try decoder.decodeFEC(nextPacket: UnsafeRawBufferPointer(start: nil, count: 0), samplesPerChannel: 960, into: $0)
+        }) { XCTAssertEqual($0 as? CodecError, .emptyPacket) }
+    }
+
     func testOggOpusDecoderSplits120msPacketsInto20msFrames() throws {
         let packet = try make120msPacket()
         let head = OpusHead(channels: 1, preSkip: 0, inputSampleRate: 48_000)

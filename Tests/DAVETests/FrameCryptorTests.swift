@@ -1,5 +1,6 @@
 import XCTest
 @testable import DAVE
+import Realtime
 
 final class FrameCryptorTests: XCTestCase {
     private let base = TestSupport.bytes(hex: "cedd61b1b8a1ca69046554282cf70b7b")

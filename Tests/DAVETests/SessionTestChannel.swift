@@ -1,6 +1,7 @@
 import DAVE
 import MLS
 import XCTest
+import Realtime
 
 /// An in-process voice server for session tests: external sender, proposals, relaying commit and Welcome.
 final class SessionTestChannel {

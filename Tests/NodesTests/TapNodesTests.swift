@@ -21,7 +21,7 @@ final class TapNodesTests: XCTestCase {
             }
             try h.tick()
         }
-        h.node.stop()
+        try h.finish()
         XCTAssertEqual(try TestFiles.bytes(path), expected)
     }
 

@@ -109,7 +109,7 @@ final class WavFilesTests: XCTestCase {
                 h.endInput()
                 try h.tick()
                 try h.tick()
-                h.node.stop()
+                try h.finish()
             }
             if type == "WavTap" { try run(WavTap.self) } else { try run(WavOut.self) }
             results[type] = try TestFiles.readWAV(path).samples

@@ -8,8 +8,9 @@ enum RouterBinary {
         .deletingLastPathComponent()
     static let corpus = repoRoot.appendingPathComponent("Tests/fixtures/bad-pipelines")
 
-    /// `router` sits next to the test bundle in the build folder (`swift build --build-tests` builds both).
-    static func url() throws -> URL {
+    /// `router` (or `name`, e.g. `router-bench`) sits next to the test bundle in the build folder
+    /// (`swift build --build-tests` builds them all).
+    static func url(_ name: String = "router") throws -> URL {
         var candidates: [URL] = []
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         candidates.append(exe.deletingLastPathComponent())
@@ -19,11 +20,11 @@ enum RouterBinary {
             candidates.append(bundle.bundleURL.deletingLastPathComponent())
         }
         for dir in candidates {
-            let router = dir.appendingPathComponent("router")
+            let router = dir.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: router.path) { return router }
         }
         // A missing binary fails the test: skipping would let every CLI test pass without running anything.
-        let problem = RouterBinaryMissing(searched: candidates.map(\.path))
+        let problem = RouterBinaryMissing(name: name, searched: candidates.map(\.path))
         XCTFail(problem.description)
         throw problem
     }
@@ -37,8 +38,8 @@ enum RouterBinary {
         process.environment = environment(env)
         let stdout = directory.appendingPathComponent("router-\(UUID().uuidString).out")
         let stderr = directory.appendingPathComponent("router-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
         process.standardInput = FileHandle.nullDevice
@@ -60,11 +61,12 @@ enum RouterBinary {
         return env
     }
 
-    /// Runs `router arguments` in `directory` and waits for it (killing it after `timeout` seconds).
-    static func run(_ arguments: [String], in directory: URL = repoRoot, env: [String: String] = [:],
-                    timeout: TimeInterval = 30) throws -> Result {
+    /// Runs `router arguments` (or another binary of the package) in `directory` and waits for it (killing it after
+    /// `timeout` seconds).
+    static func run(_ arguments: [String], binary: String = "router", in directory: URL = repoRoot,
+                    env: [String: String] = [:], timeout: TimeInterval = 30) throws -> Result {
         let process = Process()
-        process.executableURL = try url()
+        process.executableURL = try url(binary)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = environment(env)
@@ -94,9 +96,10 @@ enum RouterBinary {
 
 /// The `router` executable was not built next to the test bundle.
 struct RouterBinaryMissing: Error, CustomStringConvertible {
+    var name: String
     var searched: [String]
     var description: String {
-        "router binary not found next to the tests (looked in \(searched)); build it with `swift build --build-tests` (make test does)"
+        "\(name) binary not found next to the tests (looked in \(searched)); build it with `swift build --build-tests` (make test does)"
     }
 }
 

@@ -2,19 +2,21 @@ import ArgumentParser
 import Foundation
 import XCTest
 @testable import router
+@testable import router_bench
 
 /// Help text of every command, frozen from the real output after review (as swift-argument-parser tests its own
 /// help). A change here is a change users see: update the expectation deliberately.
 final class HelpTests: XCTestCase {
     /// The binary at 100 columns must print exactly `expected`, and the in-process help must agree with it.
     private func assertHelp(_ arguments: [String], _ command: ParsableCommand.Type, _ expected: String,
+                            binary: String = "router", root: ParsableCommand.Type = RouterCommand.self,
                             file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try RouterBinary.run(arguments + ["--help"])
+        let result = try RouterBinary.run(arguments + ["--help"], binary: binary)
         XCTAssertEqual(result.status, 0, file: file, line: line)
         XCTAssertEqual(result.stderr, "", file: file, line: line)
         XCTAssertEqual(result.stdout, expected, file: file, line: line)
         func trimmed(_ s: String) -> Substring { s.dropLast(s.reversed().prefix { $0 == "\n" }.count) }
-        XCTAssertEqual(trimmed(RouterCommand.helpMessage(for: command, columns: 100)), trimmed(expected), "in-process help",
+        XCTAssertEqual(trimmed(root.helpMessage(for: command, columns: 100)), trimmed(expected), "in-process help",
                        file: file, line: line)
     }
 
@@ -35,10 +37,6 @@ final class HelpTests: XCTestCase {
               check                   Validate pipeline files without running them.
               graph                   Print a pipeline's graph as ASCII, Graphviz DOT or Mermaid.
               nodes                   List the node types with their ports, formats and parameters.
-              bench                   Measure per-node cost against the bare library calls, and allocations per
-                                      frame.
-              bench-link              Measure CPU per live PersonaPlex link frame against bare libopus, and the
-                                      link's latencies.
 
               See 'router help <subcommand>' for detailed help.
 
@@ -125,13 +123,37 @@ final class HelpTests: XCTestCase {
             """#)
     }
 
+    /// The benchmarks are a separate binary (the shipped router carries neither them nor the malloc interposer).
+    func testBenchRootHelp() throws {
+        try assertHelp([], BenchRootCommand.self, #"""
+            OVERVIEW: Benchmarks of the voice router: per-node engine cost and a live PersonaPlex link.
+
+            Build with -c release for meaningful numbers (make bench, make bench-link).
+
+            USAGE: router-bench <subcommand>
+
+            OPTIONS:
+              -h, --help              Show help information.
+
+            SUBCOMMANDS:
+              nodes                   Measure per-node cost against the bare library calls, and allocations per
+                                      frame.
+              link                    Measure CPU per live PersonaPlex link frame against bare libopus, and the
+                                      link's latencies.
+
+              See 'router-bench help <subcommand>' for detailed help.
+
+            """#, binary: "router-bench", root: BenchRootCommand.self)
+    }
+
     func testBenchHelp() throws {
-        try assertHelp(["bench"], BenchCommand.self, #"""
+        try assertHelp(["nodes"], BenchCommand.self, #"""
             OVERVIEW: Measure per-node cost against the bare library calls, and allocations per frame.
 
-            Build with -c release for meaningful numbers: swift build -c release && .build/release/router bench
+            Build with -c release for meaningful numbers: swift build -c release --product router-bench &&
+            .build/release/router-bench nodes (or make bench)
 
-            USAGE: router bench [--frames <frames>] [--pipelines <pipelines> ...]
+            USAGE: router-bench nodes [--frames <frames>] [--pipelines <pipelines> ...]
 
             OPTIONS:
               --frames <frames>       Frames (20 ms each) measured per case. (default: 3000)
@@ -139,18 +161,18 @@ final class HelpTests: XCTestCase {
               -h, --help              Show help information.
 
 
-            """#)
+            """#, binary: "router-bench", root: BenchRootCommand.self)
     }
 
     func testBenchLinkHelp() throws {
-        try assertHelp(["bench-link"], LinkBenchCommand.self, #"""
+        try assertHelp(["link"], LinkBenchCommand.self, #"""
             OVERVIEW: Measure CPU per live PersonaPlex link frame against bare libopus, and the link's
             latencies.
 
             Runs feed -> OpusOggEncode -> PersonaPlexLink -> Decode -> sink in real time for --seconds after
             the link went live. Build with -c release. Example: bash scripts/bench-link.sh 30
 
-            USAGE: router bench-link --url <url> [--seconds <seconds>] [--prebuffer <prebuffer>] [--text-prompt <text-prompt>]
+            USAGE: router-bench link --url <url> [--seconds <seconds>] [--prebuffer <prebuffer>] [--text-prompt <text-prompt>]
 
             OPTIONS:
               --url <url>             PersonaPlex URL (ws:// or wss://).
@@ -162,7 +184,18 @@ final class HelpTests: XCTestCase {
               -h, --help              Show help information.
 
 
-            """#)
+            """#, binary: "router-bench", root: BenchRootCommand.self)
+    }
+
+    /// `bench` and `bench-link` moved to router-bench: the shipped router does not know them.
+    func testTheRouterHasNoBenchmarks() throws {
+        for old in ["bench", "bench-link"] {
+            let result = try RouterBinary.run([old])
+            XCTAssertEqual(result.status, 64, old)
+            XCTAssertTrue(result.stderr.contains("Unexpected argument '\(old)'"), result.stderr)
+            XCTAssertThrowsError(try RouterCommand.parseAsRoot([old]))
+        }
+        XCTAssertNoThrow(try BenchRootCommand.parseAsRoot(["nodes", "--frames", "10"]))
     }
 
     func testCheckWithoutFilesIsAUsageError() throws {

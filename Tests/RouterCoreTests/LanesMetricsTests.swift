@@ -76,7 +76,7 @@ final class LanesMetricsTests: XCTestCase {
     func testHistogramPercentilesOfAUniformDistribution() {
         var h = LatencyHistogram()
         XCTAssertEqual(h.percentile(0.5), 0, "empty")
-        for us in 1...1000 { h.record(Int64(us) * 1000) }
+        for us in 1...1000 { h.record(UInt64(us) * 1000) }
         XCTAssertEqual(h.count, 1000)
         XCTAssertEqual(h.maxValue, 1_000_000)
         XCTAssertEqual(h.mean, 500_500, accuracy: 0.5)
@@ -104,7 +104,7 @@ final class LanesMetricsTests: XCTestCase {
 
     func testHistogramBucketsAreMonotonicAndTight() {
         var previous = -1
-        for v: Int64 in [0, 1, 2, 15, 16, 17, 31, 32, 33, 1000, 1023, 1024, 123_456_789, Int64(1) << 40] {
+        for v: UInt64 in [0, 1, 2, 15, 16, 17, 31, 32, 33, 1000, 1023, 1024, 123_456_789, UInt64(1) << 40] {
             let i = LatencyHistogram.index(of: v)
             XCTAssertGreaterThanOrEqual(i, previous)
             previous = i
@@ -131,10 +131,12 @@ final class LanesMetricsTests: XCTestCase {
     }
 
     func testNodeHarnessEventsAndErrors() throws {
-        let harness = try NodeHarness<TestSink>(inputs: ["in": .pcm(.discord), "control": MediaFormat(.event)])
+        let harness = try NodeHarness<TestSink>(inputs: ["in": .pcm(.stereo48k), "control": MediaFormat(.event)])
         harness.eventInput("control").emit(.streamRestart)
         try harness.tick()
-        XCTAssertEqual(harness.node.received.map(\.tick), [0], "an event emitted before a tick reaches the node in that tick")
+        XCTAssertEqual(harness.node.received.map(\.tick), [0, 0], "an event emitted before a tick reaches the node in that tick")
+        XCTAssertEqual(harness.node.received.map(\.event), [.sessionStarted, .streamRestart],
+                       "after the session's own event, as in a graph")
         XCTAssertEqual(harness.eventOutput("events").events, [.warning("sink 0")], "outputs are readable right after the tick")
         XCTAssertThrowsError(try NodeHarness<TestSink>(params: ["nope": "1"])) {
             XCTAssertEqual("\($0)", "TestSink has no parameter 'nope'")
@@ -142,7 +144,7 @@ final class LanesMetricsTests: XCTestCase {
         XCTAssertThrowsError(try NodeHarness<TestSource>(params: ["rate": "12"])) {
             XCTAssertEqual("\($0)", "'rate' must be in 8000...192000, not 12")
         }
-        let failing = try NodeHarness<TestPass>(params: ["fail_at": "0"], inputs: ["in": .pcm(.discord)])
+        let failing = try NodeHarness<TestPass>(params: ["fail_at": "0"], inputs: ["in": .pcm(.stereo48k)])
         XCTAssertThrowsError(try failing.tick()) { XCTAssertEqual("\($0)", "test failure at tick 0") }
     }
 

@@ -118,6 +118,8 @@ final class TestSink: NodeType {
     let events: EventLane
     var frames: [Float?] = []
     var received: [(tick: Int64, event: GraphEvent)] = []
+    /// `Tick.startNanos` of every tick (the session clock at its start).
+    var tickStarts: [UInt64] = []
     var startCount = 0, stopCount = 0
 
     init(_ setup: NodeSetup) throws {
@@ -128,6 +130,7 @@ final class TestSink: NodeType {
     func start() throws { startCount += 1 }
     func process(_ tick: Tick) throws {
         frames.append(input.frame?.first)
+        tickStarts.append(tick.startNanos)
         control.forEach { received.append((tick.index, $0)) }
         events.emit(.warning("sink \(tick.index)"))
     }
@@ -259,3 +262,8 @@ func problems(_ yaml: String, env: [String: String] = [:], file: StaticString = 
 }
 
 import XCTest
+
+extension PCMFormat {
+    /// A test format (the engine itself names none).
+    static let stereo48k = PCMFormat(sampleRate: 48_000, channels: 2)
+}

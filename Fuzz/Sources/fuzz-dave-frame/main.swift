@@ -2,6 +2,7 @@ import Crypto
 import DAVE
 import Foundation
 import FuzzSupport
+import Realtime
 
 // The DAVE frame decryptor (one remote sender's media frames): trailer parsing, generation unwrapping, the replay
 // window, ratchet transitions and expiry, passthrough. The input is a script; besides raw frames it asks for frames

@@ -3,17 +3,18 @@ import CAllocCounter
 import Codecs
 import Foundation
 import Nodes
+import Realtime
 import RouterCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `router bench-link`: CPU of one live PersonaPlex link per 20 ms frame (both directions, whole process: session
+/// `router-bench link`: CPU of one live PersonaPlex link per 20 ms frame (both directions, whole process: session
 /// thread and NIO threads) against a real server or the sphn peer, beside bare libopus on the same frames in the
 /// same run, and the link's latencies. `scripts/bench-link.sh` starts the peer and runs it.
 struct LinkBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-link",
+        commandName: "link",
         abstract: "Measure CPU per live PersonaPlex link frame against bare libopus, and the link's latencies.",
         discussion: """
             Runs feed -> OpusOggEncode -> PersonaPlexLink -> Decode -> sink in real time for --seconds after the \
@@ -37,8 +38,8 @@ struct LinkBenchCommand: ParsableCommand {
         #if DEBUG
         print("note: this is a debug build; use `swift build -c release` for meaningful figures")
         #endif
-        let liveTicks = Int64((seconds * 50).rounded())
-        let signal = BenchSignal(frames: Int(liveTicks) + 60 * 50 + 100)
+        let liveTicks = Tick.count(seconds: seconds)
+        let signal = BenchSignal(frames: Int(liveTicks + Tick.count(seconds: 60)) + 100)
         BenchData.pcm = signal.mono24k
         BenchData.pcmFormat = .personaPlex
         LinkBenchCapture.reserve(bytes: Int(seconds) * 8_000 + 65_536)
@@ -65,12 +66,12 @@ struct LinkBenchCommand: ParsableCommand {
         try session.start()
         defer { session.stop() }
 
-        var deadline = monotonicNanoseconds()
+        var deadline = SystemClock.now()
         var liveAt: (tick: Int64, cpu: Int64, sessionThreadCPU: Int64, allocations: UInt64, threads: [Int32: ThreadSample])?
         var feedNanos: Int64 = 0
         let paced = try PacedBareOpus()
         let sessionTid = alloc_counter_gettid()
-        let giveUp = Int64(70 * 50)  // the link's own handshake timeout (60 s) fails the session before this
+        let giveUp = Tick.count(seconds: 70)  // the link's own handshake timeout (60 s) fails the session before this
         while true {
             if liveAt != nil { BenchData.feedNanoseconds = 0 }
             try session.tick()
@@ -85,7 +86,7 @@ struct LinkBenchCommand: ParsableCommand {
             } else if session.tickIndex > giveUp {
                 throw ValidationError("the link did not go live within 70 s")
             }
-            deadline += Tick.nanosecondsPerTick
+            deadline = Nanoseconds.adding(deadline, Tick.nanoseconds)
             sleepUntil(deadline)
         }
         let excluded = feedNanos + paced.hookNanos
@@ -188,6 +189,7 @@ final class LinkBenchCapture: NodeType {
     static let summary = "bench capture"
     static let parameters: [ParameterSpec] = []
     static func ports(_ params: Parameters) -> PortLayout { PortLayout(inputs: [InputSpec("in", .ogg, doc: "")]) }
+    // nonisolated(unsafe): written by the session thread's tick and read by the same thread after the run.
     nonisolated(unsafe) static var captured: [UInt8] = []
     static func reserve(bytes: Int) { captured = []; captured.reserveCapacity(bytes) }
     private let input: PacketInput

@@ -1,12 +1,18 @@
 import CAllocCounter
 import Codecs
 import Nodes
+import Realtime
 import RouterCore
 
 /// Prepared input for the bench feed nodes (set before each case's graph is built).
 enum BenchData {
+    // nonisolated(unsafe) throughout: the bench runs on one thread (the main thread ticks every graph itself), and
+    // node types are built by the registry from a type, so their input can only come from static storage.
+    /// The PCM the feed plays.
     nonisolated(unsafe) static var pcm: [Float] = []
+    /// The feed's format (its port layout reads it).
     nonisolated(unsafe) static var pcmFormat = PCMFormat.discord
+    /// Ogg pages per tick for the Ogg feed.
     nonisolated(unsafe) static var pages: [[[UInt8]]] = []
     /// Time the feed nodes spent this tick (they are test scaffolding, not the engine under measurement).
     nonisolated(unsafe) static var feedNanoseconds: Int64 = 0
@@ -16,7 +22,8 @@ enum BenchData {
 final class BenchPCMFeed: NodeType {
     static let typeName = "BenchPCMFeed"
     static let summary = "bench source"
-    static let parameters: [ParameterSpec] = [.optional("offset", .int(0...1000), default: .int(0), "frames to skip")]
+    private static let offset: ParameterKey<Int> = .int("offset", 0...1000, default: 0, "frames to skip")
+    static let parameters = [offset.spec]
     static func ports(_ params: Parameters) -> PortLayout {
         PortLayout(outputs: [OutputSpec("out", .pcm(BenchData.pcmFormat), doc: "")])
     }
@@ -24,17 +31,17 @@ final class BenchPCMFeed: NodeType {
     private var frame: Int
     init(_ setup: NodeSetup) throws {
         out = setup.pcmOutput("out")
-        frame = setup.params.int("offset") ?? 0
+        frame = setup.params[Self.offset]
     }
     func process(_ tick: Tick) throws {
-        let t0 = monotonicNanoseconds()
+        let t0 = benchNanoseconds()
         let n = out.pcmFormat.samplesPerFrame
         let start = (frame * n) % (BenchData.pcm.count - n)
         BenchData.pcm.withUnsafeBufferPointer { src in
             out.write { $0.baseAddress!.update(from: src.baseAddress! + start, count: n) }
         }
         frame += 1
-        BenchData.feedNanoseconds += monotonicNanoseconds() - t0
+        BenchData.feedNanoseconds += benchNanoseconds() - t0
     }
 }
 
@@ -50,10 +57,10 @@ final class BenchOggFeed: NodeType {
     private var index = 0
     init(_ setup: NodeSetup) throws { out = setup.packetOutput("out") }
     func process(_ tick: Tick) throws {
-        let t0 = monotonicNanoseconds()
+        let t0 = benchNanoseconds()
         for page in BenchData.pages[index % BenchData.pages.count] { out.append(page) }
         index += 1
-        BenchData.feedNanoseconds += monotonicNanoseconds() - t0
+        BenchData.feedNanoseconds += benchNanoseconds() - t0
     }
 }
 
@@ -74,32 +81,34 @@ enum BenchCases {
     }
 
     static func measure(_ name: String, bareCall: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
-        let session = try EmbeddedSession(yaml: yaml, registry: registry)
+        // The system clock, as in production: the engine's clock reads are part of its cost.
+        let session = try EmbeddedSession(yaml: yaml, registry: registry, clock: SystemClock.shared)
         // The same feeds alone: their runtime bookkeeping is the feeds' cost, not the node's, so it is subtracted.
-        let feedsOnly = try EmbeddedSession(yaml: feedsOnlyYAML(yaml), registry: registry)
+        let feedsOnly = try EmbeddedSession(yaml: feedsOnlyYAML(yaml), registry: registry, clock: SystemClock.shared)
         var engine = [Int64](repeating: 0, count: frames), plain = [Int64](repeating: 0, count: frames)
-        for i in 0..<50 { try bare(i); try session.tick(); try feedsOnly.tick() }  // warm up every path
+        let warmUp = 50
+        for i in 0..<warmUp { try bare(i); try session.tick(); try feedsOnly.tick() }  // warm up every path
         // Interleaved, and the order alternates each frame, so neither side always runs on the other's warm cache.
-        for i in 50..<(50 + frames) {
+        for i in warmUp..<(warmUp + frames) {
             func timeBare() throws -> Int64 {
-                let t0 = monotonicNanoseconds()
+                let t0 = benchNanoseconds()
                 try bare(i)
-                return monotonicNanoseconds() - t0
+                return benchNanoseconds() - t0
             }
             func timeTick(_ s: EmbeddedSession) throws -> Int64 {
                 BenchData.feedNanoseconds = 0
-                let t0 = monotonicNanoseconds()
+                let t0 = benchNanoseconds()
                 try s.tick()
-                return monotonicNanoseconds() - t0 - BenchData.feedNanoseconds
+                return benchNanoseconds() - t0 - BenchData.feedNanoseconds
             }
             // The node and its runtime bookkeeping: the whole graph's tick less the feeds-only graph's tick.
             func timeEngine() throws -> Int64 { try timeTick(session) - timeTick(feedsOnly) }
             if i % 2 == 0 {
-                plain[i - 50] = try timeBare()
-                engine[i - 50] = try timeEngine()
+                plain[i - warmUp] = try timeBare()
+                engine[i - warmUp] = try timeEngine()
             } else {
-                engine[i - 50] = try timeEngine()
-                plain[i - 50] = try timeBare()
+                engine[i - warmUp] = try timeEngine()
+                plain[i - warmUp] = try timeBare()
             }
         }
         let countTicks = 500

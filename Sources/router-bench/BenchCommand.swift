@@ -3,15 +3,19 @@ import CAllocCounter
 import Codecs
 import Foundation
 import Nodes
+import Realtime
 import RouterCore
 
-/// `router bench`: per-node cost inside the engine beside the bare library call on the same frames, interleaved in
+/// `router-bench nodes`: per-node cost inside the engine beside the bare library call on the same frames, interleaved in
 /// one run (shared machines are noisy, so only ratios within a run mean much), plus heap allocations per frame.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "nodes",
         abstract: "Measure per-node cost against the bare library calls, and allocations per frame.",
-        discussion: "Build with -c release for meaningful numbers: swift build -c release && .build/release/router bench"
+        discussion: """
+            Build with -c release for meaningful numbers: swift build -c release --product router-bench && \
+            .build/release/router-bench nodes (or make bench)
+            """
     )
 
     @Option(help: "Frames (20 ms each) measured per case.")
@@ -42,7 +46,8 @@ struct BenchCommand: ParsableCommand {
 }
 
 /// `router check` wall time on pipeline files: the validator in process (median), and the whole CLI as a subprocess
-/// (process start included). A file that does not validate fails loudly: timing a failure would mean nothing.
+/// (process start included; the `router` built next to this executable). A file that does not validate fails loudly:
+/// timing a failure would mean nothing.
 enum CheckTiming {
     /// Prints the timing rows; false if any file failed validation or the subprocess failed.
     static func run(pipelines: [String], envFile: String) -> Bool {
@@ -57,9 +62,9 @@ enum CheckTiming {
             var times: [Int64] = []
             do {
                 for _ in 0..<21 {
-                    let t0 = monotonicNanoseconds()
+                    let t0 = benchNanoseconds()
                     _ = try validator.load(path: file, environment: environment)
-                    times.append(monotonicNanoseconds() - t0)
+                    times.append(benchNanoseconds() - t0)
                 }
                 print("check \(file): \(milliseconds(median(times))) ms (median of 21, in process)")
             } catch {
@@ -68,7 +73,8 @@ enum CheckTiming {
             }
         }
         guard ok else { return false }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("router")
         var times: [Int64] = []
         for _ in 0..<11 {
             let process = Process()
@@ -77,14 +83,14 @@ enum CheckTiming {
             let errors = Pipe()
             process.standardOutput = FileHandle.nullDevice
             process.standardError = errors
-            let t0 = monotonicNanoseconds()
+            let t0 = benchNanoseconds()
             do { try process.run() } catch {
                 print("check (subprocess): FAILED — cannot start \(executable.path): \(error)")
                 return false
             }
             let stderr = errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            times.append(monotonicNanoseconds() - t0)
+            times.append(benchNanoseconds() - t0)
             guard process.terminationStatus == 0 else {
                 print("check (subprocess): FAILED — `router check` exited \(process.terminationStatus):\n\(String(decoding: stderr, as: UTF8.self))")
                 return false
@@ -105,7 +111,7 @@ struct BenchSignal {
 
     init(frames: Int) {
         func render(rate: Int, channels: Int) -> [Float] {
-            let n = frames * rate / 50
+            let n = frames * rate / Tick.perSecond
             var out = [Float](repeating: 0, count: n * channels)
             var phase = 0.0
             for i in 0..<n {
@@ -165,6 +171,10 @@ struct BenchRow {
         return lines.joined(separator: "\n")
     }
 }
+
+/// Now on the system clock as a signed count, so tick-time differences (engine less feeds) may go negative.
+@inline(__always)
+func benchNanoseconds() -> Int64 { Int64(truncatingIfNeeded: SystemClock.now()) }
 
 extension String {
     func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
