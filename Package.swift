@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "router", targets: ["router"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
+        .executable(name: "discord-simulator", targets: ["discord-simulator"]),
         .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
         .library(name: "MLS", targets: ["MLS"]),
         .library(name: "DAVE", targets: ["DAVE"]),
+        .library(name: "Bot", targets: ["Bot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -30,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -75,7 +80,37 @@ let package = Package(
         .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS", "Realtime"]),
 
         // Discord: the main gateway and REST (knows nothing of the graph).
-        .target(name: "Discord"),
+        .target(name: "Discord", dependencies: [
+            "Realtime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A protocol-faithful Discord stand-in on loopback (gateway WebSocket + REST on one port) for tests and the
+        // demo. It does not import `Discord`: it speaks the wire format on its own, so it checks the client.
+        .target(name: "DiscordSimulator", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
+        .executableTarget(name: "discord-bench", dependencies: ["Discord", "DiscordSimulator"]),
+
+        // The Discord bot's behaviour (commands, auto-join, backends and queue, per-user settings in SQLite),
+        // written against its own small transport protocol so it knows no wire format.
+        .target(name: "Bot", dependencies: [
+            "Discord", "PersonaPlex", "RouterCore", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
 
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
@@ -100,6 +135,16 @@ let package = Package(
         .testTarget(name: "PersonaPlexStandInTests", dependencies: ["PersonaPlexStandIn", "PersonaPlex", "Codecs"]),
         .testTarget(name: "MLSTests", dependencies: ["MLS"]),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS", "Realtime"]),
+        .testTarget(name: "DiscordTests", dependencies: [
+            "Discord", "DiscordSimulator", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "BotTests", dependencies: [
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
     ]
 )

@@ -18,7 +18,7 @@ if [ "${swift_version%%.*}" != "6" ]; then
   exit 1
 fi
 
-APT_PACKAGES=(pkg-config libopus-dev libogg-dev libsodium-dev libssl-dev libyaml-dev libspeexdsp-dev opus-tools sox)
+APT_PACKAGES=(pkg-config libopus-dev libogg-dev libsodium-dev libssl-dev libyaml-dev libspeexdsp-dev libsqlite3-dev opus-tools sox)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -15,6 +15,7 @@ let standardNodeTypes: [any NodeType.Type] = [
     Greeting.self,
     Mixer.self,
     Resample.self,
+    Gain.self,
     OpusOggEncode.self,
     Decode.self,
     PersonaPlexLink.self,
