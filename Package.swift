@@ -8,7 +8,6 @@
 import PackageDescription
 
 // PersonaPlex is still being moved onto the Realtime hand-off; it stays in Swift 5 mode until then.
-let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "voice-router",
