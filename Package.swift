@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
         .library(name: "MLS", targets: ["MLS"]),
         .library(name: "DAVE", targets: ["DAVE"]),
+        .library(name: "DiscordVoice", targets: ["DiscordVoice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -33,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CAllocCounter"),
 
         // The realtime hand-off between the tick thread and network event loops (one SPSC ring of preallocated
@@ -62,6 +64,33 @@ let package = Package(
 
         // Discord: the main gateway and REST (knows nothing of the graph).
         .target(name: "Discord"),
+        // The voice connection: voice gateway v8, UDP/RTP with rtpsize AEAD (AES-GCM and XChaCha20 through libsodium),
+        // DAVE wired in. Takes `Discord`'s hand-off types only; knows nothing of the graph.
+        .target(name: "DiscordVoice", dependencies: [
+            "Discord", "DAVE", "Realtime", "CSodium",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
+        // The Discord simulator (loopback only): Voice/ is the voice server (voice gateway v8, UDP relay, DAVE
+        // external sender, simulated members).
+        .target(name: "DiscordSimulator", dependencies: [
+            "DiscordVoice", "DAVE", "MLS", "Realtime", "Codecs",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+
+        // voice-bench: per-frame transport/DAVE costs, allocations per packet, send pacing against the simulator.
+        .executableTarget(name: "voice-bench", dependencies: [
+            "DiscordVoice", "DiscordSimulator", "Discord", "Realtime", "CAllocCounter",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
 
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["RouterCore", "Codecs", "PersonaPlex"], swiftSettings: v5),
@@ -79,6 +108,12 @@ let package = Package(
         .testTarget(name: "PersonaPlexTests", dependencies: ["PersonaPlex"], swiftSettings: v5),
         .testTarget(name: "MLSTests", dependencies: ["MLS"], swiftSettings: v5),
         .testTarget(name: "DAVETests", dependencies: ["DAVE", "MLS"], swiftSettings: v5),
+        .testTarget(name: "DiscordVoiceTests", dependencies: [
+            "DiscordVoice", "DiscordSimulator", "Discord", "DAVE", "Realtime", "Codecs", "CAllocCounter",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router"], swiftSettings: v5),
     ]
 )
