@@ -111,6 +111,16 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         }.get()
     }
 
+    /// `userID` left the channel (what the main gateway's op 4 with no channel causes): op 13 to the others, out of
+    /// the DAVE group, socket closed.
+    public func disconnect(userID: UInt64) async {
+        try? await eventLoop.submit {
+            let socket = self.members[userID]?.socket
+            self.memberGone(userID)
+            socket?.close(promise: nil)
+        }.get()
+    }
+
     /// The next op 29 to `userID` is damaged (it must answer op 31 and be re-added).
     public func corruptNextCommit(for userID: UInt64) async {
         try? await eventLoop.submit { _ = self.coordinator.corruptNextCommit.insert(userID) }.get()

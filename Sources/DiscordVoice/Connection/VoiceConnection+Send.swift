@@ -52,7 +52,10 @@ extension VoiceConnection {
                 try seal(opus, sealer)
             }
         } catch {
-            log("voice: could not encrypt a frame: \(error)")
+            // No sender key yet (alone in the call, or mid-transition): the frame is dropped, never sent plain.
+            sealer.skipFrame()
+            unkeyedFrames += 1
+            if unkeyedFrames == 1 { log("voice: dropping frames until DAVE has a key: \(error)") }
             return
         }
         udp.writeAndFlush(AddressedEnvelope(remoteAddress: udpRemote, data: sendBuffer), promise: nil)

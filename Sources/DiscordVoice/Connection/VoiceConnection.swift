@@ -57,6 +57,8 @@ public final class VoiceConnection: VoiceServerUpdates, @unchecked Sendable {
     var pacer: VoiceSendPacer?
     var pacerTask: Scheduled<Void>?
     var sendCounters = VoiceSendPacer.Counters()
+    /// Frames dropped because DAVE had no sender key (alone in the call, or before the first transition).
+    var unkeyedFrames = 0
 
     /// - Parameters:
     ///   - control: the main gateway, for full rejoins (4006/4009/4011); without it those stop the connection.
@@ -116,7 +118,8 @@ public final class VoiceConnection: VoiceServerUpdates, @unchecked Sendable {
             epoch: e2ee?.session.epoch, receive: opener?.counters ?? VoiceReceiveCounters(),
             send: pacer?.counters ?? sendCounters, dave: e2ee?.counters ?? [:],
             daveSelfHealings: e2ee?.selfHealings ?? 0, receiveRingDrops: received.frames.dropped,
-            resumes: totalResumes, rejoins: totalRejoins, pacingLatenessP99: pacer?.latenessPercentile(0.99) ?? 0)
+            unkeyedFrames: unkeyedFrames, resumes: totalResumes, rejoins: totalRejoins,
+            pacingLatenessP99: pacer?.latenessPercentile(0.99) ?? 0)
     }
 
     // MARK: - Lifecycle

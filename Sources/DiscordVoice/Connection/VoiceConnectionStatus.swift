@@ -34,6 +34,8 @@ public struct VoiceConnectionStatus: Sendable {
     public var daveSelfHealings: Int
     /// Frames the tick thread had not drained when new ones arrived (receive ring full).
     public var receiveRingDrops: Int
+    /// Frames dropped because DAVE had no sender key yet (never sent unencrypted).
+    public var unkeyedFrames: Int
     /// Resumes and rejoins so far.
     public var resumes: Int
     public var rejoins: Int
