@@ -150,7 +150,9 @@ final class RTPTransportTests: XCTestCase {
         try plaintext.withUnsafeBytes { p in
             try aad.withUnsafeBytes { a in
                 try ciphertext.withUnsafeMutableBytes { c in
-                    try tag.withUnsafeMutableBytes { t in try cipher.seal(plaintext: p, aad: a, nonce: 3, ciphertext: c, tag: t) }
+                    try tag.withUnsafeMutableBytes { t in
+                        try cipher.seal(plaintext: p, aad: a, nonce: 3, ciphertext: c, tag: t)
+                    }
                 }
             }
         }

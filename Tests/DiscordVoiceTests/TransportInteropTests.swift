@@ -50,7 +50,8 @@ final class TransportInteropTests: XCTestCase {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [VoiceTestSupport.packageRoot.appendingPathComponent("Tests/interop/voice_transport.py").path]
+        let script = VoiceTestSupport.packageRoot.appendingPathComponent("Tests/interop/voice_transport.py")
+        process.arguments = [script.path]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input

@@ -63,7 +63,7 @@ final class VoiceE2EETests: XCTestCase {
         try join(2)
         call.corruptNextCommit(for: 1)
         try join(3)
-        XCTAssertTrue(sentBack[1]!.contains(where: { if case .invalidCommitWelcome = $0 { return true }; return false }))
+        XCTAssertTrue(sentBack[1]!.contains { if case .invalidCommitWelcome = $0 { return true }; return false })
         // The coordinator re-adds member 1 with its fresh key package in the next transition.
         try assertFramesFlow([1, 2, 3])
     }

@@ -66,7 +66,9 @@ final class VoiceLoopbackTests: XCTestCase {
     /// Sends `count` distinct frames from `sender` at 20 ms and returns what `receiver` got from it.
     private func exchange(from sender: VoiceConnection, senderID: UInt64, to receiver: VoiceConnection,
                           count: Int) async throws -> (sent: [[UInt8]], got: [[UInt8]]) {
-        let frames = (0..<count).map { i in [UInt8(i & 0xFF), 0x42] + (0..<(20 + i % 90)).map { _ in UInt8.random(in: 0...255) } }
+        let frames = (0..<count).map { i in
+            [UInt8(i & 0xFF), 0x42] + (0..<(20 + i % 90)).map { _ in UInt8.random(in: 0...255) }
+        }
         let start = SystemClock.now()
         for (i, frame) in frames.enumerated() {
             frame.withUnsafeBytes { _ = sender.outgoing.send(opus: $0, stamp: SystemClock.now()) }

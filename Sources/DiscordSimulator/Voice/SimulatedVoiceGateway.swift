@@ -118,7 +118,8 @@ extension SimulatedVoiceServer {
         send(json: 8, ["v": 8, "heartbeat_interval": options.heartbeatIntervalMilliseconds], to: member,
              replayable: false)
         // Replay what the client has not acknowledged (seqs wrap at 2^16).
-        let missed = member.replay.filter { ack < 0 || Int16(bitPattern: $0.seq &- UInt16(truncatingIfNeeded: ack)) > 0 }
+        let acked = UInt16(truncatingIfNeeded: ack)
+        let missed = member.replay.filter { ack < 0 || Int16(bitPattern: $0.seq &- acked) > 0 }
         for entry in missed { write(entry.frame, to: member) }
         send(json: 9, nil, to: member, replayable: false)
     }

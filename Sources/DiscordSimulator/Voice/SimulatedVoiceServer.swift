@@ -132,6 +132,8 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         public var groupMembers: [UInt64]
         public var epoch: UInt64
         public var transitionsExecuted: Int
+        /// Op 31 answers (invalid commit or Welcome) received.
+        public var invalidCommitAnswers: Int
         public var relayed: Int
         public var faultsInjected: Int
     }
@@ -140,7 +142,8 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         try? await eventLoop.submit {
             Snapshot(connected: self.members.values.filter { $0.socket != nil }.map(\.userID).sorted(),
                      groupMembers: self.coordinator.groupMembers, epoch: self.coordinator.epoch,
-                     transitionsExecuted: self.coordinator.executed, relayed: self.relayed,
+                     transitionsExecuted: self.coordinator.executed,
+                     invalidCommitAnswers: self.coordinator.invalidAnswers, relayed: self.relayed,
                      faultsInjected: self.faultsInjected)
         }.get()
     }

@@ -36,6 +36,8 @@ final class VoiceDAVECoordinator {
     var corruptNextCommit: Set<UInt64> = []
     /// Transitions executed so far.
     private(set) var executed = 0
+    /// Op 31 answers received so far.
+    private(set) var invalidAnswers = 0
 
     init(channelID: UInt64, send: @escaping (UInt64, Outbound) -> Void, log: @escaping (String) -> Void) throws {
         role = try DAVEExternalSenderRole(channelID: channelID)
@@ -115,6 +117,7 @@ final class VoiceDAVECoordinator {
     /// Op 31: the member dropped out of the group; its new op 26 re-adds it (its old leaf is removed then).
     func invalid(from userID: UInt64, transitionID: UInt16) {
         log("DAVE: \(userID) refused transition \(transitionID) (op 31)")
+        invalidAnswers += 1
         if var current = transition, current.id == transitionID {
             current.awaiting.remove(userID)
             transition = current

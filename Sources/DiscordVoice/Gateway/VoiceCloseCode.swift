@@ -36,7 +36,8 @@ public enum VoiceStopReason: Equatable, Sendable, CustomStringConvertible {
         case .authenticationFailed: return "voice gateway authentication failed (4004)"
         case .rateLimited: return "voice gateway rate limited this connection (4021)"
         case .protocolError(let code): return "voice gateway rejected our payloads (close code \(code)) twice"
-        case .retriesExhausted(let code): return "voice connection gave up after repeated failures (last close \(code.map(String.init) ?? "none"))"
+        case .retriesExhausted(let code):
+            return "voice connection gave up after repeated failures (last close \(code.map(String.init) ?? "none"))"
         case .noSupportedMode(let offered): return "voice server offers no supported encryption mode: \(offered)"
         case .closedByUs: return "voice connection closed"
         }
