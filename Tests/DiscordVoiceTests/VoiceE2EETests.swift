@@ -58,6 +58,32 @@ final class VoiceE2EETests: XCTestCase {
         try assertFramesFlow([1, 4])
     }
 
+    /// Downgrade: plain Opus is sent and accepted (passthrough); upgrade: a new group, frames encrypted again, and
+    /// plain frames still accepted for 10 s after the upgrade, refused after.
+    func testDowngradeAndUpgradeWithPassthroughWindows() throws {
+        try join(1)
+        try join(2)
+        try assertFramesFlow([1, 2])
+        try call.downgrade()
+        XCTAssertEqual(members[1]?.protocolVersion, 0)
+        let opus: [UInt8] = [0xFC, 1, 2, 3, 4]
+        try opus.withUnsafeBytes { try members[1]!.encrypt(opus: $0) }
+        XCTAssertEqual(members[1]!.withEncrypted { Array($0) }, opus, "plain Opus after the downgrade")
+        XCTAssertEqual(opus.withUnsafeBytes { members[2]!.decrypt(userID: 1, frame: $0) }, .opus)
+
+        try call.upgrade()
+        XCTAssertEqual(members[1]?.protocolVersion, 1)
+        XCTAssertEqual(coordinator.groupMembers.sorted(), [1, 2])
+        try assertFramesFlow([1, 2])
+        clock.advance(seconds: 5)
+        XCTAssertEqual(opus.withUnsafeBytes { members[2]!.decrypt(userID: 1, frame: $0) }, .opus,
+                       "passthrough still allowed within 10 s of the upgrade")
+        clock.advance(seconds: 6)
+        guard case .dropped = opus.withUnsafeBytes({ members[2]!.decrypt(userID: 1, frame: $0) }) else {
+            return XCTFail("plain frames must be refused once the upgrade window is over")
+        }
+    }
+
     func testCorruptedCommitAnsweredWithOp31AndMemberReAdded() throws {
         try join(1)
         try join(2)

@@ -32,6 +32,18 @@ public final class InMemoryDAVECall {
     /// The next op 29 to `userID` is damaged.
     public func corruptNextCommit(for userID: UInt64) { coordinator.corruptNextCommit.insert(userID) }
 
+    /// Downgrades the call to plain Opus (op 21 version 0 → op 23s → op 22).
+    public func downgrade() throws {
+        coordinator.startDowngrade()
+        try pump()
+    }
+
+    /// Upgrades it back to DAVE (op 24 epoch 1 → key packages → commit/Welcome → op 23s → op 22).
+    public func upgrade() throws {
+        coordinator.startUpgrade(members: Array(members.keys).sorted())
+        try pump()
+    }
+
     /// A member connects (op 11 to everyone), starts DAVE and takes part in the transitions that follow.
     public func join(_ userID: UInt64) throws {
         let member = VoiceE2EE(selfUserID: userID, channelID: channelID, clock: clock)

@@ -126,6 +126,18 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         try? await eventLoop.submit { _ = self.coordinator.corruptNextCommit.insert(userID) }.get()
     }
 
+    /// Downgrades the call to plain Opus (op 21 version 0, op 22 after every op 23).
+    public func downgrade() async {
+        try? await eventLoop.submit { self.coordinator.startDowngrade() }.get()
+    }
+
+    /// Upgrades the call back to DAVE (op 24 epoch 1 to every connected member; a new group forms).
+    public func upgrade() async {
+        try? await eventLoop.submit {
+            self.coordinator.startUpgrade(members: self.members.values.filter { $0.described }.map(\.userID))
+        }.get()
+    }
+
     /// A snapshot for tests.
     public struct Snapshot: Sendable {
         public var connected: [UInt64]

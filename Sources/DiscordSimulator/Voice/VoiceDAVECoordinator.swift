@@ -106,8 +106,59 @@ final class VoiceDAVECoordinator {
         transition = current
     }
 
+    /// The call's protocol version (0 after a downgrade).
+    private(set) var protocolVersion: UInt16 = 1
+    private var downgrade: (id: UInt16, awaiting: Set<UInt64>)?
+
+    /// Downgrade the call to plain Opus: op 21 (version 0) to every member, op 22 once all answered op 23.
+    func startDowngrade() {
+        guard transition == nil, downgrade == nil, protocolVersion > 0 else { return }
+        let id = takeTransitionID()
+        let present = groupMembers.filter { !departed.contains($0) }
+        downgrade = (id, Set(present))
+        log("DAVE: downgrade, transition \(id)")
+        for member in present { send(member, .json(op: 21, d: ["protocol_version": 0, "transition_id": Int(id)])) }
+        if present.isEmpty { finishDowngrade() }
+    }
+
+    /// Upgrade back to DAVE: op 24 (epoch 1) to `members`; their new op 26s form a new group.
+    func startUpgrade(members: [UInt64]) {
+        guard protocolVersion == 0, downgrade == nil else { return }
+        protocolVersion = 1
+        leaves = []
+        epoch = 0
+        departed = []
+        waiting = []
+        for member in members {
+            send(member, .json(op: 24, d: ["protocol_version": 1, "epoch": 1, "transition_id": 0]))
+        }
+    }
+
+    private func finishDowngrade() {
+        guard let finished = downgrade else { return }
+        let members = groupMembers
+        downgrade = nil
+        protocolVersion = 0
+        leaves = []
+        epoch = 0
+        executed += 1
+        for member in members { send(member, .json(op: 22, d: ["transition_id": Int(finished.id)])) }
+    }
+
+    private func takeTransitionID() -> UInt16 {
+        let id = nextTransitionID
+        nextTransitionID = nextTransitionID == .max ? 1 : nextTransitionID + 1
+        return id
+    }
+
     /// Op 23.
     func ready(from userID: UInt64, transitionID: UInt16) {
+        if var pending = downgrade, pending.id == transitionID {
+            pending.awaiting.remove(userID)
+            downgrade = pending
+            if pending.awaiting.isEmpty { finishDowngrade() }
+            return
+        }
         guard var current = transition, current.committed, current.id == transitionID else { return }
         current.awaiting.remove(userID)
         transition = current
@@ -136,7 +187,7 @@ final class VoiceDAVECoordinator {
 
     /// Starts the next transition when none is in flight.
     private func advance() {
-        guard transition == nil else { return }
+        guard transition == nil, downgrade == nil, protocolVersion > 0 else { return }
         let present = groupMembers.filter { !departed.contains($0) }
         // Sole-member reset: the second-to-last member left.
         if !leaves.isEmpty, present.count == 1, !departed.isEmpty {
@@ -187,8 +238,7 @@ final class VoiceDAVECoordinator {
             return
         }
         waiting.removeAll()
-        let id = nextTransitionID
-        nextTransitionID = nextTransitionID == .max ? 1 : nextTransitionID + 1
+        let id = takeTransitionID()
         transition = Transition(id: id, existing: existing, joining: joiners.map(\.userID), removedLeaves: removed)
         for leaf in removed { if Int(leaf) < leaves.count, let user = leaves[Int(leaf)] { departed.remove(user) } }
         let payload = DAVEProposalsPayload.append(messages).encoded
