@@ -111,6 +111,30 @@ final class VoiceGroupLoopbackTests: XCTestCase {
         await b.close()
     }
 
+    /// Over the network: a downgrade to plain Opus and an upgrade back to DAVE; frames byte-exact throughout.
+    func testDowngradeAndUpgrade() async throws {
+        let a = try await connect(1)
+        let b = try await connect(2)
+        try await waitForGroup([a, b], size: 2)
+        await server.downgrade()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, await a.status()?.daveProtocolVersion != 0 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let downgraded = await a.status()?.daveProtocolVersion
+        XCTAssertEqual(downgraded, 0)
+        var (sent, got) = try await send(20, from: a, senderID: 1, to: [b])
+        XCTAssertEqual(got[0], sent, "plain Opus accepted during the downgrade")
+        await server.upgrade()
+        try await waitForGroup([a, b], size: 2)
+        let upgraded = await a.status()?.daveProtocolVersion
+        XCTAssertEqual(upgraded, 1)
+        (sent, got) = try await send(20, from: b, senderID: 2, to: [a])
+        XCTAssertEqual(got[0], sent)
+        await a.close()
+        await b.close()
+    }
+
     /// Three members, a corrupted commit to one (op 31, re-added), a leave, the sole-member reset, and a new join.
     func testJoinsLeavesCorruptedCommitAndSoleMemberReset() async throws {
         let a = try await connect(1)
