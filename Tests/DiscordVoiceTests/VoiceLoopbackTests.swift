@@ -113,7 +113,13 @@ final class VoiceLoopbackTests: XCTestCase {
         XCTAssertEqual(send.sent, 60)
         XCTAssertEqual(send.silence, 5)
         var events: [VoiceSpeakerEvent] = []
-        while let event = b.received.nextEvent() { events.append(event) }
+        let eventsDeadline = Date().addingTimeInterval(5)
+        while Date() < eventsDeadline, !events.contains(.silent(userID: 2001)) {
+            while let event = b.received.nextEvent() { events.append(event) }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        XCTAssertEqual(events.filter { if case .started = $0 { return true }; return false }.count, 1,
+                       "one talkspurt: \(events)")
         XCTAssertTrue(events.contains(.started(userID: 2001, ssrc: try XCTUnwrap(statusA.ssrc))), "\(events)")
         XCTAssertTrue(events.contains(.silent(userID: 2001)), "liveness reports the silent speaker: \(events)")
         await a.close()

@@ -109,10 +109,17 @@ final class VoiceDAVECoordinator {
     /// The call's protocol version (0 after a downgrade).
     private(set) var protocolVersion: UInt16 = 1
     private var downgrade: (id: UInt16, awaiting: Set<UInt64>)?
+    private var downgradeRequested = false
 
     /// Downgrade the call to plain Opus: op 21 (version 0) to every member, op 22 once all answered op 23.
+    /// A transition in flight finishes first.
     func startDowngrade() {
-        guard transition == nil, downgrade == nil, protocolVersion > 0 else { return }
+        guard downgrade == nil, protocolVersion > 0 else { return }
+        guard transition == nil else {
+            downgradeRequested = true
+            return
+        }
+        downgradeRequested = false
         let id = takeTransitionID()
         let present = groupMembers.filter { !departed.contains($0) }
         downgrade = (id, Set(present))
@@ -182,6 +189,7 @@ final class VoiceDAVECoordinator {
         for member in groupMembers where !departed.contains(member) {
             send(member, .json(op: 22, d: ["transition_id": Int(finished.id)]))
         }
+        if downgradeRequested { return startDowngrade() }
         advance()
     }
 

@@ -49,9 +49,8 @@ extension VoiceConnection: VoiceWebSocketDelegate {
             resumesInARow = 0
             if session.phase == .established { phase = .connected }
         case .speaking(let userID, let ssrc, _):
-            if speakers.speaking(userID: userID, ssrc: ssrc) {
-                received.events.push(VoiceSpeakerEvent.started(userID: userID, ssrc: ssrc))
-            }
+            // The mapping only; `started` is reported when the user's first frame of a talkspurt arrives.
+            _ = speakers.speaking(userID: userID, ssrc: ssrc)
             e2ee?.usersConnected([userID])
         case .clientsConnected(let ids):
             speakers.connected(ids)

@@ -19,7 +19,7 @@ public struct VoiceFrameSlot: Sendable {
 
 /// Speaker changes, in order with the frames (a separate ring; rare).
 public enum VoiceSpeakerEvent: Equatable, Sendable {
-    /// `userID` sends on `ssrc` (Speaking op 5, or its first frame).
+    /// The first frame of a talkspurt from `userID` (on `ssrc`, mapped by Speaking op 5) arrived.
     case started(userID: UInt64, ssrc: UInt32)
     /// No packet from `userID` for the liveness timeout: silent (not gone).
     case silent(userID: UInt64)
