@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "PersonaPlex", targets: ["PersonaPlex"]),
         .library(name: "MLS", targets: ["MLS"]),
         .library(name: "DAVE", targets: ["DAVE"]),
+        .library(name: "DiscordVoice", targets: ["DiscordVoice"]),
         .library(name: "Bot", targets: ["Bot"]),
     ],
     dependencies: [
@@ -40,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CAllocCounter"),
 
         // The realtime hand-off between the tick thread and network event loops (one SPSC ring of preallocated
@@ -90,9 +92,22 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A protocol-faithful Discord stand-in on loopback (gateway WebSocket + REST on one port) for tests and the
-        // demo. It does not import `Discord`: it speaks the wire format on its own, so it checks the client.
+        // The voice connection: voice gateway v8, UDP/RTP with rtpsize AEAD (AES-GCM and XChaCha20 through libsodium),
+        // DAVE wired in. Takes `Discord`'s hand-off types only; knows nothing of the graph.
+        .target(name: "DiscordVoice", dependencies: [
+            "Discord", "DAVE", "Realtime", "CSodium",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // A protocol-faithful Discord on loopback for tests and the demo: gateway WebSocket + REST (it does not
+        // import `Discord`: it speaks the wire format on its own, so it checks the client) and, in Voice/, the voice
+        // server (voice gateway v8, UDP relay re-encrypting per recipient, DAVE external sender, simulated members).
         .target(name: "DiscordSimulator", dependencies: [
+            "DiscordVoice", "DAVE", "MLS", "Realtime", "Codecs",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,6 +116,11 @@ let package = Package(
         ]),
         .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
         .executableTarget(name: "discord-bench", dependencies: ["Discord", "DiscordSimulator"]),
+        // voice-bench: per-frame transport/DAVE costs, allocations per packet, send pacing against the simulator.
+        .executableTarget(name: "voice-bench", dependencies: [
+            "DiscordVoice", "DiscordSimulator", "Discord", "Realtime", "CAllocCounter",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
 
         // The Discord bot's behaviour (commands, auto-join, backends and queue, per-user settings in SQLite),
         // written against its own small transport protocol so it knows no wire format.
@@ -149,6 +169,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "DiscordVoiceTests", dependencies: [
+            "DiscordVoice", "DiscordSimulator", "Discord", "DAVE", "Realtime", "Codecs", "CAllocCounter",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
