@@ -148,10 +148,11 @@ actor VoiceStateCollector {
                                    token: token, endpoint: endpoint)
         logger.info("voice server ready", metadata: ["guild": "\(guildID)", "channel": "\(channelID)",
                                                      "endpoint": "\(endpoint)"])
+        // The voice layer gets the pair before the joiner resumes: `updateVoiceState` promises it has.
+        await handler?.voiceServerReady(info)
         if case let .join(wanted, continuation)? = waiters[guildID], wanted == channelID {
             waiters[guildID] = nil
             continuation.resume()
         }
-        await handler?.voiceServerReady(info)
     }
 }
