@@ -39,7 +39,7 @@ public final class VoiceE2EE {
 
     public init(selfUserID: UInt64, channelID: UInt64, clock: any Realtime.MonotonicClock) {
         self.clock = clock
-        session = DAVESession(selfUserID: selfUserID, channelID: channelID, clock: DAVEClockAdapter(clock))
+        session = DAVESession(selfUserID: selfUserID, channelID: channelID, clock: clock)
         frameScratch.reserveCapacity(4096)
         output.reserveCapacity(4096)
         encrypted.reserveCapacity(4096)
