@@ -5,7 +5,7 @@ PIPELINE ?= pipelines/file-roundtrip.yaml
 ROUTER := .build/release/router
 BENCH := .build/release/router-bench
 
-.PHONY: setup build run check test bench bench-link soak clean
+.PHONY: setup build run check test bench bench-link soak fuzz fuzz-smoke clean
 
 setup:
 	SWIFT=$(SWIFT) bash scripts/setup.sh
@@ -39,6 +39,16 @@ bench-link: build
 ## 10 minutes of real-time audio through PersonaPlexLink against the sphn peer (reader errors must stay 0).
 soak:
 	bash scripts/soak-personaplex.sh 600
+
+## Every fuzz target for FUZZ_SECONDS each (default 600; debug + ASan, or FUZZ_FLAGS=--release for long campaigns),
+## then one table: target, executions, exec/s, coverage, corpus, findings. Example: make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh $(FUZZ_FLAGS)
+
+## 30 s of every fuzz target from the committed seeds; fails on any crash, timeout or out-of-memory (CI).
+fuzz-smoke: setup
+	SWIFT=$(SWIFT) bash scripts/fuzz-smoke.sh
 
 clean:
 	rm -rf .build .venv

@@ -8,7 +8,6 @@
 import PackageDescription
 
 // PersonaPlex is still being moved onto the Realtime hand-off; it stays in Swift 5 mode until then.
-let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "voice-router",
@@ -146,7 +145,7 @@ let package = Package(
             "Discord", "DiscordSimulator", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "BotTests", dependencies: [
-            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime",
+            "Bot", "Discord", "DiscordSimulator", "PersonaPlex", "Realtime", "RouterCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -155,3 +154,42 @@ let package = Package(
         .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
     ]
 )
+
+// Fuzzing (issue 12): with ROUTER_FUZZ_SANITIZE set (scripts/fuzz.sh sets it to `fuzzer,address`, or `fuzzer` for
+// release campaigns) the package gains one libFuzzer executable per parser (sources in Fuzz/Sources) and compiles its
+// own library targets with the same sanitizers, so libFuzzer sees the parsers' coverage while dependencies stay
+// uninstrumented. `-enable-testing` lets the thin fuzz entry points use `@testable import` in release builds too.
+// Unset in every normal build and test run, so they never see fuzzer flags or fuzz targets.
+if let sanitizers = Context.environment["ROUTER_FUZZ_SANITIZE"], !sanitizers.isEmpty {
+    let sanitize: [String] = ["-sanitize=\(sanitizers)"]
+    for target in package.targets where target.type == .regular && target.name != "CAllocCounter" {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize + ["-enable-testing"])]
+    }
+    // lld: gold stops with an internal error reading the instrumented objects' debug info.
+    let link: [LinkerSetting] = [.unsafeFlags(sanitize + ["-use-ld=lld"])]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Fuzz/Sources/\(name)",
+                          swiftSettings: [.unsafeFlags(sanitize)], linkerSettings: link)
+    }
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Fuzz/Sources/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Sources/FuzzSupport"),
+        fuzzTarget("fuzz-yaml", ["RouterCore", "Nodes"]),
+        fuzzTarget("fuzz-ogg", ["Codecs"]),
+        fuzzTarget("fuzz-wav", ["Codecs"]),
+        fuzzTarget("fuzz-mls", ["MLS"]),
+        fuzzTarget("fuzz-dave-gateway", ["DAVE", "MLS", "Realtime"]),
+        fuzzTarget("fuzz-dave-frame", ["DAVE", "Realtime", .product(name: "Crypto", package: "swift-crypto")]),
+        fuzzTarget("fuzz-personaplex", ["PersonaPlex", "Codecs",
+                                        .product(name: "NIOCore", package: "swift-nio"),
+                                        .product(name: "NIOEmbedded", package: "swift-nio"),
+                                        .product(name: "NIOWebSocket", package: "swift-nio")]),
+    ]
+    // Writes the seeds that need real keys and signatures (scripts/fuzz.sh --seeds); not a fuzz target, but linked
+    // like one (FuzzSupport supplies the LLVMFuzzerTestOneInput that libFuzzer's runtime expects).
+    package.targets.append(.executableTarget(
+        name: "make-fuzz-seeds", dependencies: ["FuzzSupport", "DAVE", "MLS"], path: "Fuzz/Sources/make-fuzz-seeds",
+        swiftSettings: [.unsafeFlags(sanitize)], linkerSettings: link))
+    package.products += package.targets.filter { $0.name.hasPrefix("fuzz-") }
+        .map { .executable(name: $0.name, targets: [$0.name]) }
+}

@@ -71,8 +71,9 @@ public enum BotCommand: Sendable, Equatable {
                          options: [SlashCommandOption(name: "text", description: "What the AI should be",
                                                       required: true, maxLength: promptLimit)]),
             SlashCommand(name: "voice", description: "Choose the AI's voice for your sessions",
-                         options: [SlashCommandOption(name: "name", description: "A voice such as NATF0 (see /voice-list)",
-                                                      required: true, maxLength: VoiceCatalog.maximumNameLength)]),
+                         options: [SlashCommandOption(
+                             name: "name", description: "A voice such as NATF0 (see /voice-list)", required: true,
+                             maxLength: VoiceCatalog.maximumNameLength)]),
             SlashCommand(name: "voice-list", description: "List the voices you can choose"),
             SlashCommand(name: "persona", description: "Use a preset persona, or list them",
                          options: [SlashCommandOption(name: "preset", description: "The preset to use",

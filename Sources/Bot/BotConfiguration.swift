@@ -26,6 +26,12 @@ public struct BotConfiguration: Sendable {
     /// `LOG_LEVEL` (default `info`).
     public var logLevel: Logger.Level
 
+    /// Every setting the bot reads (the Discord transport reads its own; `.env.example` lists both).
+    public static let settingNames = [
+        "DISCORD_TOKEN", "PERSONAPLEX_URL", "COMMAND_PREFIX", "VOICE_PROMPT_DIR", "DATA_DIR", "STATUS_CHANNEL_ID",
+        "DISCORD_GUILD_ID", "DEFAULT_VOICE", "DEFAULT_PROMPT", "LOG_LEVEL",
+    ]
+
     public static let defaultBackend = "wss://localhost:8998/api/chat"
     public static let defaultPrefix = "!"
     public static let defaultDataDirectory = "./data"

@@ -18,7 +18,8 @@ public enum BotConfigurationError: Error, Equatable, Sendable, CustomStringConve
             return "DISCORD_TOKEN is not set: put the bot token from the Developer Portal (Bot → Reset Token) "
                 + "in the environment or in .env"
         case let .malformedToken(reason):
-            return "DISCORD_TOKEN is malformed: \(reason); copy it again from the Developer Portal (Bot → Reset Token)"
+            return "DISCORD_TOKEN is malformed: \(reason); copy it again from the Developer Portal "
+                + "(Bot → Reset Token)"
         case let .invalidValue(setting, value, expected):
             return "\(setting)=\(value) is not valid: \(expected)"
         case let .unreadableDotEnv(path, reason):
@@ -36,7 +37,9 @@ public enum BotConfigurationError: Error, Equatable, Sendable, CustomStringConve
 
     /// A value fit to quote in a message: at most 60 characters, control characters replaced.
     static func quoted(_ value: String) -> String {
-        let printable = String(value.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        let printable = String(value.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? "?" : Character($0)
+        })
         return printable.count > 60 ? "'\(printable.prefix(57))...'" : "'\(printable)'"
     }
 }

@@ -52,8 +52,8 @@ public enum BotMessages {
 
     public static func couldNotStart(user: String, problem: VoiceSessionProblem, backend: Int, of backends: Int)
         -> String {
-        "⚠️ I couldn't start a voice session for \(ChatText.name(user)): \(explain(problem, backend: backend, of: backends)). "
-            + "Leave and rejoin the voice channel to try again."
+        "⚠️ I couldn't start a voice session for \(ChatText.name(user)): "
+            + "\(explain(problem, backend: backend, of: backends)). Leave and rejoin the voice channel to try again."
     }
 
     /// A problem in plain words (the technical detail goes to the log, not to the chat).

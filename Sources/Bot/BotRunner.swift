@@ -225,7 +225,8 @@ public final class BotRunner: Sendable {
         do {
             settings = try await handler.store.settings(for: plan.starter.id)
         } catch {
-            logger.error("reading settings failed; using the defaults", metadata: log.merging(["error": "\(error)"]) { $1 })
+            logger.error("reading settings failed; using the defaults",
+                         metadata: log.merging(["error": "\(error)"]) { $1 })
             settings = handler.store.defaults.settings(for: plan.starter.id)
         }
         // A voice chosen earlier may have been removed from VOICE_PROMPT_DIR since.

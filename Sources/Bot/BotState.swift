@@ -62,7 +62,8 @@ public struct BotState: Sendable {
     public mutating func apply(_ input: BotInput) -> [BotEffect] {
         switch input {
         case let .event(event): return apply(event)
-        case let .sessionStarted(id, settings, fallback): return sessionStarted(id, settings: settings, fallback: fallback)
+        case let .sessionStarted(id, settings, fallback):
+            return sessionStarted(id, settings: settings, fallback: fallback)
         case let .sessionFailed(id, problem): return sessionFailed(id, problem)
         case let .sessionEnded(end): return sessionEndedByItself(end)
         }
@@ -92,25 +93,28 @@ public struct BotState: Sendable {
         guildNames[snapshot.id] = snapshot.name
         channelNames[snapshot.id] = snapshot.channelNames
         var members: [Snowflake: Member] = [:]
-        var effects: [BotEffect] = []
+        var staleChannel = false
         for state in snapshot.voiceStates {
             guard let channel = state.channelID else { continue }
             if state.user.id == botUserID {
-                // Still in voice from before a restart, with no session behind it: leave cleanly.
-                if sessions[snapshot.id] == nil { effects.append(.leaveVoice(guildID: snapshot.id)) }
+                staleChannel = sessions[snapshot.id] == nil
                 continue
             }
             members[state.user.id] = Member(user: state.user, channelID: channel)
         }
         presence[snapshot.id] = members
-        // Humans already in voice count as arrivals, but quietly: join the first such channel if we can.
+        // Humans already in voice count as arrivals, but quietly: join the first such channel if we can (the join
+        // moves the bot out of a channel left over from before a restart).
         if sessions[snapshot.id] == nil,
-           let first = snapshot.voiceStates.first(where: { !$0.user.isBot && $0.channelID != nil && $0.user.id != botUserID }),
+           let first = snapshot.voiceStates.first(where: {
+               !$0.user.isBot && $0.channelID != nil && $0.user.id != botUserID
+           }),
            let channel = first.channelID, let backend = freeBackend() {
-            effects += startSession(for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
-                                    announcement: nil)
+            return startSession(for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
+                                announcement: nil)
         }
-        return effects
+        // Still in voice from before a restart, with no session behind it: leave cleanly.
+        return staleChannel ? [.leaveVoice(guildID: snapshot.id)] : []
     }
 
     private mutating func guildGone(_ guildID: Snowflake) -> [BotEffect] {
@@ -137,7 +141,8 @@ public struct BotState: Sendable {
         guard previous != change.channelID else { return [] }  // mute, deafen, stream: not a move
 
         var effects: [BotEffect] = []
-        if let previous, let session = sessions[guild], session.channelID == previous, humans(in: previous, guild) == 0 {
+        if let previous, let session = sessions[guild], session.channelID == previous,
+           humans(in: previous, guild) == 0 {
             effects += endSession(guild, reason: .everyoneLeft)
         }
         if let channel = change.channelID, !change.user.isBot {
@@ -166,7 +171,8 @@ public struct BotState: Sendable {
         if let session = sessions[guildID] {
             if session.channelID == channelID {
                 queue.removeAll { $0.user.id == user.id && $0.guildID == guildID }
-                return context.map { [reply($0, BotMessages.alreadyHere(channel: channelName(channelID, guildID)))] } ?? []
+                let text = BotMessages.alreadyHere(channel: channelName(channelID, guildID))
+                return context.map { [reply($0, text)] } ?? []
             }
             return busy(user, guildID: guildID, channelID: channelID, context: context)
         }
@@ -262,10 +268,6 @@ public struct BotState: Sendable {
             effects.append(.post(channelID: session.textChannelID, text: BotMessages.ended(
                 channel: channelName(session.channelID, guildID), seconds: seconds, reason: reason,
                 backend: session.backendIndex, of: backendCount)))
-        }
-        if case .problem = reason, serviceAlreadyStopped {
-            // The service left the audio; make sure the bot leaves voice too.
-            effects.append(.leaveVoice(guildID: guildID))
         }
         return effects + serveQueue()
     }

@@ -95,7 +95,8 @@ public struct CommandHandler: Sendable {
     }
 
     func describe(_ settings: UserSettings, heading: String) -> String {
-        let persona = settings.persona.map { "persona **\($0)**" } ?? "a custom prompt"
+        let persona = settings.persona.map { "persona **\($0)**" }
+            ?? (settings.textPrompt == store.defaults.textPrompt ? "the default prompt" : "a custom prompt")
         return "\(heading): voice **\(VoiceName.display(settings.voice))**, \(persona):\n"
             + ChatText.block(settings.textPrompt)
     }

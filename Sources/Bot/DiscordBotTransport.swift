@@ -1,6 +1,5 @@
 import Discord
 import Foundation
-import Logging
 import Realtime
 import Synchronization
 
@@ -9,15 +8,13 @@ import Synchronization
 /// 15 minutes, the life of an interaction token, so the bot itself never holds a token.
 public final class DiscordBotTransport: BotTransport {
     public let client: DiscordClient
-    private let logger: Logger
     private let clock: any MonotonicClock
     private let interactions = Mutex<[Snowflake: (interaction: Interaction, received: UInt64)]>([:])
     private let applicationID = Mutex<Snowflake?>(nil)
     static let interactionLifetime: UInt64 = 15 * 60 * 1_000_000_000
 
-    public init(client: DiscordClient, logger: Logger, clock: any MonotonicClock = SystemClock.shared) {
+    public init(client: DiscordClient, clock: any MonotonicClock = SystemClock.shared) {
         self.client = client
-        self.logger = logger
         self.clock = clock
     }
 
@@ -110,10 +107,8 @@ public final class DiscordBotTransport: BotTransport {
                 handle: InteractionHandle(id: interaction.id, applicationID: interaction.applicationId),
                 guildID: interaction.guildId, channelID: interaction.channelId, user: user, name: data.name,
                 options: options))
-        case let .shardStopped(shard, error):
-            logger.error("gateway shard stopped", metadata: ["shard": "\(shard)", "error": "\(error)"])
-            return nil
-        case .resumed, .channelUpdate, .channelDelete:
+        case .shardStopped, .resumed, .channelUpdate, .channelDelete:
+            // A stopped shard is logged by the gateway and ends `DiscordClient.run` with its error.
             return nil
         }
     }

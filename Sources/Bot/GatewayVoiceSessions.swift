@@ -9,6 +9,8 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
     struct Record {
         var request: VoiceSessionRequest
         var onEnd: @Sendable (VoiceSessionEnd) async -> Void
+        /// Set once op 4 completed; until then a "not in voice" report is the previous session's leave.
+        var joined = false
         var voiceServer: String?
     }
 
@@ -26,29 +28,50 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
     public func start(_ request: VoiceSessionRequest,
                       onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem) {
         let log = metadata(request)
-        try await probe.check(request.backend)
+        // Recorded before the first suspension: a `stop` of the guild's previous session that runs meanwhile then
+        // sees this one and does not send a leave after our join.
+        records[request.id] = Record(request: request, onEnd: onEnd)
+        do {
+            try await probe.check(request.backend)
+        } catch {
+            records[request.id] = nil
+            throw error
+        }
+        // Stopped while the probe ran: nothing joined, nothing to undo.
+        guard records[request.id] != nil else { return }
         do {
             try await voice.updateVoiceState(guildID: request.guildID, channelID: request.voiceChannelID,
                                              selfMute: false, selfDeaf: false)
         } catch {
+            records[request.id] = nil
             logger.warning("joining voice failed", metadata: log.merging(["error": "\(error)"]) { $1 })
             throw .voiceJoinFailed(detail: "\(error)")
         }
-        records[request.id] = Record(request: request, onEnd: onEnd)
+        guard records[request.id] != nil else {
+            // Stopped while joining: the stop's leave went out before our join, so leave again.
+            await leaveIfIdle(request)
+            return
+        }
+        records[request.id]?.joined = true
         logger.info("voice session started", metadata: log)
     }
 
     public func stop(_ sessionID: VoiceSessionID) async {
         guard let record = records.removeValue(forKey: sessionID) else { return }
-        let guild = record.request.guildID
-        // Another session may have started in the guild meanwhile (a quick leave and rejoin): leave only if not.
-        guard !records.values.contains(where: { $0.request.guildID == guild }) else { return }
-        do {
-            try await voice.updateVoiceState(guildID: guild, channelID: nil, selfMute: false, selfDeaf: false)
-        } catch {
-            logger.warning("leaving voice failed", metadata: metadata(record.request).merging(["error": "\(error)"]) { $1 })
-        }
+        await leaveIfIdle(record.request)
         logger.info("voice session stopped", metadata: metadata(record.request))
+    }
+
+    /// Leaves voice in the request's guild unless another session there started meanwhile (a quick leave and
+    /// rejoin): its join must not be undone.
+    private func leaveIfIdle(_ request: VoiceSessionRequest) async {
+        guard !records.values.contains(where: { $0.request.guildID == request.guildID }) else { return }
+        do {
+            try await voice.updateVoiceState(guildID: request.guildID, channelID: nil, selfMute: false,
+                                             selfDeaf: false)
+        } catch {
+            logger.warning("leaving voice failed", metadata: metadata(request).merging(["error": "\(error)"]) { $1 })
+        }
     }
 
     /// No DAVE session exists before the voice connection does (next issue), so there is no code to show yet.
@@ -63,13 +86,16 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
         guard let id = records.first(where: { $0.value.request.guildID == info.guildID })?.key else { return }
         records[id]?.voiceServer = info.endpoint
         logger.info("voice server ready", metadata: [
-            "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)", "endpoint": "\(info.endpoint)",
+            "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)",
+            "endpoint": "\(info.endpoint)",
         ])
     }
 
     public func voiceDisconnected(guildID: Snowflake, serverGone: Bool) async {
         // A voice server going away is followed by a new one: wait for it. Being removed from the channel ends.
-        guard !serverGone, let entry = records.first(where: { $0.value.request.guildID == guildID }) else { return }
+        guard !serverGone,
+              let entry = records.first(where: { $0.value.request.guildID == guildID && $0.value.joined })
+        else { return }
         let (id, record) = (entry.key, entry.value)
         records[id] = nil
         logger.info("removed from voice", metadata: metadata(record.request))

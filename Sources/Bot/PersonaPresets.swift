@@ -11,7 +11,8 @@ public enum PersonaPresets {
     public static let all: [PersonaPreset] = [
         PersonaPreset(
             name: "teacher", summary: "a wise and friendly teacher",
-            prompt: "You are a wise and friendly teacher. Answer questions or provide advice in a clear and engaging way."),
+            prompt: "You are a wise and friendly teacher. Answer questions or provide advice in a clear and "
+                + "engaging way."),
         PersonaPreset(
             name: "assistant", summary: "general conversation",
             prompt: "You enjoy having a good conversation."),
@@ -21,8 +22,8 @@ public enum PersonaPresets {
                 + "about technology products."),
         PersonaPreset(
             name: "astronaut", summary: "Alex, an astronaut on a Mars mission",
-            prompt: "You enjoy having a good conversation. Have a technical discussion about fixing a reactor core on a "
-                + "spaceship to Mars. You are an astronaut on a Mars mission. Your name is Alex."),
+            prompt: "You enjoy having a good conversation. Have a technical discussion about fixing a reactor core "
+                + "on a spaceship to Mars. You are an astronaut on a Mars mission. Your name is Alex."),
         PersonaPreset(
             name: "chef", summary: "a former baker who loves cooking",
             prompt: "You enjoy having a good conversation. Have a casual conversation about favorite foods and cooking "

@@ -27,7 +27,9 @@ public struct VoiceCatalog: Sendable, Equatable {
     /// The canonical name for `input`, or why it is refused.
     public func resolve(_ input: String) -> Result<String, VoiceRefusal> {
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return .failure(VoiceRefusal(input: trimmed, kind: .empty, suggestions: fallback)) }
+        guard !trimmed.isEmpty else {
+            return .failure(VoiceRefusal(input: trimmed, kind: .empty, suggestions: fallback))
+        }
         guard trimmed.count <= Self.maximumNameLength else {
             return .failure(VoiceRefusal(input: trimmed, kind: .tooLong, suggestions: fallback))
         }
@@ -73,7 +75,8 @@ public struct VoiceRefusal: Error, Equatable, Sendable, CustomStringConvertible 
     public var suggestions: [String]
 
     public var description: String {
-        let tryThese = suggestions.isEmpty ? "" : " Closest valid names: \(suggestions.map(VoiceName.display).joined(separator: ", "))."
+        let names = suggestions.map(VoiceName.display).joined(separator: ", ")
+        let tryThese = suggestions.isEmpty ? "" : " Closest valid names: \(names)."
         switch kind {
         case .empty:
             return "Name a voice, for example NATF0." + tryThese

@@ -8,7 +8,8 @@ import PersonaPlex
 public protocol VoiceSessionService: Sendable {
     /// Starts a session and returns once it is running, or throws why it could not start (having undone any
     /// partial start, e.g. left the voice channel again). `onEnd` is called at most once, and only for an end the
-    /// service noticed itself (the AI server dropped, the voice connection died) — not after `stop`.
+    /// service noticed itself (the AI server dropped, the voice connection died) — not after `stop` — and only once
+    /// the service has left voice for it (or was removed), so the bot may start the guild's next session at once.
     func start(_ request: VoiceSessionRequest,
                onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem)
     /// Ends a session the manager no longer wants (everyone left, `leave`): closes the audio and leaves voice.

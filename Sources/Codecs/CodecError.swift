@@ -14,6 +14,9 @@ public enum CodecError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidOggOpusHeader(String)
     /// An Ogg page failed its CRC check and was dropped.
     case corruptOggPage
+    /// An Ogg page's granule position is negative (other than -1, "no packet ends here") or beyond
+    /// `OggOpusStreamReader.maxGranulePosition`; the page's audio is kept, its timing is not.
+    case invalidGranulePosition(Int64)
     /// The speexdsp resampler could not be created.
     case resampler(String)
     /// The file does not start with "RIFF".
@@ -51,6 +54,9 @@ public enum CodecError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid Ogg Opus header: \(message)"
         case .corruptOggPage:
             return "Ogg page failed its CRC check and was dropped"
+        case let .invalidGranulePosition(granule):
+            return "Ogg page granule position \(granule) is outside 0...\(OggOpusStreamReader.maxGranulePosition); "
+                + "its audio is decoded without its timing"
         case let .resampler(message):
             return "resampler: \(message)"
         case .notRIFF:

@@ -8,7 +8,8 @@
 /// `push` and `readFrame`) until `bufferCapacity` samples per channel are ready, so
 /// `bufferedSamplesPerChannel` is the playout backlog; input beyond that waits undecoded in the Ogg
 /// layer until frames are read. Bad input is counted, never thrown:
-/// see `decodeErrors`, `lastError` and `reader.statistics`. Not thread-safe; no allocation per frame.
+/// see `decodeErrors`, `lastError` and `reader.statistics`; an implausible granule position costs only the
+/// page's timing (gap concealment, end trim), never its audio. Not thread-safe; no allocation per frame.
 public final class OggOpusDecoder {
     /// Output sample rate in Hz (8, 12, 16, 24 or 48 kHz).
     public let sampleRate: Int
@@ -143,9 +144,12 @@ public final class OggOpusDecoder {
         if packet.isEndOfStream, packet.granulePosition >= streamPosition48k {
             // RFC 7845 4.4: the EOS granule position marks the last valid sample. A granule behind the
             // samples already decoded is implausible (sphn counts in 24 kHz units), so it trims nothing.
-            keep = Int(min(duration48k, packet.granulePosition - streamPosition48k)) / ratio
+            let left = saturatingDifference(packet.granulePosition, streamPosition48k)
+            keep = Int(min(duration48k, left)) / ratio
         }
-        streamPosition48k += duration48k
+        // Positions come from the wire: the reader bounds granules, and saturation keeps timing from trapping
+        // even past that bound (timing degrades, audio does not).
+        streamPosition48k = saturatingSum(streamPosition48k, duration48k)
         if packet.granulePosition >= 0 && !packet.isEndOfStream { streamPosition48k = packet.granulePosition }
         append(decoded: keep)
     }
@@ -158,13 +162,14 @@ public final class OggOpusDecoder {
         // The first granule of a stream may legitimately start later than zero (RFC 7845 4.5).
         guard sawGranuleInStream else { return }
         let ratio = 48_000 / sampleRate
-        let missing48k = packet.granulePosition - duration48k - streamPosition48k
-        guard missing48k > 0 else { return }
+        let expectedStart = saturatingDifference(packet.granulePosition, duration48k)
+        guard expectedStart > streamPosition48k else { return }
+        let missing48k = saturatingDifference(expectedStart, streamPosition48k)
         let step = sampleRate / 400  // PLC works in 2.5 ms units
         let missing = min(Int(missing48k) / ratio, decoder.maxSamplesPerChannel) / step * step
         guard missing > 0, let concealed = try? decoder.concealLoss(samplesPerChannel: missing, into: scratch) else { return }
         concealedSamples += concealed
-        streamPosition48k += Int64(concealed * ratio)
+        streamPosition48k = saturatingSum(streamPosition48k, Int64(concealed * ratio))
         append(decoded: concealed)
     }
 
@@ -175,4 +180,16 @@ public final class OggOpusDecoder {
         guard count > skipped else { return }
         fifo.write(UnsafeBufferPointer(rebasing: scratch[(skipped * channels)..<(count * channels)]))
     }
+}
+
+/// `a + b` clamped to `Int64`'s range (stream positions derive from wire granules).
+private func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b > 0 ? .max : .min) : sum
+}
+
+/// `a - b` clamped to `Int64`'s range (stream positions derive from wire granules).
+private func saturatingDifference(_ a: Int64, _ b: Int64) -> Int64 {
+    let (difference, overflow) = a.subtractingReportingOverflow(b)
+    return overflow ? (b > 0 ? .min : .max) : difference
 }

@@ -5,6 +5,7 @@ public struct OggOpusPacket {
     /// The packet bytes.
     public let data: UnsafeRawBufferPointer
     /// Granule position (48 kHz) of the page if this packet is the last one completed on it, else -1.
+    /// Always -1 or in `0...OggOpusStreamReader.maxGranulePosition` (the reader drops implausible ones).
     public let granulePosition: Int64
     /// Serial number of the logical stream.
     public let serial: UInt32
@@ -40,12 +41,20 @@ public struct OggOpusReaderStatistics: Equatable, Sendable {
     public var streams = 0
     /// Audio packets returned.
     public var packets = 0
+    /// Granule positions outside `0...OggOpusStreamReader.maxGranulePosition` (other than -1); their packets
+    /// were returned with granule -1, so they carry no timing.
+    public var invalidGranulePositions = 0
 }
 
 /// Incremental Ogg Opus demultiplexer on libogg. Accepts bytes in any chunking, resynchronises after
 /// garbage, drops pages with bad CRCs (counting them), follows chained streams, and returns the OpusHead
 /// of each logical stream followed by its audio packets (OpusTags is skipped). Never traps on bad input.
 public final class OggOpusStreamReader {
+    /// The largest granule position passed on: 2^62 samples is three million years at 48 kHz, so anything
+    /// larger is damage or an attack, and the 2^62 of headroom left lets a decoder add packet durations
+    /// and gap lengths to a position without overflowing 64 bits.
+    public static let maxGranulePosition: Int64 = 1 << 62
+
     private enum State { case noStream, awaitingHead, awaitingTags, audio, ignoring }
 
     /// What has been skipped or repaired so far.
@@ -217,7 +226,13 @@ public final class OggOpusStreamReader {
     private func audioEvent(_ packet: ogg_packet, _ bytes: UnsafeRawBufferPointer) -> OggOpusReaderEvent {
         statistics.packets += 1
         if packet.e_o_s != 0 { state = .ignoring }
-        return .packet(OggOpusPacket(data: bytes, granulePosition: packet.granulepos, serial: serial ?? 0,
+        var granule = packet.granulepos
+        if granule < -1 || granule > OggOpusStreamReader.maxGranulePosition {
+            statistics.invalidGranulePositions += 1
+            lastError = .invalidGranulePosition(granule)
+            granule = -1
+        }
+        return .packet(OggOpusPacket(data: bytes, granulePosition: granule, serial: serial ?? 0,
                                      packetNumber: packet.packetno, isEndOfStream: packet.e_o_s != 0))
     }
 }

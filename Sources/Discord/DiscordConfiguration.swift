@@ -17,6 +17,8 @@ public struct DiscordConfiguration: Sendable {
     /// From `SHARD_COUNT` / `SHARD_IDS`; `nil` = Discord's recommendation from `GET /gateway/bot`.
     public var shardCount: Int?
     public var shardIDs: [Int]?
+    /// `DISCORD_GUILD_ID`: register slash commands in this guild only (they show at once); global when `nil`.
+    public var commandGuildID: Snowflake?
     /// Where `DiscordBot (url, version)` points.
     public var userAgentURL: String
     public var userAgentVersion: String
@@ -36,6 +38,7 @@ public struct DiscordConfiguration: Sendable {
         intents = Self.defaultIntents
         shardCount = nil
         shardIDs = nil
+        commandGuildID = nil
         userAgentURL = "https://github.com/voice-router/voice-router"
         userAgentVersion = "0.1"
         reconnectDelay = .seconds(1)
@@ -68,6 +71,12 @@ public struct DiscordConfiguration: Sendable {
                 throw .invalidConfiguration("DISCORD_VOICE_SCHEME must be wss or ws, not \(scheme.prefix(16))")
             }
             config.voiceScheme = scheme
+        }
+        if let guild = env["DISCORD_GUILD_ID"], !guild.isEmpty {
+            guard let id = Snowflake(guild) else {
+                throw .invalidConfiguration("DISCORD_GUILD_ID must be a numeric guild id, not \(guild.prefix(24))")
+            }
+            config.commandGuildID = id
         }
         if let count = env["SHARD_COUNT"], !count.isEmpty {
             guard let value = Int(count), (1...1024).contains(value) else {

@@ -12,8 +12,7 @@ public final class DiscordSimulator: Sendable {
     public let configuration: SimulatorConfiguration
     let state: Mutex<SimState>
     let logger: Logger
-    private let serverChannel = Mutex<(any Channel)?>(nil)
-    private let boundPort = Mutex(0)
+    private let ports = Mutex((rest: 0, gateway: 0))
     /// The bot user id for `configuration.botToken`.
     public let botUserID: UInt64
     public let applicationID: UInt64
@@ -61,11 +60,36 @@ public final class DiscordSimulator: Sendable {
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
     }
 
-    /// Binds `127.0.0.1:port` (0 = any free port) and serves until the task is cancelled.
-    /// `ready` is called once the port is known.
+    /// Binds the REST port (`port`, 0 = any free port) and a gateway port (any free port) on 127.0.0.1 and serves
+    /// until the task is cancelled. Two ports, as Discord has two hosts: HTTP clients keep REST connections alive
+    /// and could otherwise send the WebSocket upgrade on a connection that already served plain requests.
+    /// `ready` is called with the REST port once both are bound.
     public func run(port: Int = 0, ready: @Sendable (Int) -> Void = { _ in }) async throws {
+        let rest = try await bind(port: port)
+        let gateway = try await bind(port: 0)
+        let restPort = rest.channel.localAddress?.port ?? 0
+        let gatewayPort = gateway.channel.localAddress?.port ?? 0
+        ports.withLock { $0 = (restPort, gatewayPort) }
+        logger.info("Discord simulator listening", metadata: ["rest_port": "\(restPort)",
+                                                             "gateway_port": "\(gatewayPort)"])
+        ready(restPort)
+        try await withThrowingDiscardingTaskGroup { group in
+            for server in [rest, gateway] {
+                group.addTask {
+                    try await withTaskCancellationHandler {
+                        try await self.serve(server)
+                    } onCancel: {
+                        server.channel.close(promise: nil)
+                        self.closeAllConnections()
+                    }
+                }
+            }
+        }
+    }
+
+    private func bind(port: Int) async throws -> NIOAsyncChannel<EventLoopFuture<Accepted>, Never> {
         let maxFrame = max(configuration.maxPayloadBytes * 4, 1 << 16)
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -92,32 +116,25 @@ public final class DiscordSimulator: Sendable {
                         configuration: .init(upgradeConfiguration: configuration))
                 }
             }
-        let localPort = server.channel.localAddress?.port ?? 0
-        boundPort.withLock { $0 = localPort }
-        serverChannel.withLock { $0 = server.channel }
-        logger.info("Discord simulator listening", metadata: ["port": "\(localPort)"])
-        ready(localPort)
+    }
+
+    private func serve(_ server: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            try await withTaskCancellationHandler {
-                try await server.executeThenClose { inbound in
-                    for try await accepted in inbound {
-                        group.addTask {
-                            do {
-                                switch try await accepted.get() {
-                                case let .websocket(channel, uri):
-                                    await self.serveGateway(channel, uri: uri)
-                                case let .http(channel):
-                                    try await self.serveHTTP(channel)
-                                }
-                            } catch {
-                                self.logger.debug("simulator connection ended", metadata: ["error": "\(error)"])
+            try await server.executeThenClose { inbound in
+                for try await accepted in inbound {
+                    group.addTask {
+                        do {
+                            switch try await accepted.get() {
+                            case let .websocket(channel, uri):
+                                await self.serveGateway(channel, uri: uri)
+                            case let .http(channel):
+                                try await self.serveHTTP(channel)
                             }
+                        } catch {
+                            self.logger.debug("simulator connection ended", metadata: ["error": "\(error)"])
                         }
                     }
                 }
-            } onCancel: {
-                server.channel.close(promise: nil)
-                self.closeAllConnections()
             }
         }
     }
@@ -128,11 +145,13 @@ public final class DiscordSimulator: Sendable {
         }
     }
 
-    public var port: Int { boundPort.withLock { $0 } }
+    /// The REST port.
+    public var port: Int { ports.withLock { $0.rest } }
+    public var gatewayPort: Int { ports.withLock { $0.gateway } }
     /// `http://127.0.0.1:PORT/api/v10`
     public var apiBase: String { "http://127.0.0.1:\(port)/api/v10" }
-    /// `ws://127.0.0.1:PORT/`
-    public var gatewayURL: String { "ws://127.0.0.1:\(port)/" }
+    /// `ws://127.0.0.1:GATEWAY_PORT/` (also what GET /gateway/bot and READY's resume_gateway_url say).
+    public var gatewayURL: String { "ws://127.0.0.1:\(gatewayPort)/" }
 
     /// Starts `run` in a task and returns once the port is bound.
     public func start(port: Int = 0) async throws -> Task<Void, any Error> {

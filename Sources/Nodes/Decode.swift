@@ -150,8 +150,8 @@ public final class Decode: NodeType, ReportsLatency {
     }
 
     /// Counts every kind of damage into `metrics.errors`: undecodable packets, bad headers, garbage runs, pages of
-    /// other streams, lost pages and a truncated end. A lost page shows up as a CRC failure, a sequence gap or both,
-    /// so it counts once. Logged the first time and again after every 50 more.
+    /// other streams, implausible granule positions, lost pages and a truncated end. A lost page shows up as a CRC
+    /// failure, a sequence gap or both, so it counts once. Logged the first time and again after every 50 more.
     private func reportDamage() {
         let stats = decoder.reader.statistics
         // Bytes skipped outside a corrupt page (garbage before or between pages) count once per tick they show up in.
@@ -159,7 +159,7 @@ public final class Decode: NodeType, ReportsLatency {
         skippedBytesSeen = stats.skippedBytes
         corruptPagesSeen = stats.corruptPages
         let damage = decoder.decodeErrors + stats.invalidHeaders + garbageRuns + stats.foreignPages
-            + max(stats.corruptPages, stats.sequenceGaps) + (reportedTruncation ? 1 : 0)
+            + stats.invalidGranulePositions + max(stats.corruptPages, stats.sequenceGaps) + (reportedTruncation ? 1 : 0)
         guard damage > metrics.errors else { return }
         metrics.errors = damage
         if loggedErrors == 0 || damage - loggedErrors >= 50 {

@@ -68,6 +68,9 @@ public final class TextRelay: NodeType {
         }
     }
 
+    /// An unfinished sentence is delivered once it reaches this many UTF-8 bytes (a spoken sentence is far shorter).
+    public static let maxSentenceBytes = 4096
+
     /// True for pieces that are markup, not words: `<s>`, `</s>`, `<0xE2>`.
     static func isTag(_ piece: String) -> Bool {
         let t = piece.trimmingCharacters(in: .whitespaces)
@@ -86,6 +89,8 @@ public final class TextRelay: NodeType {
             }
             lastPieceTick = tick.index
             if let last = pending.trimmingCharacters(in: .whitespaces).last, ".?!".contains(last) { flush() }
+            // A server that never ends a sentence nor pauses must not grow `pending` for ever.
+            else if pending.utf8.count >= Self.maxSentenceBytes { flush() }
         }
         if !pending.isEmpty && tick.index - lastPieceTick >= flushTicks { flush() }
         if input.allEnded && !pending.isEmpty { flush() }

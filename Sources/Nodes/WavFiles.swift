@@ -38,6 +38,18 @@ public final class WavIn: NodeType {
         }
         do {
             let reader = try WAVReader(path: path)
+            // The header sizes every frame the graph allocates: refuse values no router pipeline can carry before
+            // they become a multi-gigabyte frame.
+            guard ParameterType.sampleRateRange.contains(reader.format.sampleRate) else {
+                let range = ParameterType.sampleRateRange
+                return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz is outside "
+                    + "\(range.lowerBound)...\(range.upperBound) Hz",
+                    hint: "convert the file to a common rate, e.g. sox in.wav -r 48000 out.wav")]
+            }
+            guard reader.format.channels <= maxChannels else {
+                return [NodeCheckProblem("path", "\(path): \(reader.format.channels) channels; WavIn plays at most "
+                    + "\(maxChannels)", hint: "mix the file down, e.g. sox in.wav -c 2 out.wav")]
+            }
             guard reader.format.sampleRate % Tick.perSecond == 0 else {
                 return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames",
                                          hint: "convert the file to a rate that is a multiple of 50 Hz, e.g. sox in.wav -r 48000 out.wav")]
@@ -48,6 +60,9 @@ public final class WavIn: NodeType {
                                      hint: "give an existing 16/24/32-bit PCM or float WAV file; relative paths start at the current folder")]
         }
     }
+
+    /// The most channels a played file may have (beyond any speaker layout WAVE_FORMAT_EXTENSIBLE names).
+    public static let maxChannels = 32
 
     public static func pacing(_ params: Parameters) -> PacingPreference {
         params[Param.pace] == "fast" ? .fast : .indifferent

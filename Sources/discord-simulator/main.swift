@@ -23,7 +23,7 @@ try await simulator.run(port: value("--port") ?? 0) { port in
     // Unbuffered, so a parent process reading the pipe sees the lines at once.
     FileHandle.standardOutput.write(Data("""
         DISCORD_API_BASE=http://127.0.0.1:\(port)/api/v10
-        DISCORD_GATEWAY_URL=ws://127.0.0.1:\(port)/
+        DISCORD_GATEWAY_URL=\(simulator.gatewayURL)
 
         """.utf8))
 }

@@ -41,7 +41,7 @@ final class BotSimulatorTests: XCTestCase {
             gatewayURL: try DiscordURL(simulator.gatewayURL, allowed: ["ws"]))
         discord.reconnectDelay = .milliseconds(50)
         let client = try DiscordClient(configuration: discord, logger: logger)
-        let transport = DiscordBotTransport(client: client, logger: logger)
+        let transport = DiscordBotTransport(client: client)
         let service = try BotService(configuration: configuration, transport: transport, logger: logger)
         let task = Task {
             if let sessions = service.sessions as? GatewayVoiceSessions { await client.setVoiceHandler(sessions) }

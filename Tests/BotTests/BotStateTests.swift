@@ -115,7 +115,9 @@ final class BotStateTests: XCTestCase {
         XCTAssertEqual(next.first?.starter, F.carol)
         XCTAssertEqual(next.first?.voiceChannelID, F.voiceC1)
         XCTAssertEqual(next.first?.backendIndex, 0)
-        XCTAssertTrue(posts(freed).contains { $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol") })
+        XCTAssertTrue(posts(freed).contains {
+            $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol")
+        })
     }
 
     func testQueueServesOnlyWhenABackendFrees() {
@@ -171,7 +173,7 @@ final class BotStateTests: XCTestCase {
         let ended = posts(effects).first { $0.0 == F.voiceA1 }?.1 ?? ""
         XCTAssertTrue(ended.contains("ended after 45 s"), ended)
         XCTAssertTrue(ended.contains("the AI server is busy with another client"), ended)
-        XCTAssertTrue(effects.contains(.leaveVoice(guildID: F.guildA)))
+        XCTAssertFalse(effects.contains(.leaveVoice(guildID: F.guildA)), "the service has left voice already")
         XCTAssertEqual(plans(effects).map(\.starter), [F.bob])
     }
 
@@ -207,11 +209,13 @@ final class BotStateTests: XCTestCase {
         var state = makeState()
         // Not in voice: told to join first.
         var effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"), ephemeral: false)])
+        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"),
+                                        ephemeral: false)])
         // In voice with the bot already there.
         let plan = join(&state, F.alice, F.guildA, F.voiceA1)!
         effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.alreadyHere(channel: "General"), ephemeral: false)])
+        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.alreadyHere(channel: "General"),
+                                        ephemeral: false)])
         // Leave: the session ends even though Alice is still there.
         effects = state.apply(.event(F.slash(F.alice, "leave")))
         XCTAssertTrue(effects.contains(.stopSession(plan.id)))
@@ -228,9 +232,14 @@ final class BotStateTests: XCTestCase {
             VoiceStateChange(guildID: F.guildA, user: F.me, channelID: F.voiceA2),
             VoiceStateChange(guildID: F.guildA, user: F.alice, channelID: F.voiceA1),
         ]))))
-        XCTAssertEqual(effects.first, .leaveVoice(guildID: F.guildA))
         XCTAssertEqual(plans(effects).first?.voiceChannelID, F.voiceA1)
         XCTAssertEqual(plans(effects).first?.textChannelID, Snowflake(555), "STATUS_CHANNEL_ID wins")
+        XCTAssertFalse(effects.contains(.leaveVoice(guildID: F.guildA)), "the join moves the bot; no racing leave")
+        // With nobody in voice, the leftover channel is left.
+        let alone = state.apply(.event(.guildAvailable(F.guild(F.guildB, "Server B", voiceStates: [
+            VoiceStateChange(guildID: F.guildB, user: F.me, channelID: F.voiceB1),
+        ]))))
+        XCTAssertEqual(alone, [.leaveVoice(guildID: F.guildB)])
     }
 
     func testMessagesFromBotsAndWithoutPrefixAreIgnored() {

@@ -41,7 +41,8 @@ final class CommandTests: XCTestCase {
     }
 
     func testPersonaPresetsAreTheWebUIOnes() {
-        XCTAssertEqual(PersonaPresets.all.map(\.name), ["teacher", "assistant", "customer_service", "astronaut", "chef"])
+        XCTAssertEqual(PersonaPresets.all.map(\.name),
+                       ["teacher", "assistant", "customer_service", "astronaut", "chef"])
         XCTAssertTrue(PersonaPresets.named("teacher")!.prompt.hasPrefix("You are a wise and friendly teacher."))
         XCTAssertTrue(PersonaPresets.named("Customer-Service")!.prompt.contains("your name is Alex"))
         XCTAssertTrue(PersonaPresets.named("astronaut")!.prompt.contains("Mars"))
@@ -136,6 +137,17 @@ final class CommandTests: XCTestCase {
         sessions.code.withLock { $0 = "12345 67890 11121 31415" }
         let code = await handler.run(.privacy, context) ?? ""
         XCTAssertTrue(code.contains("**12345 67890 11121 31415**"), code)
+    }
+
+    func testResetGoesBackToTheDefaults() async throws {
+        let (handler, _) = try makeHandler()
+        _ = await handler.run(.voice("VARM2"), context)
+        _ = await handler.run(.persona("chef"), context)
+        let reply = await handler.run(.reset, context) ?? ""
+        XCTAssertTrue(reply.hasPrefix("Back to the defaults: voice **NATF0**, the default prompt"), reply)
+        XCTAssertTrue(reply.contains("> You are a helpful assistant."), reply)
+        let settings = try await handler.store.settings(for: Fixture.alice.id)
+        XCTAssertEqual(settings, handler.store.defaults.settings(for: Fixture.alice.id))
     }
 
     func testHelpNamesEveryCommand() async throws {

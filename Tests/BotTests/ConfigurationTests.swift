@@ -1,5 +1,6 @@
 @testable import Bot
 import Foundation
+import RouterCore
 import XCTest
 
 final class ConfigurationTests: XCTestCase {
@@ -83,9 +84,33 @@ final class ConfigurationTests: XCTestCase {
     func testDotEnvIsRead() throws {
         let directory = Fixture.temporaryDirectory()
         let path = directory + "/.env"
-        try "# comment\nDISCORD_TOKEN=\(token)\nCOMMAND_PREFIX=%\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "# comment\nDISCORD_TOKEN=\(token)\nCOMMAND_PREFIX=%\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let configuration = try BotConfiguration.load(dotEnvPath: path)
         XCTAssertEqual(configuration.commandPrefix, ProcessInfo.processInfo.environment["COMMAND_PREFIX"] ?? "%")
+    }
+
+    func testEverySettingIsInDotEnvExampleWithAComment() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        let discordSettings = ["DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DISCORD_CA_FILE", "DISCORD_VOICE_SCHEME",
+                               "SHARD_COUNT", "SHARD_IDS"]
+        for name in BotConfiguration.settingNames + discordSettings {
+            guard let index = lines.firstIndex(where: { $0.hasPrefix(name + "=") }) else {
+                XCTFail("\(name) is not in .env.example")
+                continue
+            }
+            // A comment directly above it, or above the group of settings it belongs to.
+            var above = index - 1
+            while above >= 0, !lines[above].hasPrefix("#"), lines[above].contains("=") { above -= 1 }
+            XCTAssertTrue(above >= 0 && lines[above].hasPrefix("#"), "\(name) has no comment above it")
+        }
+        // The example itself is a valid configuration once a token is filled in.
+        var variables = try PipelineEnvironment.parseDotEnv(text, file: ".env.example")
+        variables["DISCORD_TOKEN"] = token
+        XCTAssertNoThrow(try BotConfiguration.parse(variables))
     }
 
     func testTokenNeverPrints() throws {

@@ -72,12 +72,15 @@ final class RecordingVoiceControl: VoiceChannelControl {
 
     private let log = Mutex<[Update]>([])
     let failure = Mutex<String?>(nil)
+    /// How long a join takes (Discord's updates arriving), to exercise stops that overlap a join.
+    let joinDelay = Mutex<Duration>(.zero)
     var updates: [Update] { log.withLock { $0 } }
     func clear() { log.withLock { $0.removeAll() } }
 
     func updateVoiceState(guildID: Snowflake, channelID: Snowflake?, selfMute: Bool, selfDeaf: Bool) async throws {
         if let message = failure.withLock({ $0 }) { throw RecordingTransport.Failure(description: message) }
         log.withLock { $0.append(Update(guild: guildID, channel: channelID)) }
+        if channelID != nil { try await Task.sleep(for: joinDelay.withLock { $0 }) }
     }
 }
 

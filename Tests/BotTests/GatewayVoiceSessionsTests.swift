@@ -71,6 +71,41 @@ final class GatewayVoiceSessionsTests: XCTestCase {
         try await server.close()
     }
 
+    func testStopDuringTheJoinLeavesAgain() async throws {
+        let server = try await listener()
+        let port = try XCTUnwrap(server.localAddress?.port)
+        let voice = RecordingVoiceControl()
+        voice.joinDelay.withLock { $0 = .milliseconds(300) }
+        let sessions = GatewayVoiceSessions(voice: voice, logger: Logger(label: "t"))
+        let first = request(port: port)
+        async let started: Void = sessions.start(first) { _ in }
+        while voice.updates.isEmpty { try await Task.sleep(for: .milliseconds(5)) }  // the join is under way
+        await sessions.stop(VoiceSessionID(rawValue: 1))
+        try await started
+        XCTAssertEqual(voice.updates.last, .init(guild: F.guildA, channel: nil), "\(voice.updates)")
+        let running = await sessions.running
+        XCTAssertTrue(running.isEmpty)
+        try await server.close()
+    }
+
+    func testStoppingThePreviousSessionDoesNotUndoTheNextJoin() async throws {
+        let server = try await listener()
+        let port = try XCTUnwrap(server.localAddress?.port)
+        let voice = RecordingVoiceControl()
+        let sessions = GatewayVoiceSessions(voice: voice, logger: Logger(label: "t"))
+        try await sessions.start(request(port: port, id: 1)) { _ in }
+        voice.joinDelay.withLock { $0 = .milliseconds(300) }
+        var next = request(port: port, id: 2)
+        next.voiceChannelID = F.voiceA2
+        async let started: Void = sessions.start(next) { _ in }
+        while voice.updates.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        await sessions.stop(VoiceSessionID(rawValue: 1))
+        try await started
+        XCTAssertEqual(voice.updates, [.init(guild: F.guildA, channel: F.voiceA1),
+                                       .init(guild: F.guildA, channel: F.voiceA2)])
+        try await server.close()
+    }
+
     func testRemovalFromVoiceEndsTheSession() async throws {
         let server = try await listener()
         let voice = RecordingVoiceControl()

@@ -11,7 +11,8 @@ final class SettingsStoreTests: XCTestCase {
     func testDefaultsUntilChanged() async throws {
         let store = try SettingsStore(directory: Fixture.temporaryDirectory())
         let settings = try await store.settings(for: user)
-        XCTAssertEqual(settings, UserSettings(userID: user, textPrompt: "You are a helpful assistant.", voice: "NATF0.pt"))
+        XCTAssertEqual(settings, UserSettings(userID: user, textPrompt: "You are a helpful assistant.",
+                                              voice: "NATF0.pt"))
     }
 
     func testChangesSurviveReopening() async throws {

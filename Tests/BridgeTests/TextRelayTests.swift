@@ -50,6 +50,17 @@ final class TextRelayTests: BridgeTestCase {
         XCTAssertEqual(custom.node.sentences, ["Short"])
     }
 
+    /// Pieces that never end a sentence nor pause (a hostile or broken server) are delivered in bounded sentences.
+    func testEndlessSentenceIsDeliveredInBoundedPieces() throws {
+        let h = try relay()
+        let piece = " " + String(repeating: "a", count: 99)
+        let out = try feed(h, Array(repeating: piece, count: 100))
+        XCTAssertEqual(out.count, 2, "100 pieces of 100 bytes: flushed at 4096 bytes, twice")
+        XCTAssertTrue(out.allSatisfy { $0.utf8.count >= TextRelay.maxSentenceBytes - 100 && $0.utf8.count <= 4200 })
+        try feed(h, ["."])
+        XCTAssertEqual(h.node.sentences.count, 3, "the rest is still delivered when the sentence ends")
+    }
+
     func testDropsMarkupPieces() throws {
         let h = try relay()
         let out = try feed(h, ["<s>", " Good", "<0xE2>", " day", " </s>", "."])

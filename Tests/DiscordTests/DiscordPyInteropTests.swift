@@ -22,7 +22,7 @@ final class DiscordPyInteropTests: XCTestCase {
             throw XCTSkip("\(python.path) missing: run `bash scripts/setup.sh --with-peers`")
         }
         let secondToken = "ZGlzY29yZC5weQ.peer.token"
-        let harness = try await Harness.start {
+        let harness = try await Harness.start(self) {
             $0.extraBotTokens = [secondToken]
             $0.guildCount = 2
         }

@@ -5,7 +5,7 @@ import XCTest
 /// The client against the simulator on loopback.
 final class GatewayIntegrationTests: XCTestCase {
     func testIdentifyReadyGuildCreateFillTheCache() async throws {
-        let harness = try await Harness.start { $0.guildCount = 3 }
+        let harness = try await Harness.start(self) { $0.guildCount = 3 }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -32,7 +32,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testResumeAfterDroppedConnectionLosesNoEvent() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -60,7 +60,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testZombieConnectionIsClosedAndResumed() async throws {
-        let harness = try await Harness.start { $0.heartbeatIntervalMillis = 150 }
+        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 150 }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -79,7 +79,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testReconnectAndInvalidSessionRules() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -108,7 +108,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testServerHeartbeatRequestIsAnsweredAtOnce() async throws {
-        let harness = try await Harness.start { $0.heartbeatIntervalMillis = 60_000 }
+        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 60_000 }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -128,7 +128,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testBadTokenCloseStopsWithMessageAndNoRetry() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }
@@ -152,7 +152,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testDisallowedIntentStopsWithPortalAdvice() async throws {
-        let harness = try await Harness.start { $0.messageContentIntentEnabled = false }
+        let harness = try await Harness.start(self) { $0.messageContentIntentEnabled = false }
         let client = try harness.makeClient()
         do {
             try await client.run()
@@ -170,7 +170,7 @@ final class GatewayIntegrationTests: XCTestCase {
     }
 
     func testShardsSplitGuildsAndVoiceGoesToTheOwningShard() async throws {
-        let harness = try await Harness.start { $0.guildCount = 8 }
+        let harness = try await Harness.start(self) { $0.guildCount = 8 }
         let client = try harness.makeClient { $0.shardCount = 2 }
         let events = EventRecorder(client)
         let run = Task { try await client.run() }

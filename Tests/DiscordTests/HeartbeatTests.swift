@@ -112,3 +112,45 @@ final class GatewaySenderTests: XCTestCase {
 
 import NIOCore
 import NIOWebSocket
+
+final class IdentifyGateTests: XCTestCase {
+    private func limit(remaining: Int, concurrency: Int) -> GatewayBotInfo.SessionStartLimit {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try! decoder.decode(GatewayBotInfo.SessionStartLimit.self, from: Data("""
+            {"total": 1000, "remaining": \(remaining), "reset_after": 86400000, "max_concurrency": \(concurrency)}
+            """.utf8))
+    }
+
+    /// One Identify per `max_concurrency` bucket per 5 s, in virtual time; a warning when few starts are left.
+    func testPacingByMaxConcurrencyAndLowRemainingWarning() async throws {
+        let scheduler = ManualScheduler()
+        let log = CapturedLog()
+        let gate = IdentifyGate(limit: limit(remaining: 12, concurrency: 2), scheduler: scheduler,
+                                logger: log.logger())
+        let passed = SharedList()
+        let tasks = (0..<4).map { shard in
+            Task {
+                try await gate.waitTurn(shardID: shard)
+                passed.append(shard)
+            }
+        }
+        for _ in 0..<2_000 where passed.values.count < 2 || scheduler.sleeperCount < 2 { await Task.yield() }
+        XCTAssertEqual(Set(passed.values), [0, 1], "shards 0 and 1 use different buckets")
+        scheduler.advance(milliseconds: 4_999)
+        for _ in 0..<200 { await Task.yield() }
+        XCTAssertEqual(passed.values.count, 2)
+        scheduler.advance(milliseconds: 1)
+        for task in tasks { try await task.value }
+        XCTAssertEqual(Set(passed.values), [0, 1, 2, 3])
+        XCTAssertTrue(log.text.contains("few Discord session starts left"), log.text)
+    }
+}
+
+import Foundation
+
+final class SharedList: Sendable {
+    private let list = Mutex<[Int]>([])
+    func append(_ value: Int) { list.withLock { $0.append(value) } }
+    var values: [Int] { list.withLock { $0 } }
+}

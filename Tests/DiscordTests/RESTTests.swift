@@ -4,7 +4,7 @@ import XCTest
 
 final class RESTTests: XCTestCase {
     func testHeadersMentionsDisabledAndNonce() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let guild = try XCTUnwrap(harness.simulator.guilds.first)
         let sent = try await client.rest.sendMessage(channelID: Snowflake(guild.textChannelID),
@@ -29,7 +29,7 @@ final class RESTTests: XCTestCase {
     }
 
     func testLongTextIsSplitIntoValidMessages() async throws {
-        let harness = try await Harness.start { $0.messageLimit = 50 }
+        let harness = try await Harness.start(self) { $0.messageLimit = 50 }
         let client = try harness.makeClient()
         let guild = try XCTUnwrap(harness.simulator.guilds.first)
         let text = String(repeating: "A sentence that the model produced for the channel. ", count: 100)
@@ -46,7 +46,7 @@ final class RESTTests: XCTestCase {
     /// 200 messages at once into one channel whose bucket holds 20 per 0.5 s: every request waits for room;
     /// Discord never has to answer 429.
     func testBurstOf200HonoursTheBucket() async throws {
-        let harness = try await Harness.start {
+        let harness = try await Harness.start(self) {
             $0.messageLimit = 20
             $0.messageWindowSeconds = 0.5
         }
@@ -68,7 +68,7 @@ final class RESTTests: XCTestCase {
     }
 
     func testGlobalAndShared429AreWaitedOut() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         harness.simulator.inject429s(count: 2, global: true, retryAfter: 0.2)
         let started = Date()
@@ -83,7 +83,7 @@ final class RESTTests: XCTestCase {
     }
 
     func testWrongTokenIsOneClearErrorWithoutTheToken() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let wrong = "WRONG-canary-token-1234.abcd"
         let client = try harness.makeClient(token: wrong)
         do {
@@ -100,7 +100,7 @@ final class RESTTests: XCTestCase {
     }
 
     func testSlashCommandsOverwriteAndInteractionAnswers() async throws {
-        let harness = try await Harness.start()
+        let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let run = Task { try await client.run() }

@@ -83,17 +83,27 @@ struct Harness {
     let simulator: DiscordSimulator
     let serverTask: Task<Void, any Error>
     let log: CapturedLog
+    private let clients = ClientList()
+
+    /// Clients made by the harness, shut down at teardown even when a test fails early
+    /// (AsyncHTTPClient requires a shutdown before deinit).
+    final class ClientList: Sendable {
+        let clients = Mutex<[DiscordClient]>([])
+    }
 
     static let token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.CANARY.token-canary-do-not-print-9f3a"
 
-    static func start(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws -> Harness {
+    static func start(_ test: XCTestCase,
+                      _ configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws -> Harness {
         var configuration = SimulatorConfiguration(botToken: token)
         configuration.heartbeatIntervalMillis = 5_000
         configure(&configuration)
         let log = CapturedLog()
         let simulator = DiscordSimulator(configuration: configuration, logger: log.logger("simulator"))
         let task = try await simulator.start()
-        return Harness(simulator: simulator, serverTask: task, log: log)
+        let harness = Harness(simulator: simulator, serverTask: task, log: log)
+        test.addTeardownBlock { await harness.stop() }
+        return harness
     }
 
     func clientConfiguration(token: String = Harness.token) throws -> DiscordConfiguration {
@@ -109,11 +119,14 @@ struct Harness {
                     configure: (inout DiscordConfiguration) -> Void = { _ in }) throws -> DiscordClient {
         var configuration = try clientConfiguration(token: token)
         configure(&configuration)
-        return try DiscordClient(configuration: configuration, logger: log.logger("client"),
-                                 voiceTimeout: .seconds(5))
+        let client = try DiscordClient(configuration: configuration, logger: log.logger("client"),
+                                       voiceTimeout: .seconds(5))
+        clients.clients.withLock { $0.append(client) }
+        return client
     }
 
     func stop() async {
+        for client in clients.clients.withLock({ $0 }) { await client.shutdown() }
         serverTask.cancel()
         _ = try? await serverTask.value
     }

@@ -6,7 +6,7 @@ import XCTest
 /// The bot token never appears in any log line, error or event, across a session with faults.
 final class TokenCanaryTests: XCTestCase {
     func testCanaryTokenNeverPrinted() async throws {
-        let harness = try await Harness.start { $0.heartbeatIntervalMillis = 150 }
+        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 150 }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let voice = RecordingVoiceLayer()
@@ -18,11 +18,12 @@ final class TokenCanaryTests: XCTestCase {
         sim.dropGatewayConnections()
         await eventually("RESUMED") { events.count { $0.isResumed } == 1 }
         sim.withholdHeartbeatAcks(true)
-        await eventually("zombie close") { !sim.clientCloseCodes.isEmpty }
+        await eventually("zombie close") { sim.clientCloseCodes.contains { $0 != nil } }
         sim.withholdHeartbeatAcks(false)
         await eventually("RESUMED again") { events.count { $0.isResumed } == 2 }
         sim.sendInvalidSession(resumable: false)
-        await eventually("re-identified") { events.count { $0.isReady } == 2 }
+        await eventually("re-identified", timeout: 20) { events.count { $0.isReady } == 2 }
+        if events.count(where: { $0.isReady }) != 2 { print(harness.log.text.suffix(6000)) }
         try await client.updateVoiceState(guildID: Snowflake(guild.id), channelID: Snowflake(guild.voiceChannelIDs[0]))
         sim.inject429s(count: 1, global: true, retryAfter: 0.05)
         try await client.rest.sendMessage(channelID: Snowflake(guild.textChannelID), text: "status")

@@ -57,6 +57,10 @@ final class ConfigurationTests: XCTestCase {
                                                                 "SHARD_IDS": "1,3"])
         XCTAssertEqual(parsed?.shardIDs, [1, 3])
         XCTAssertEqual(parsed?.intents, 33409)
+        XCTAssertEqual(try? DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x", "DISCORD_GUILD_ID": "42"])
+            .commandGuildID, Snowflake(42))
+        XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x",
+                                                                       "DISCORD_GUILD_ID": "guild"]))
     }
 
     func testTokenNeverPrinted() throws {

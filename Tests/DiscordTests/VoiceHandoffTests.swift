@@ -16,7 +16,7 @@ final class RecordingVoiceLayer: VoiceServerUpdates {
 
 final class VoiceHandoffTests: XCTestCase {
     private func joinMoveLeave(serverFirst: Bool) async throws {
-        let harness = try await Harness.start {
+        let harness = try await Harness.start(self) {
             $0.voiceServerFirst = serverFirst
             $0.voiceEndpoint = { _, channel, _ in "127.0.0.1:\(channel % 50_000 + 1)" }
         }
@@ -58,7 +58,7 @@ final class VoiceHandoffTests: XCTestCase {
     func testJoinMoveLeaveServerFirst() async throws { try await joinMoveLeave(serverFirst: true) }
 
     func testNullEndpointWaitsAndTimesOut() async throws {
-        let harness = try await Harness.start { $0.voiceEndpoint = { _, _, _ in nil } }
+        let harness = try await Harness.start(self) { $0.voiceEndpoint = { _, _, _ in nil } }
         let client = try harness.makeClient()
         let events = EventRecorder(client)
         let voice = RecordingVoiceLayer()

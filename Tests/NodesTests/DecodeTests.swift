@@ -278,6 +278,20 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(counts, [1, 51, 101], lines.joined(separator: "\n"))
     }
 
+    /// The fuzzing issue's reproducer (a granule near Int64.max, then another audio page) used to trap the process:
+    /// the node now counts and logs the bad granule and plays every packet.
+    func testGranuleNearInt64MaxIsAnErrorNotACrash() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let bytes = try TestFiles.bytes(root.appendingPathComponent("fixtures/findings/ogg-granule-overflow.opus").path)
+        var decoded = Decoded()
+        let lines = try captureLog { decoded = try decodeWhole(bytes) }
+        XCTAssertEqual(decoded.errors, 1)
+        // 2568 samples (three 20 ms packets less the 312-sample pre-skip) make three frames, the last one padded.
+        XCTAssertEqual(decoded.pcm.count, 3 * 960)
+        XCTAssertEqual(decoded.pcm[2568...].filter { $0 != 0 }.count, 0, "only the padding is silent at the end")
+        XCTAssertTrue(lines.contains { $0.contains("granule position 9223372036854775552") }, lines.joined(separator: "\n"))
+    }
+
     func testLeadingGarbageIsCountedAndSkipped() throws {
         let pcm = Signal.speechLike(rate: 48_000, frames: 144_000)
         var rng = Signal.Random(seed: 5)

@@ -164,4 +164,38 @@ final class WavFilesTests: XCTestCase {
         }
         XCTAssertTrue(WavIn.check(Parameters(["path": .string("")])).first?.message.contains("empty") == true)
     }
+
+    /// A header's rate and channel count size every frame the graph allocates: absurd values are refused by the check
+    /// (a 2 GHz or 60,000-channel header would otherwise ask for gigabytes per 20 ms frame when the pipeline starts).
+    func testAbsurdRateOrChannelCountIsRefused() throws {
+        let dir = try TestFiles.directory(self)
+        /// A PCM header with `bits`-bit samples and two frames of silence, sized with wide arithmetic.
+        func header(rate: UInt32, channels: UInt16, bits: UInt16) -> [UInt8] {
+            var b: [UInt8] = []
+            func u32(_ v: UInt32) { for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+            func u16(_ v: UInt16) { b.append(UInt8(v & 0xff)); b.append(UInt8(v >> 8)) }
+            let blockAlign = UInt32(channels) * UInt32(bits / 8)
+            let dataBytes = 2 * blockAlign
+            b += Array("RIFF".utf8); u32(36 + dataBytes); b += Array("WAVE".utf8)
+            b += Array("fmt ".utf8); u32(16); u16(1); u16(channels); u32(rate)
+            u32(UInt32(truncatingIfNeeded: UInt64(rate) * UInt64(blockAlign))); u16(UInt16(blockAlign)); u16(bits)
+            b += Array("data".utf8); u32(dataBytes)
+            return b + [UInt8](repeating: 0x80, count: Int(dataBytes))
+        }
+        let cases: [(name: String, bytes: [UInt8], expected: String)] = [
+            ("2ghz.wav", header(rate: 2_000_000_000, channels: 1, bits: 16), "2000000000 Hz is outside 8000...192000 Hz"),
+            ("50hz.wav", header(rate: 50, channels: 1, bits: 16), "50 Hz is outside 8000...192000 Hz"),
+            ("60000ch.wav", header(rate: 48_000, channels: 60_000, bits: 8), "60000 channels; WavIn plays at most 32"),
+        ]
+        for c in cases {
+            let path = dir.appendingPathComponent(c.name).path
+            try TestFiles.write(c.bytes, path)
+            let problems = WavIn.check(Parameters(["path": .string(path)]))
+            XCTAssertEqual(problems.map(\.message), ["\(path): \(c.expected)"], c.name)
+            XCTAssertThrowsError(try NodeHarness<WavIn>(params: ["path": path]), c.name)
+        }
+        let fine = dir.appendingPathComponent("32ch.wav").path
+        try TestFiles.write(header(rate: 192_000, channels: 32, bits: 16), fine)
+        XCTAssertEqual(WavIn.check(Parameters(["path": .string(fine)])).count, 0, "the limits themselves are accepted")
+    }
 }

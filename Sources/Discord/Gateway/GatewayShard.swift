@@ -65,6 +65,9 @@ final class GatewayShard: Sendable {
             let resumeTarget = session.withLock { $0.sessionID != nil ? $0.resumeURL : nil }
             let url = (resumeTarget ?? gatewayURL).withGatewayQuery()
             do {
+                // Identify pacing happens before connecting: a connection waiting for its turn would not read
+                // heartbeat ACKs in the meantime, and Discord expects Identify soon after Hello.
+                if resumeTarget == nil { try await environment.identifyGate.waitTurn(shardID: id) }
                 let end = try await runConnection(url: url, resuming: resumeTarget != nil)
                 failures = end.established ? 0 : failures + 1
                 switch end.action {
@@ -294,8 +297,8 @@ final class GatewayShard: Sendable {
         }
     }
 
+    /// Sends Identify; the caller has already waited for this shard's turn (`IdentifyGate`).
     private func sendIdentify(_ sender: GatewaySender) async throws {
-        try await environment.identifyGate.waitTurn(shardID: id)
         let config = environment.configuration
         let identify = IdentifyData(
             token: config.token.secret, intents: config.intents,
@@ -308,7 +311,10 @@ final class GatewayShard: Sendable {
 
     private func sendResume(_ sender: GatewaySender) async throws {
         let (sessionID, seq) = session.withLock { ($0.sessionID, $0.seq) }
-        guard let sessionID else { return try await sendIdentify(sender) }
+        guard let sessionID else {
+            try await environment.identifyGate.waitTurn(shardID: id)
+            return try await sendIdentify(sender)
+        }
         let resume = ResumeData(token: environment.configuration.token.secret, sessionId: sessionID, seq: seq)
         try await sender.send(Array(try GatewayJSON.encoder().encode(GatewayCommand(op: .resume, d: resume))))
         logger.info("resume sent", metadata: ["seq": "\(seq.map(String.init) ?? "null")"])

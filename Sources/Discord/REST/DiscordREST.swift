@@ -104,17 +104,20 @@ public final class DiscordREST: Sendable {
     /// within `deferAfter`, else a deferred response at once and the answer as an edit when it is ready.
     public func respond(to interaction: Interaction, ephemeral: Bool, deferAfter: Duration = .milliseconds(2000),
                         produce: @escaping @Sendable () async -> String) async throws {
-        let answer = Task { await produce() }
-        let early: String? = await withTaskGroup(of: String?.self) { group in
-            group.addTask { await answer.value }
-            group.addTask {
-                try? await Task.sleep(for: deferAfter)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        // A race that returns as soon as either side is done: a task group would also wait for the slow side.
+        let (firstDone, done) = AsyncStream<String?>.makeStream(bufferingPolicy: .bufferingNewest(2))
+        let answer = Task {
+            let text = await produce()
+            done.yield(text)
+            return text
         }
+        let timer = Task {
+            try? await Task.sleep(for: deferAfter)
+            done.yield(nil)
+        }
+        var iterator = firstDone.makeAsyncIterator()
+        let early = await iterator.next() ?? nil
+        timer.cancel()
         if let early {
             try await reply(to: interaction, text: early, ephemeral: ephemeral)
             return

@@ -9,6 +9,8 @@ actor RESTRateLimiter {
         var limit: Int
         var remaining: Int
         var resetAt: UInt64
+        /// Requests sent and not answered yet: an answer's `remaining` does not count them.
+        var inFlight = 0
     }
 
     /// What one response said about limits.
@@ -22,6 +24,8 @@ actor RESTRateLimiter {
         var scope: String?
     }
 
+    /// `resetAt` of a window opened locally before any answer said when it ends.
+    static let unknownReset = UInt64.max
     private let scheduler: any GatewayScheduler
     private var routeBuckets: [String: String] = [:]
     private var buckets: [String: Bucket] = [:]
@@ -45,17 +49,27 @@ actor RESTRateLimiter {
                 continue
             }
             if let key = bucketKey(route), var bucket = buckets[key] {
-                if current >= bucket.resetAt && bucket.remaining <= 0 {
-                    // The window passed: a full bucket, until the next answer says otherwise.
-                    bucket.remaining = bucket.limit
+                if bucket.remaining <= 0 {
+                    if bucket.resetAt == Self.unknownReset {
+                        // A new window was opened locally; its answers will tell when it ends.
+                        guard bucket.inFlight == 0 else {
+                            try await scheduler.sleep(nanoseconds: 10_000_000)
+                            continue
+                        }
+                        bucket.remaining = 1
+                    } else if current >= bucket.resetAt {
+                        // The window passed: a full bucket whose end is unknown until an answer arrives.
+                        bucket.remaining = bucket.limit
+                        bucket.resetAt = Self.unknownReset
+                    } else {
+                        try await scheduler.sleep(until: bucket.resetAt)
+                        continue
+                    }
                 }
-                if bucket.remaining > 0 {
-                    bucket.remaining -= 1
-                    buckets[key] = bucket
-                    return
-                }
-                try await scheduler.sleep(until: bucket.resetAt)
-                continue
+                bucket.remaining -= 1
+                bucket.inFlight += 1
+                buckets[key] = bucket
+                return
             }
             let pendingKey = "\(route.name):\(route.major)"
             if unknownInFlight.contains(pendingKey) {
@@ -73,17 +87,20 @@ actor RESTRateLimiter {
         let current = now
         unknownInFlight.remove("\(route.name):\(route.major)")
         if let hash = headers.bucket { routeBuckets[route.name] = hash }
+        let inFlight = finish(route)
         if let key = bucketKey(route), let limit = headers.limit, let remaining = headers.remaining,
            let resetAfter = headers.resetAfter {
             let resetAt = Nanoseconds.adding(current, Nanoseconds.from(seconds: resetAfter))
+            // Requests still in flight were reserved but are not in this answer's count.
+            let unreserved = max(0, remaining - inFlight)
             if var existing = buckets[key], existing.resetAt > current {
                 // Answers to concurrent requests arrive in any order: keep the lower count.
-                existing.remaining = min(existing.remaining, remaining)
-                existing.resetAt = max(existing.resetAt, resetAt)
+                existing.remaining = min(existing.remaining, unreserved)
+                existing.resetAt = existing.resetAt == Self.unknownReset ? resetAt : max(existing.resetAt, resetAt)
                 existing.limit = limit
                 buckets[key] = existing
             } else {
-                buckets[key] = Bucket(limit: limit, remaining: remaining, resetAt: resetAt)
+                buckets[key] = Bucket(limit: limit, remaining: unreserved, resetAt: resetAt, inFlight: inFlight)
             }
         }
         guard status == 429 else { return nil }
@@ -94,7 +111,8 @@ actor RESTRateLimiter {
         } else if let key = bucketKey(route) {
             var bucket = buckets[key] ?? Bucket(limit: 1, remaining: 0, resetAt: 0)
             bucket.remaining = 0
-            bucket.resetAt = max(bucket.resetAt, Nanoseconds.adding(current, wait))
+            let until = Nanoseconds.adding(current, wait)
+            bucket.resetAt = bucket.resetAt == Self.unknownReset ? until : max(bucket.resetAt, until)
             buckets[key] = bucket
         }
         return wait
@@ -103,6 +121,15 @@ actor RESTRateLimiter {
     /// The request failed before an answer: free the unknown-bucket slot.
     func abandon(_ route: RESTRoute) {
         unknownInFlight.remove("\(route.name):\(route.major)")
+        _ = finish(route)
+    }
+
+    /// One request of `route`'s bucket was answered (or abandoned); returns how many are still in flight.
+    private func finish(_ route: RESTRoute) -> Int {
+        guard let key = bucketKey(route), var bucket = buckets[key] else { return 0 }
+        bucket.inFlight = max(0, bucket.inFlight - 1)
+        buckets[key] = bucket
+        return bucket.inFlight
     }
 
     func bucket(for route: RESTRoute) -> Bucket? { bucketKey(route).flatMap { buckets[$0] } }
