@@ -90,7 +90,7 @@ public final class Resampler {
         mixedInput.initialize(repeating: 0)
         resampled.initialize(repeating: 0)
         upMixed.initialize(repeating: 0)
-        fifo = SampleFIFO(capacity: (4 * maxOutFrames + outputRate / 50) * outputChannels)
+        fifo = SampleFIFO(capacity: (4 * maxOutFrames + outputRate / Self.framesPerSecond) * outputChannels)
     }
 
     deinit {
@@ -100,10 +100,13 @@ public final class Resampler {
         upMixed.deallocate()
     }
 
+    /// 20 ms frames per second: the frame `inputFrameSamples`/`outputFrameSamples` count (the router's tick; this
+    /// library does not know the engine, so it names the rate itself).
+    public static let framesPerSecond = 50
     /// Input samples per channel in one 20 ms frame.
-    public var inputFrameSamples: Int { inputRate / 50 }
+    public var inputFrameSamples: Int { inputRate / Self.framesPerSecond }
     /// Output samples per channel in one 20 ms frame.
-    public var outputFrameSamples: Int { outputRate / 50 }
+    public var outputFrameSamples: Int { outputRate / Self.framesPerSecond }
     /// Converted samples per channel waiting to be returned.
     public var bufferedSamplesPerChannel: Int { fifo.count / outputChannels }
 

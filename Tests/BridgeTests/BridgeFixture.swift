@@ -2,6 +2,7 @@ import Codecs
 import Foundation
 import Nodes
 import RouterCore
+import Synchronization
 import XCTest
 
 /// Paths of the repository this test file lives in.
@@ -65,21 +66,20 @@ final class SphnPeer {
     }
 }
 
-final class LineCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer = Data()
-    private var lines: [String] = []
+final class LineCollector: Sendable {
+    private let state = Mutex<(buffer: Data, lines: [String])>((Data(), []))
 
     func append(_ data: Data) {
-        lock.lock(); defer { lock.unlock() }
-        buffer.append(data)
-        while let nl = buffer.firstIndex(of: 0x0A) {
-            lines.append(String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self))
-            buffer.removeSubrange(buffer.startIndex...nl)
+        state.withLock { state in
+            state.buffer.append(data)
+            while let nl = state.buffer.firstIndex(of: 0x0A) {
+                state.lines.append(String(decoding: state.buffer[state.buffer.startIndex..<nl], as: UTF8.self))
+                state.buffer.removeSubrange(state.buffer.startIndex...nl)
+            }
         }
     }
 
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    var all: [String] { state.withLock { $0.lines } }
 }
 
 func stat(_ s: [String: Any], _ key: String) -> Int { (s[key] as? NSNumber)?.intValue ?? -1 }
@@ -190,9 +190,8 @@ class BridgeTestCase: XCTestCase {
 }
 
 /// The outcome of a session run on another thread, handed back under a lock.
-final class OutcomeBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcome: SessionOutcome = .stopped
-    func set(_ value: SessionOutcome) { lock.withLock { outcome = value } }
-    var value: SessionOutcome { lock.withLock { outcome } }
+final class OutcomeBox: Sendable {
+    private let outcome = Mutex<SessionOutcome>(.stopped)
+    func set(_ value: SessionOutcome) { outcome.withLock { $0 = value } }
+    var value: SessionOutcome { outcome.withLock { $0 } }
 }

@@ -2,6 +2,7 @@ import COpus
 import Codecs
 import Foundation
 import Nodes
+import Realtime
 import RouterCore
 import XCTest
 
@@ -337,6 +338,31 @@ final class DecodeTests: XCTestCase {
     }
 
     /// prebuffer holds playback until that much audio is queued (and again after an underrun).
+    /// Latency is measured on the session's clock, which a test injects: a page the encoder stamped at T comes out
+    /// as PCM when the clock says T + 35 ms, and that is exactly what the decoder records.
+    func testLatencyStampsAreReadOnTheInjectedClock() throws {
+        let clock = ManualClock()
+        let encoder = try NodeHarness<OpusOggEncode>(params: ["rate": "24000", "channels": "1"],
+                                                     inputs: ["in": .pcm(.personaPlex)], clock: clock)
+        let decoder = try NodeHarness<Decode>(params: ["rate": "24000", "channels": "1", "apply_pre_skip": "false"],
+                                              inputs: ["in": MediaFormat(.ogg)], clock: clock)
+        let stampedAt = clock.nowNanoseconds()
+        encoder.pcmInput().write { frame in for i in 0..<frame.count { frame[i] = 0.3 * sin(Float(i) * 0.1) } }
+        try encoder.tick()
+        let pages = encoder.packetOutput()
+        XCTAssertGreaterThan(pages.count, 0)
+        for i in 0..<pages.count {
+            XCTAssertEqual(pages.stamp(at: i), stampedAt, "the encoder stamps its pages with the clock's time")
+            decoder.packetInput().append(pages[i])
+            decoder.packetInput().stampLast(pages.stamp(at: i))
+        }
+        clock.advance(nanoseconds: 35 * Nanoseconds.perMillisecond)
+        try decoder.tick()
+        XCTAssertNotNil(decoder.pcmOutput().frame)
+        XCTAssertEqual(decoder.node.pageToFirstFrame.count, 1, "one audio page (the header pages carry no samples)")
+        XCTAssertEqual(decoder.node.pageToFirstFrame.maxValue, 35_000_000)
+    }
+
     func testPrebufferAndUnderrun() throws {
         let pcm = Signal.speechLike(rate: 48_000, frames: 48_000 * 4)
         let pages = Ogg.pages(try libraryStream(pcm))

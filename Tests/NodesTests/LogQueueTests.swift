@@ -1,15 +1,15 @@
 import Foundation
 import RouterCore
+import Synchronization
 import XCTest
 
 /// The router log from the audio thread: lines are queued (the thread never waits), written in order, all flushed
 /// when the session's scope ends, and a full queue drops lines with a count instead of blocking.
 final class LogQueueTests: XCTestCase {
-    final class Lines: @unchecked Sendable {
-        let lock = NSLock()
-        var all: [String] = []
-        func append(_ line: String) { lock.withLock { all.append(line) } }
-        var snapshot: [String] { lock.withLock { all } }
+    final class Lines: Sendable {
+        private let all = Mutex<[String]>([])
+        func append(_ line: String) { all.withLock { $0.append(line) } }
+        var snapshot: [String] { all.withLock { $0 } }
     }
 
     func testQueuedLinesAreAllWrittenInOrderWhenTheScopeEnds() {

@@ -2,24 +2,24 @@ import Codecs
 import Foundation
 import Nodes
 import RouterCore
+import Synchronization
 import XCTest
 
 // MARK: - Scripted nodes for whole-graph tests
 
 /// Scripts shared between a test and the nodes it builds (looked up by name).
-final class Scripts: @unchecked Sendable {
+final class Scripts: Sendable {
     static let shared = Scripts()
-    private let lock = NSLock()
-    private var pcm: [String: [[Float]?]] = [:]
-    private var events: [String: [Int: [GraphEvent]]] = [:]
-    private var speakers: [String: [[UInt64]]] = [:]
+    private let pcm = Mutex<[String: [[Float]?]]>([:])
+    private let events = Mutex<[String: [Int: [GraphEvent]]]>([:])
+    private let speakers = Mutex<[String: [[UInt64]]]>([:])
 
-    func setPCM(_ name: String, _ frames: [[Float]?]) { lock.withLock { pcm[name] = frames } }
-    func pcmScript(_ name: String) -> [[Float]?] { lock.withLock { pcm[name] ?? [] } }
-    func setEvents(_ name: String, _ script: [Int: [GraphEvent]]) { lock.withLock { events[name] = script } }
-    func eventScript(_ name: String) -> [Int: [GraphEvent]] { lock.withLock { events[name] ?? [:] } }
-    func setSpeakers(_ name: String, _ script: [[UInt64]]) { lock.withLock { speakers[name] = script } }
-    func speakerScript(_ name: String) -> [[UInt64]] { lock.withLock { speakers[name] ?? [] } }
+    func setPCM(_ name: String, _ frames: [[Float]?]) { pcm.withLock { $0[name] = frames } }
+    func pcmScript(_ name: String) -> [[Float]?] { pcm.withLock { $0[name, default: []] } }
+    func setEvents(_ name: String, _ script: [Int: [GraphEvent]]) { events.withLock { $0[name] = script } }
+    func eventScript(_ name: String) -> [Int: [GraphEvent]] { events.withLock { $0[name, default: [:]] } }
+    func setSpeakers(_ name: String, _ script: [[UInt64]]) { speakers.withLock { $0[name] = script } }
+    func speakerScript(_ name: String) -> [[UInt64]] { speakers.withLock { $0[name, default: []] } }
 }
 
 /// Source: plays a scripted list of frames (nil = no frame that tick), then ends.

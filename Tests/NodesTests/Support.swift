@@ -2,6 +2,7 @@ import Codecs
 import Foundation
 import Nodes
 import RouterCore
+import Synchronization
 import XCTest
 
 // MARK: - Signals
@@ -262,16 +263,15 @@ func frames(of samples: [Float], samplesPerFrame n: Int) -> [[Float]] {
 /// Runs `body` with the router log captured instead of printed; returns the lines written meanwhile (all of them,
 /// queued ones included).
 func captureLog(_ body: () throws -> Void) rethrows -> [String] {
-    final class Lines: @unchecked Sendable {
-        let lock = NSLock()
-        var all: [String] = []
+    final class Lines: Sendable {
+        let all = Mutex<[String]>([])
     }
     let lines = Lines()
-    RouterLog.shared.setSink { line in lines.lock.withLock { lines.all.append(line) } }
+    RouterLog.shared.setSink { line in lines.all.withLock { $0.append(line) } }
     defer { RouterLog.shared.setSink { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
     try body()
     RouterLog.shared.flush()
-    return lines.lock.withLock { lines.all }
+    return lines.all.withLock { $0 }
 }
 
 /// Quiets the router log during a test (warnings and errors are still shown).

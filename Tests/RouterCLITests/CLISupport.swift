@@ -76,6 +76,7 @@ enum RouterBinary {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         // Read both pipes while the process runs, so a chatty child cannot block on a full pipe.
+        // @unchecked: each box is written by one reader block and read only after the group wait below.
         final class Box: @unchecked Sendable { var data = Data() }
         let outData = Box(), errData = Box()
         let group = DispatchGroup()

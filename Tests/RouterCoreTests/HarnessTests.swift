@@ -98,3 +98,38 @@ final class HarnessTests: XCTestCase {
         XCTAssertTrue(harness.clock === clock)
     }
 }
+
+/// A pass-through whose input is optional: with the input unlinked, its PCM output has no format to take.
+final class TestMonitor: NodeType {
+    static let typeName = "TestMonitor"
+    static let summary = "Test pass-through with an optional input."
+    static let parameters: [ParameterSpec] = []
+    static func ports(_ params: Parameters) -> PortLayout {
+        PortLayout(inputs: [InputSpec("in", .pcm, required: false, doc: "Optional PCM.")],
+                   outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "Same as in.")])
+    }
+    init(_ setup: NodeSetup) throws {}
+    func process(_ tick: Tick) throws {}
+}
+
+/// The engine guesses no PCM format (it names no transport): a pass-through output whose input is unlinked is an
+/// error in validation, linked or not, instead of a lane in some default format.
+final class UnknownFormatTests: XCTestCase {
+    private func validate(_ yaml: String) throws -> ValidatedPipeline {
+        var registry = NodeRegistry()
+        registry.register(TestMonitor.self)
+        registry.register(TestSink.self)
+        return try PipelineValidator(registry: registry).validate(yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
+    }
+
+    func testAnUnlinkedPassThroughOutputIsRefused() {
+        XCTAssertThrowsError(try validate("nodes:\n  mon: {type: TestMonitor}\n")) { error in
+            let messages = (error as? PipelineErrors)?.diagnostics.map(\.message) ?? []
+            XCTAssertEqual(messages, ["the format of mon.out follows mon.in, which is not linked"])
+        }
+        XCTAssertThrowsError(try validate("nodes:\n  mon: {type: TestMonitor}\n  sink: {type: TestSink}\nlinks: [mon -> sink]\n")) {
+            let messages = ($0 as? PipelineErrors)?.diagnostics.map(\.message) ?? []
+            XCTAssertEqual(messages, ["the format of mon.out follows mon.in, which is not linked"])
+        }
+    }
+}

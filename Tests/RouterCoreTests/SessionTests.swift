@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import RouterCore
 
@@ -113,12 +114,14 @@ final class SessionTests: XCTestCase {
               - src -> pass -> sink
             """).get()
         let session = Session(graph: try Graph(pipeline))
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        final class Lines: Sendable {
+            let all = Mutex<[String]>([])
+        }
         let logged = Lines()
-        RouterLog.shared.setSink { logged.all.append($0) }
+        RouterLog.shared.setSink { line in logged.all.withLock { $0.append(line) } }
         defer { RouterLog.shared.setSink { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let outcome = session.run(realtime: false, maxTicks: 100)
-        XCTAssertEqual(logged.all, [], "the failure is reported once, by whoever ran the session (router run prints it)")
+        XCTAssertEqual(logged.all.withLock { $0 }, [], "the failure is reported once, by whoever ran the session (router run prints it)")
         XCTAssertEqual(outcome, .failed(.nodeFailed(node: "pass", type: "TestPass", reason: "test failure at tick 4")))
         XCTAssertEqual(outcome.description, "failed: node 'pass' (TestPass) failed: test failure at tick 4")
         let src = try XCTUnwrap(session.graph.node(named: "src") as? TestSource)
