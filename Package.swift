@@ -210,6 +210,7 @@ if let sanitizers = Context.environment["ROUTER_FUZZ_SANITIZE"], !sanitizers.isE
                                         .product(name: "NIOCore", package: "swift-nio"),
                                         .product(name: "NIOEmbedded", package: "swift-nio"),
                                         .product(name: "NIOWebSocket", package: "swift-nio")]),
+        fuzzTarget("fuzz-discord-gateway", ["Discord"]),
     ]
     // Writes the seeds that need real keys and signatures (scripts/fuzz.sh --seeds); not a fuzz target, but linked
     // like one (FuzzSupport supplies the LLVMFuzzerTestOneInput that libFuzzer's runtime expects).

@@ -13,7 +13,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(fuzz-yaml fuzz-ogg fuzz-wav fuzz-mls fuzz-dave-gateway fuzz-dave-frame fuzz-personaplex)
+ALL_TARGETS=(fuzz-yaml fuzz-ogg fuzz-wav fuzz-mls fuzz-dave-gateway fuzz-dave-frame fuzz-personaplex
+             fuzz-discord-gateway)
 seconds=${FUZZ_SECONDS:-600}
 config=debug
 sanitize=fuzzer,address
