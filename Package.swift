@@ -211,6 +211,8 @@ if let sanitizers = Context.environment["ROUTER_FUZZ_SANITIZE"], !sanitizers.isE
                                         .product(name: "NIOEmbedded", package: "swift-nio"),
                                         .product(name: "NIOWebSocket", package: "swift-nio")]),
         fuzzTarget("fuzz-discord-gateway", ["Discord"]),
+        fuzzTarget("fuzz-voice-gateway", ["DiscordVoice", "DAVE"]),
+        fuzzTarget("fuzz-rtp", ["DiscordVoice"]),
     ]
     // Writes the seeds that need real keys and signatures (scripts/fuzz.sh --seeds); not a fuzz target, but linked
     // like one (FuzzSupport supplies the LLVMFuzzerTestOneInput that libFuzzer's runtime expects).

@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(fuzz-yaml fuzz-ogg fuzz-wav fuzz-mls fuzz-dave-gateway fuzz-dave-frame fuzz-personaplex
-             fuzz-discord-gateway)
+             fuzz-discord-gateway fuzz-voice-gateway fuzz-rtp)
 seconds=${FUZZ_SECONDS:-600}
 config=debug
 sanitize=fuzzer,address
