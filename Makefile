@@ -5,7 +5,7 @@ PIPELINE ?= pipelines/file-roundtrip.yaml
 ROUTER := .build/release/router
 BENCH := .build/release/router-bench
 
-.PHONY: setup build run check test bench bench-link soak fuzz fuzz-smoke clean
+.PHONY: setup build run check test format bench bench-link soak fuzz fuzz-smoke clean
 
 setup:
 	SWIFT=$(SWIFT) bash scripts/setup.sh
@@ -20,11 +20,19 @@ run: build
 check: build
 	$(ROUTER) check pipelines/*.yaml
 
-## Unit, loopback-integration and interop tests (installs apt packages and the Python test peers).
+## Format check, unit/loopback/interop tests and a 30 s smoke run of every fuzz target (installs apt packages and the
+## Python test peers). The fuzz smoke runs after the test build (it re-instruments our own targets in .build; the
+## linked test binaries are unaffected) and before the tests, so the tests' summary line closes the output.
 test:
 	SWIFT=$(SWIFT) bash scripts/setup.sh --with-peers
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Fuzz/Sources
 	$(SWIFT) build --build-tests
+	SWIFT=$(SWIFT) bash scripts/fuzz-smoke.sh
 	bash scripts/run-tests.sh
+
+## Reformat the code with the repository's .swift-format.
+format:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Fuzz/Sources
 
 ## Release benchmarks (router-bench, a separate binary): per-node cost beside the bare library calls, allocations per
 ## frame, check time (of the release router beside it).

@@ -13,8 +13,10 @@ public actor AIChatSink {
     private var batcher: SentenceBatcher
     private var flushing = false
 
-    public init(transport: any BotTransport, channelID: Snowflake, batcher: SentenceBatcher = SentenceBatcher(),
-                clock: any MonotonicClock = SystemClock.shared, logger: Logger) {
+    public init(
+        transport: any BotTransport, channelID: Snowflake, batcher: SentenceBatcher = SentenceBatcher(),
+        clock: any MonotonicClock = SystemClock.shared, logger: Logger
+    ) {
         self.transport = transport
         self.channelID = channelID
         self.batcher = batcher
@@ -46,8 +48,12 @@ public actor AIChatSink {
             do {
                 try await transport.send(message, to: channelID)
             } catch {
-                logger.warning("posting the AI's text failed", metadata: ["channel": "\(channelID)",
-                                                                         "error": "\(error)"])
+                logger.warning(
+                    "posting the AI's text failed",
+                    metadata: [
+                        "channel": "\(channelID)",
+                        "error": "\(error)",
+                    ])
             }
         }
     }

@@ -17,8 +17,10 @@ public enum BotCommand: Sendable, Equatable {
     case unknown(String)
 
     /// The command names, as typed and as registered.
-    public static let names = ["prompt", "voice", "voice-list", "persona", "settings", "reset", "help", "join",
-                               "leave", "privacy"]
+    public static let names = [
+        "prompt", "voice", "voice-list", "persona", "settings", "reset", "help", "join",
+        "leave", "privacy",
+    ]
 
     /// Longest message looked at: anything longer cannot be a valid command (prompts are capped far below).
     static let maximumMessageLength = 8_000
@@ -67,17 +69,28 @@ public enum BotCommand: Sendable, Equatable {
     public static func slashCommands(promptLimit: Int = PromptRules.limit) -> [SlashCommand] {
         let presets = PersonaPresets.all.map { SlashCommandOption.Choice(name: $0.name, value: $0.name) }
         return [
-            SlashCommand(name: "prompt", description: "Set the text prompt (persona) the AI uses in your sessions",
-                         options: [SlashCommandOption(name: "text", description: "What the AI should be",
-                                                      required: true, maxLength: promptLimit)]),
-            SlashCommand(name: "voice", description: "Choose the AI's voice for your sessions",
-                         options: [SlashCommandOption(
-                             name: "name", description: "A voice such as NATF0 (see /voice-list)", required: true,
-                             maxLength: VoiceCatalog.maximumNameLength)]),
+            SlashCommand(
+                name: "prompt", description: "Set the text prompt (persona) the AI uses in your sessions",
+                options: [
+                    SlashCommandOption(
+                        name: "text", description: "What the AI should be",
+                        required: true, maxLength: promptLimit)
+                ]),
+            SlashCommand(
+                name: "voice", description: "Choose the AI's voice for your sessions",
+                options: [
+                    SlashCommandOption(
+                        name: "name", description: "A voice such as NATF0 (see /voice-list)", required: true,
+                        maxLength: VoiceCatalog.maximumNameLength)
+                ]),
             SlashCommand(name: "voice-list", description: "List the voices you can choose"),
-            SlashCommand(name: "persona", description: "Use a preset persona, or list them",
-                         options: [SlashCommandOption(name: "preset", description: "The preset to use",
-                                                      required: false, choices: presets)]),
+            SlashCommand(
+                name: "persona", description: "Use a preset persona, or list them",
+                options: [
+                    SlashCommandOption(
+                        name: "preset", description: "The preset to use",
+                        required: false, choices: presets)
+                ]),
             SlashCommand(name: "settings", description: "Show your prompt, voice and persona"),
             SlashCommand(name: "reset", description: "Go back to the default prompt and voice"),
             SlashCommand(name: "help", description: "What the bot does and its commands"),

@@ -2,6 +2,7 @@ import Discord
 import Foundation
 import Logging
 import PersonaPlex
+
 import struct RouterCore.PipelineEnvironment
 import struct RouterCore.PipelineErrors
 

@@ -37,9 +37,10 @@ public enum BotConfigurationError: Error, Equatable, Sendable, CustomStringConve
 
     /// A value fit to quote in a message: at most 60 characters, control characters replaced.
     static func quoted(_ value: String) -> String {
-        let printable = String(value.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? "?" : Character($0)
-        })
+        let printable = String(
+            value.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? "?" : Character($0)
+            })
         return printable.count > 60 ? "'\(printable.prefix(57))...'" : "'\(printable)'"
     }
 }

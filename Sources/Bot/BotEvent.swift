@@ -37,8 +37,10 @@ public struct GuildSnapshot: Sendable, Equatable {
     /// Everyone in a voice channel right now (the bot included, if it is).
     public var voiceStates: [VoiceStateChange]
 
-    public init(id: Snowflake, name: String, channelNames: [Snowflake: String] = [:],
-                voiceStates: [VoiceStateChange] = []) {
+    public init(
+        id: Snowflake, name: String, channelNames: [Snowflake: String] = [:],
+        voiceStates: [VoiceStateChange] = []
+    ) {
         self.id = id
         self.name = name
         self.channelNames = channelNames
@@ -88,8 +90,10 @@ public struct CommandInteraction: Sendable, Equatable {
     /// String option values by option name.
     public var options: [String: String]
 
-    public init(handle: InteractionHandle, guildID: Snowflake?, channelID: Snowflake?, user: BotUser, name: String,
-                options: [String: String] = [:]) {
+    public init(
+        handle: InteractionHandle, guildID: Snowflake?, channelID: Snowflake?, user: BotUser, name: String,
+        options: [String: String] = [:]
+    ) {
         self.handle = handle
         self.guildID = guildID
         self.channelID = channelID

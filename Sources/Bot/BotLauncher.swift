@@ -1,6 +1,7 @@
 import Discord
 import Foundation
 import Logging
+
 import struct RouterCore.PipelineEnvironment
 
 /// Starts the bot service the way the `router` executable does: configuration from the environment and `.env`, the
@@ -10,11 +11,13 @@ public enum BotLauncher {
     /// Runs the bot with the process environment over `.env`; returns the process exit code (0 after a clean stop,
     /// 1 when Discord stopped the bot, 2 for a configuration problem). `report` receives the one-line errors
     /// (standard error in the CLI); logs go to `logHandler` (standard error by default), the token redacted.
-    public static func run(dotEnvPath: String? = ".env",
-                           logHandler: @escaping @Sendable (String) -> any LogHandler = {
-                               StreamLogHandler.standardError(label: $0)
-                           },
-                           report: (String) -> Void) async -> Int32 {
+    public static func run(
+        dotEnvPath: String? = ".env",
+        logHandler: @escaping @Sendable (String) -> any LogHandler = {
+            StreamLogHandler.standardError(label: $0)
+        },
+        report: (String) -> Void
+    ) async -> Int32 {
         let variables: [String: String]
         do {
             variables = try PipelineEnvironment.load(dotEnvPath: dotEnvPath).variables
@@ -26,11 +29,13 @@ public enum BotLauncher {
     }
 
     /// Runs the bot with exactly these settings (tests, or a caller that merged its own environment).
-    public static func run(environment variables: [String: String],
-                           logHandler: @escaping @Sendable (String) -> any LogHandler = {
-                               StreamLogHandler.standardError(label: $0)
-                           },
-                           report: (String) -> Void) async -> Int32 {
+    public static func run(
+        environment variables: [String: String],
+        logHandler: @escaping @Sendable (String) -> any LogHandler = {
+            StreamLogHandler.standardError(label: $0)
+        },
+        report: (String) -> Void
+    ) async -> Int32 {
         let configuration: BotConfiguration
         let discordConfiguration: DiscordConfiguration
         do {

@@ -3,13 +3,17 @@
 public enum BotMessages {
     static func bold(_ channel: String) -> String { "**\(ChatText.name(channel))**" }
 
-    public static func started(user: String, channel: String, voice: String, persona: String?,
-                               fallbackFrom: String?) -> String {
+    public static func started(
+        user: String, channel: String, voice: String, persona: String?,
+        fallbackFrom: String?
+    ) -> String {
         let personaText = persona.map { "persona **\($0)**" } ?? "their own prompt"
-        var text = "🎙️ Voice session started in \(bold(channel)) for \(ChatText.name(user)): voice "
+        var text =
+            "🎙️ Voice session started in \(bold(channel)) for \(ChatText.name(user)): voice "
             + "**\(VoiceName.display(voice))**, \(personaText). Just talk; the AI listens and answers."
         if let fallbackFrom {
-            text += " (The voice \(ChatText.quoted(VoiceName.display(fallbackFrom))) is no longer installed, "
+            text +=
+                " (The voice \(ChatText.quoted(VoiceName.display(fallbackFrom))) is no longer installed, "
                 + "so the default voice is used.)"
         }
         return text
@@ -20,12 +24,15 @@ public enum BotMessages {
     }
 
     /// Told to someone who arrived while the bot cannot serve them.
-    public static func busy(user: String, hereChannel: String?, otherServers: Int, backends: Int,
-                            position: Int) -> String {
+    public static func busy(
+        user: String, hereChannel: String?, otherServers: Int, backends: Int,
+        position: Int
+    ) -> String {
         var reasons: [String] = []
         if let hereChannel {
-            reasons.append("I'm already in \(bold(hereChannel)) on this server (I can only be in one voice channel "
-                + "per server)")
+            reasons.append(
+                "I'm already in \(bold(hereChannel)) on this server (I can only be in one voice channel "
+                    + "per server)")
         }
         if otherServers > 0, hereChannel == nil || otherServers >= backends {
             let count = backends == 1 ? "my only AI voice is" : "all \(backends) of my AI voices are"
@@ -37,8 +44,10 @@ public enum BotMessages {
             + "as long as you're still in a voice channel."
     }
 
-    static func ended(channel: String, seconds: Double, reason: BotState.EndReason, backend: Int,
-                             of backends: Int) -> String {
+    static func ended(
+        channel: String, seconds: Double, reason: BotState.EndReason, backend: Int,
+        of backends: Int
+    ) -> String {
         let duration = ChatText.duration(seconds: seconds)
         let why: String
         switch reason {
@@ -51,7 +60,8 @@ public enum BotMessages {
     }
 
     public static func couldNotStart(user: String, problem: VoiceSessionProblem, backend: Int, of backends: Int)
-        -> String {
+        -> String
+    {
         "⚠️ I couldn't start a voice session for \(ChatText.name(user)): "
             + "\(explain(problem, backend: backend, of: backends)). Leave and rejoin the voice channel to try again."
     }

@@ -24,9 +24,11 @@ public final class BotRunner: Sendable {
     /// How long a slash command may take before it is answered with "thinking…" (Discord's limit is 3 s).
     let deferAfter: Duration
 
-    public init(transport: any BotTransport, sessions: any VoiceSessionService, handler: CommandHandler,
-                backends: [PersonaPlexEndpoint], statusChannelID: Snowflake?, commandGuildID: Snowflake?,
-                logger: Logger, clock: any MonotonicClock = SystemClock.shared, deferAfter: Duration = .seconds(2)) {
+    public init(
+        transport: any BotTransport, sessions: any VoiceSessionService, handler: CommandHandler,
+        backends: [PersonaPlexEndpoint], statusChannelID: Snowflake?, commandGuildID: Snowflake?,
+        logger: Logger, clock: any MonotonicClock = SystemClock.shared, deferAfter: Duration = .seconds(2)
+    ) {
         self.transport = transport
         self.sessions = sessions
         self.handler = handler
@@ -34,8 +36,9 @@ public final class BotRunner: Sendable {
         self.commandGuildID = commandGuildID
         self.logger = logger
         self.deferAfter = deferAfter
-        initialState = BotState(prefix: handler.prefix, statusChannelID: statusChannelID, backendCount: backends.count,
-                                clock: clock)
+        initialState = BotState(
+            prefix: handler.prefix, statusChannelID: statusChannelID, backendCount: backends.count,
+            clock: clock)
         (inputs, inputContinuation) = AsyncStream.makeStream(of: BotInput.self)
         (outbox, outboxContinuation) = AsyncStream.makeStream(of: (Snowflake, String).self)
     }
@@ -90,12 +93,15 @@ public final class BotRunner: Sendable {
         let commands = BotCommand.slashCommands()
         do {
             try await transport.registerCommands(commands, guildID: commandGuildID)
-            logger.info("slash commands registered", metadata: [
-                "count": "\(commands.count)", "scope": "\(commandGuildID.map { "guild \($0)" } ?? "global")",
-            ])
+            logger.info(
+                "slash commands registered",
+                metadata: [
+                    "count": "\(commands.count)", "scope": "\(commandGuildID.map { "guild \($0)" } ?? "global")",
+                ])
         } catch {
-            logger.error("registering slash commands failed (prefix commands still work)",
-                         metadata: ["error": "\(error)"])
+            logger.error(
+                "registering slash commands failed (prefix commands still work)",
+                metadata: ["error": "\(error)"])
         }
     }
 
@@ -142,8 +148,9 @@ public final class BotRunner: Sendable {
         case let .leaveVoice(guild):
             spawn(in: &group) {
                 do {
-                    try await self.transport.voiceControl.updateVoiceState(guildID: guild, channelID: nil,
-                                                                           selfMute: false, selfDeaf: false)
+                    try await self.transport.voiceControl.updateVoiceState(
+                        guildID: guild, channelID: nil,
+                        selfMute: false, selfDeaf: false)
                 } catch {
                     self.logger.warning("leaving voice failed", metadata: ["guild": "\(guild)", "error": "\(error)"])
                 }
@@ -152,10 +159,12 @@ public final class BotRunner: Sendable {
     }
 
     private func runCommand(_ command: BotCommand, _ context: CommandContext) async {
-        logger.debug("command", metadata: [
-            "command": "\(Self.name(of: command))", "guild": "\(context.guildID.map(\.description) ?? "none")",
-            "channel": "\(context.channelID.map(\.description) ?? "none")", "user": "\(context.user.id)",
-        ])
+        logger.debug(
+            "command",
+            metadata: [
+                "command": "\(Self.name(of: command))", "guild": "\(context.guildID.map(\.description) ?? "none")",
+                "channel": "\(context.channelID.map(\.description) ?? "none")", "user": "\(context.user.id)",
+            ])
         switch context.target {
         case let .channel(channel):
             if let text = await handler.run(command, context) { post(text, to: channel) }
@@ -185,8 +194,10 @@ public final class BotRunner: Sendable {
 
     /// Answers an interaction with what `work` returns; if that takes longer than `deferAfter`, the interaction
     /// is first answered with "thinking…" (within Discord's 3 s) and the text follows as a follow-up.
-    private func answer(_ handle: InteractionHandle, ephemeral: Bool,
-                        _ work: @escaping @Sendable () async -> String) async {
+    private func answer(
+        _ handle: InteractionHandle, ephemeral: Bool,
+        _ work: @escaping @Sendable () async -> String
+    ) async {
         let deferral = Deferral()
         let (text, deferred) = await withTaskGroup(of: Bool.self, returning: (String, Bool).self) { group in
             group.addTask {
@@ -195,8 +206,9 @@ public final class BotRunner: Sendable {
                 do {
                     try await self.transport.deferResponse(to: handle, ephemeral: ephemeral)
                 } catch {
-                    self.logger.warning("deferring an interaction failed",
-                                        metadata: ["interaction": "\(handle.id)", "error": "\(error)"])
+                    self.logger.warning(
+                        "deferring an interaction failed",
+                        metadata: ["interaction": "\(handle.id)", "error": "\(error)"])
                 }
                 return true
             }
@@ -211,22 +223,29 @@ public final class BotRunner: Sendable {
                 try await transport.respond(to: handle, with: text, ephemeral: ephemeral)
             }
         } catch {
-            logger.warning("answering an interaction failed", metadata: ["interaction": "\(handle.id)",
-                                                                        "error": "\(error)"])
+            logger.warning(
+                "answering an interaction failed",
+                metadata: [
+                    "interaction": "\(handle.id)",
+                    "error": "\(error)",
+                ])
         }
     }
 
     private func start(_ plan: SessionPlan) async {
-        let log: Logger.Metadata = ["guild": "\(plan.guildID)", "channel": "\(plan.voiceChannelID)",
-                                    "session": "\(plan.id)", "user": "\(plan.starter.id)",
-                                    "backend": "\(plan.backendIndex + 1)"]
+        let log: Logger.Metadata = [
+            "guild": "\(plan.guildID)", "channel": "\(plan.voiceChannelID)",
+            "session": "\(plan.id)", "user": "\(plan.starter.id)",
+            "backend": "\(plan.backendIndex + 1)",
+        ]
         logger.info("starting session", metadata: log)
         var settings: UserSettings
         do {
             settings = try await handler.store.settings(for: plan.starter.id)
         } catch {
-            logger.error("reading settings failed; using the defaults",
-                         metadata: log.merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "reading settings failed; using the defaults",
+                metadata: log.merging(["error": "\(error)"]) { $1 })
             settings = handler.store.defaults.settings(for: plan.starter.id)
         }
         // A voice chosen earlier may have been removed from VOICE_PROMPT_DIR since.

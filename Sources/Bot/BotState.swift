@@ -106,12 +106,14 @@ public struct BotState: Sendable {
         // Humans already in voice count as arrivals, but quietly: join the first such channel if we can (the join
         // moves the bot out of a channel left over from before a restart).
         if sessions[snapshot.id] == nil,
-           let first = snapshot.voiceStates.first(where: {
-               !$0.user.isBot && $0.channelID != nil && $0.user.id != botUserID
-           }),
-           let channel = first.channelID, let backend = freeBackend() {
-            return startSession(for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
-                                announcement: nil)
+            let first = snapshot.voiceStates.first(where: {
+                !$0.user.isBot && $0.channelID != nil && $0.user.id != botUserID
+            }),
+            let channel = first.channelID, let backend = freeBackend()
+        {
+            return startSession(
+                for: first.user, guildID: snapshot.id, channelID: channel, backend: backend,
+                announcement: nil)
         }
         // Still in voice from before a restart, with no session behind it: leave cleanly.
         return staleChannel ? [.leaveVoice(guildID: snapshot.id)] : []
@@ -142,7 +144,8 @@ public struct BotState: Sendable {
 
         var effects: [BotEffect] = []
         if let previous, let session = sessions[guild], session.channelID == previous,
-           humans(in: previous, guild) == 0 {
+            humans(in: previous, guild) == 0
+        {
             effects += endSession(guild, reason: .everyoneLeft)
         }
         if let channel = change.channelID, !change.user.isBot {
@@ -166,8 +169,10 @@ public struct BotState: Sendable {
     }
 
     /// A human entered `channelID` (by joining voice, by moving, or by asking with `join`).
-    private mutating func arrived(_ user: BotUser, guildID: Snowflake, channelID: Snowflake,
-                                  viaCommand context: CommandContext?) -> [BotEffect] {
+    private mutating func arrived(
+        _ user: BotUser, guildID: Snowflake, channelID: Snowflake,
+        viaCommand context: CommandContext?
+    ) -> [BotEffect] {
         if let session = sessions[guildID] {
             if session.channelID == channelID {
                 queue.removeAll { $0.user.id == user.id && $0.guildID == guildID }
@@ -182,21 +187,26 @@ public struct BotState: Sendable {
         queue.removeAll { $0.user.id == user.id && $0.guildID == guildID }
         var effects: [BotEffect] = []
         if let context { effects.append(reply(context, BotMessages.onMyWay(channel: channelName(channelID, guildID)))) }
-        return effects + startSession(for: user, guildID: guildID, channelID: channelID, backend: backend,
-                                      announcement: nil)
+        return effects
+            + startSession(
+                for: user, guildID: guildID, channelID: channelID, backend: backend,
+                announcement: nil)
     }
 
     /// Everyone's busy: say where, and queue (once).
-    private mutating func busy(_ user: BotUser, guildID: Snowflake, channelID: Snowflake,
-                               context: CommandContext?) -> [BotEffect] {
+    private mutating func busy(
+        _ user: BotUser, guildID: Snowflake, channelID: Snowflake,
+        context: CommandContext?
+    ) -> [BotEffect] {
         if !queue.contains(where: { $0.user.id == user.id && $0.guildID == guildID }) {
             queue.append(Waiting(user: user, guildID: guildID))
         }
         let position = (queue.firstIndex { $0.user.id == user.id && $0.guildID == guildID } ?? 0) + 1
         let hereChannel = sessions[guildID].map { channelName($0.channelID, guildID) }
         let elsewhere = sessions.values.filter { $0.guildID != guildID }.count
-        let text = BotMessages.busy(user: user.name, hereChannel: hereChannel, otherServers: elsewhere,
-                                    backends: backendCount, position: position)
+        let text = BotMessages.busy(
+            user: user.name, hereChannel: hereChannel, otherServers: elsewhere,
+            backends: backendCount, position: position)
         if let context { return [reply(context, text, ephemeral: false)] }
         return [.post(channelID: statusChannelID ?? channelID, text: text)]
     }
@@ -205,23 +215,30 @@ public struct BotState: Sendable {
 
     private func freeBackend() -> Int? { holders.firstIndex { $0 == nil } }
 
-    private mutating func startSession(for user: BotUser, guildID: Snowflake, channelID: Snowflake, backend: Int,
-                                       announcement: String?) -> [BotEffect] {
+    private mutating func startSession(
+        for user: BotUser, guildID: Snowflake, channelID: Snowflake, backend: Int,
+        announcement: String?
+    ) -> [BotEffect] {
         let id = VoiceSessionID(rawValue: nextSessionID)
         nextSessionID += 1
         let textChannel = statusChannelID ?? channelID
         holders[backend] = id
-        sessions[guildID] = ActiveSession(id: id, guildID: guildID, channelID: channelID, textChannelID: textChannel,
-                                          starter: user, backendIndex: backend, startedAt: clock.nowNanoseconds())
+        sessions[guildID] = ActiveSession(
+            id: id, guildID: guildID, channelID: channelID, textChannelID: textChannel,
+            starter: user, backendIndex: backend, startedAt: clock.nowNanoseconds())
         var effects: [BotEffect] = []
         if let announcement { effects.append(.post(channelID: textChannel, text: announcement)) }
-        effects.append(.startSession(SessionPlan(id: id, guildID: guildID, voiceChannelID: channelID,
-                                                 textChannelID: textChannel, starter: user, backendIndex: backend)))
+        effects.append(
+            .startSession(
+                SessionPlan(
+                    id: id, guildID: guildID, voiceChannelID: channelID,
+                    textChannelID: textChannel, starter: user, backendIndex: backend)))
         return effects
     }
 
     private mutating func sessionStarted(_ id: VoiceSessionID, settings: UserSettings, fallback: String?)
-        -> [BotEffect] {
+        -> [BotEffect]
+    {
         guard let guild = guild(of: id), var session = sessions[guild] else {
             // Ended (everyone left, `leave`) while it was starting: undo the start.
             return [.stopSession(id)]
@@ -229,9 +246,13 @@ public struct BotState: Sendable {
         session.live = true
         session.startedAt = clock.nowNanoseconds()
         sessions[guild] = session
-        var effects: [BotEffect] = [.post(channelID: session.textChannelID, text: BotMessages.started(
-            user: session.starter.name, channel: channelName(session.channelID, guild), voice: settings.voice,
-            persona: settings.persona, fallbackFrom: fallback))]
+        var effects: [BotEffect] = [
+            .post(
+                channelID: session.textChannelID,
+                text: BotMessages.started(
+                    user: session.starter.name, channel: channelName(session.channelID, guild), voice: settings.voice,
+                    persona: settings.persona, fallbackFrom: fallback))
+        ]
         if humans(in: session.channelID, guild) == 0 { effects += endSession(guild, reason: .everyoneLeft) }
         return effects
     }
@@ -243,9 +264,13 @@ public struct BotState: Sendable {
         }
         release(session)
         queue.removeAll { $0.user.id == session.starter.id && $0.guildID == guild }
-        return [.post(channelID: session.textChannelID,
-                      text: BotMessages.couldNotStart(user: session.starter.name, problem: problem,
-                                                      backend: session.backendIndex, of: backendCount))]
+        return [
+            .post(
+                channelID: session.textChannelID,
+                text: BotMessages.couldNotStart(
+                    user: session.starter.name, problem: problem,
+                    backend: session.backendIndex, of: backendCount))
+        ]
             + serveQueue()
     }
 
@@ -255,19 +280,26 @@ public struct BotState: Sendable {
     }
 
     enum EndReason {
-        case everyoneLeft, leaveCommand(String), disconnected, problem(VoiceSessionProblem)
+        case everyoneLeft
+        case leaveCommand(String)
+        case disconnected
+        case problem(VoiceSessionProblem)
     }
 
     private mutating func endSession(_ guildID: Snowflake, reason: EndReason, serviceAlreadyStopped: Bool = false)
-        -> [BotEffect] {
+        -> [BotEffect]
+    {
         guard let session = sessions.removeValue(forKey: guildID) else { return [] }
         release(session)
         var effects: [BotEffect] = serviceAlreadyStopped ? [] : [.stopSession(session.id)]
         if session.live {
             let seconds = Double(clock.nowNanoseconds() &- session.startedAt) / 1e9
-            effects.append(.post(channelID: session.textChannelID, text: BotMessages.ended(
-                channel: channelName(session.channelID, guildID), seconds: seconds, reason: reason,
-                backend: session.backendIndex, of: backendCount)))
+            effects.append(
+                .post(
+                    channelID: session.textChannelID,
+                    text: BotMessages.ended(
+                        channel: channelName(session.channelID, guildID), seconds: seconds, reason: reason,
+                        backend: session.backendIndex, of: backendCount)))
         }
         return effects + serveQueue()
     }
@@ -293,10 +325,12 @@ public struct BotState: Sendable {
                 continue
             }
             queue.remove(at: index)
-            let announcement = BotMessages.comingFromQueue(user: member.user.name,
-                                                           channel: channelName(member.channelID, waiting.guildID))
-            effects += startSession(for: member.user, guildID: waiting.guildID, channelID: member.channelID,
-                                    backend: backend, announcement: announcement)
+            let announcement = BotMessages.comingFromQueue(
+                user: member.user.name,
+                channel: channelName(member.channelID, waiting.guildID))
+            effects += startSession(
+                for: member.user, guildID: waiting.guildID, channelID: member.channelID,
+                backend: backend, announcement: announcement)
         }
         return effects
     }
@@ -305,16 +339,19 @@ public struct BotState: Sendable {
 
     private mutating func messageCreated(_ message: ChatMessage) -> [BotEffect] {
         guard !message.author.isBot, message.author.id != botUserID,
-              let command = BotCommand.parse(message: message.content, prefix: prefix) else { return [] }
-        let context = CommandContext(user: message.author, guildID: message.guildID, channelID: message.channelID,
-                                     target: .channel(message.channelID))
+            let command = BotCommand.parse(message: message.content, prefix: prefix)
+        else { return [] }
+        let context = CommandContext(
+            user: message.author, guildID: message.guildID, channelID: message.channelID,
+            target: .channel(message.channelID))
         return handleCommand(command, context)
     }
 
     private mutating func interactionCreated(_ interaction: CommandInteraction) -> [BotEffect] {
         let command = BotCommand.parse(slash: interaction.name, options: interaction.options)
-        let context = CommandContext(user: interaction.user, guildID: interaction.guildID,
-                                     channelID: interaction.channelID, target: .interaction(interaction.handle))
+        let context = CommandContext(
+            user: interaction.user, guildID: interaction.guildID,
+            channelID: interaction.channelID, target: .interaction(interaction.handle))
         return handleCommand(command, context)
     }
 

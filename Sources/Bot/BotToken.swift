@@ -4,7 +4,8 @@ import Foundation
 /// interpolation, `dump`, `Mirror`) prints `[redacted]`; only `secret` gives the token, for the transport's
 /// `Authorization` header and the gateway's Identify.
 public struct BotToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
-    CustomReflectable {
+    CustomReflectable
+{
     /// The token itself. Never log or format it.
     public let secret: String
 

@@ -1,5 +1,6 @@
 import Discord
 import Logging
+
 import enum RouterCore.Spelling
 
 /// Carries out the commands that touch the settings store, the voice catalog or the voice layer, and words the
@@ -11,8 +12,10 @@ public struct CommandHandler: Sendable {
     public let sessions: any VoiceSessionService
     public let logger: Logger
 
-    public init(store: SettingsStore, catalog: VoiceCatalog, prefix: String, sessions: any VoiceSessionService,
-                logger: Logger) {
+    public init(
+        store: SettingsStore, catalog: VoiceCatalog, prefix: String, sessions: any VoiceSessionService,
+        logger: Logger
+    ) {
         self.store = store
         self.catalog = catalog
         self.prefix = prefix
@@ -95,7 +98,8 @@ public struct CommandHandler: Sendable {
     }
 
     func describe(_ settings: UserSettings, heading: String) -> String {
-        let persona = settings.persona.map { "persona **\($0)**" }
+        let persona =
+            settings.persona.map { "persona **\($0)**" }
             ?? (settings.textPrompt == store.defaults.textPrompt ? "the default prompt" : "a custom prompt")
         return "\(heading): voice **\(VoiceName.display(settings.voice))**, \(persona):\n"
             + ChatText.block(settings.textPrompt)

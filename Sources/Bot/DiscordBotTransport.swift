@@ -39,10 +39,13 @@ public final class DiscordBotTransport: BotTransport {
     public func registerCommands(_ commands: [SlashCommand], guildID: Snowflake?) async throws {
         let application = try await currentApplicationID()
         let mapped = commands.map { command in
-            ApplicationCommand(name: command.name, description: command.description, options: command.options.map {
-                ApplicationCommand.Option(name: $0.name, description: $0.description, required: $0.required,
-                                          choices: $0.choices?.map { .init(name: $0.name, value: $0.value) })
-            })
+            ApplicationCommand(
+                name: command.name, description: command.description,
+                options: command.options.map {
+                    ApplicationCommand.Option(
+                        name: $0.name, description: $0.description, required: $0.required,
+                        choices: $0.choices?.map { .init(name: $0.name, value: $0.value) })
+                })
         }
         try await client.rest.overwriteCommands(applicationID: application, guildID: guildID, commands: mapped)
     }
@@ -86,14 +89,21 @@ public final class DiscordBotTransport: BotTransport {
             return .guildUnavailable(gone.id)
         case let .voiceStateUpdate(state):
             guard let guild = state.guildId else { return nil }
-            return .voiceStateChanged(VoiceStateChange(guildID: guild, user: user(state.userId, member: state.member,
-                                                                                   guild: guild),
-                                                       channelID: state.channelId))
+            return .voiceStateChanged(
+                VoiceStateChange(
+                    guildID: guild,
+                    user: user(
+                        state.userId, member: state.member,
+                        guild: guild),
+                    channelID: state.channelId))
         case let .messageCreate(message):
-            let author = BotUser(id: message.author.id, name: message.member?.nick ?? message.author.displayName,
-                                 isBot: message.author.isBot)
-            return .messageCreated(ChatMessage(id: message.id, guildID: message.guildId, channelID: message.channelId,
-                                               author: author, content: message.content))
+            let author = BotUser(
+                id: message.author.id, name: message.member?.nick ?? message.author.displayName,
+                isBot: message.author.isBot)
+            return .messageCreated(
+                ChatMessage(
+                    id: message.id, guildID: message.guildId, channelID: message.channelId,
+                    author: author, content: message.content))
         case let .interactionCreate(interaction):
             guard interaction.type == 2, let data = interaction.data, let invoker = interaction.invoker else {
                 return nil
@@ -101,12 +111,14 @@ public final class DiscordBotTransport: BotTransport {
             remember(interaction)
             var options: [String: String] = [:]
             for option in data.options ?? [] { options[option.name] = option.value?.text }
-            let user = BotUser(id: invoker.id, name: interaction.member?.nick ?? invoker.displayName,
-                               isBot: invoker.isBot)
-            return .interactionCreated(CommandInteraction(
-                handle: InteractionHandle(id: interaction.id, applicationID: interaction.applicationId),
-                guildID: interaction.guildId, channelID: interaction.channelId, user: user, name: data.name,
-                options: options))
+            let user = BotUser(
+                id: invoker.id, name: interaction.member?.nick ?? invoker.displayName,
+                isBot: invoker.isBot)
+            return .interactionCreated(
+                CommandInteraction(
+                    handle: InteractionHandle(id: interaction.id, applicationID: interaction.applicationId),
+                    guildID: interaction.guildId, channelID: interaction.channelId, user: user, name: data.name,
+                    options: options))
         case .shardStopped, .resumed, .channelUpdate, .channelDelete:
             // A stopped shard is logged by the gateway and ends `DiscordClient.run` with its error.
             return nil
@@ -118,9 +130,12 @@ public final class DiscordBotTransport: BotTransport {
         for channel in guild.channels ?? [] { if let name = channel.name { names[channel.id] = name } }
         let members = Dictionary((guild.members ?? []).compactMap { m in m.user.map { ($0.id, m) } }) { a, _ in a }
         let states = (guild.voiceStates ?? []).map { state in
-            VoiceStateChange(guildID: guild.id, user: user(state.userId, member: state.member ?? members[state.userId],
-                                                            guild: guild.id),
-                             channelID: state.channelId)
+            VoiceStateChange(
+                guildID: guild.id,
+                user: user(
+                    state.userId, member: state.member ?? members[state.userId],
+                    guild: guild.id),
+                channelID: state.channelId)
         }
         return GuildSnapshot(id: guild.id, name: guild.name ?? "a server", channelNames: names, voiceStates: states)
     }

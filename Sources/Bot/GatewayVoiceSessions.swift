@@ -25,8 +25,10 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
         self.logger = logger
     }
 
-    public func start(_ request: VoiceSessionRequest,
-                      onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem) {
+    public func start(
+        _ request: VoiceSessionRequest,
+        onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void
+    ) async throws(VoiceSessionProblem) {
         let log = metadata(request)
         // Recorded before the first suspension: a `stop` of the guild's previous session that runs meanwhile then
         // sees this one and does not send a leave after our join.
@@ -40,8 +42,9 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
         // Stopped while the probe ran: nothing joined, nothing to undo.
         guard records[request.id] != nil else { return }
         do {
-            try await voice.updateVoiceState(guildID: request.guildID, channelID: request.voiceChannelID,
-                                             selfMute: false, selfDeaf: false)
+            try await voice.updateVoiceState(
+                guildID: request.guildID, channelID: request.voiceChannelID,
+                selfMute: false, selfDeaf: false)
         } catch {
             records[request.id] = nil
             logger.warning("joining voice failed", metadata: log.merging(["error": "\(error)"]) { $1 })
@@ -67,8 +70,9 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
     private func leaveIfIdle(_ request: VoiceSessionRequest) async {
         guard !records.values.contains(where: { $0.request.guildID == request.guildID }) else { return }
         do {
-            try await voice.updateVoiceState(guildID: request.guildID, channelID: nil, selfMute: false,
-                                             selfDeaf: false)
+            try await voice.updateVoiceState(
+                guildID: request.guildID, channelID: nil, selfMute: false,
+                selfDeaf: false)
         } catch {
             logger.warning("leaving voice failed", metadata: metadata(request).merging(["error": "\(error)"]) { $1 })
         }
@@ -85,16 +89,18 @@ public actor GatewayVoiceSessions: VoiceSessionService, VoiceServerUpdates {
     public func voiceServerReady(_ info: VoiceServerInfo) async {
         guard let id = records.first(where: { $0.value.request.guildID == info.guildID })?.key else { return }
         records[id]?.voiceServer = info.endpoint
-        logger.info("voice server ready", metadata: [
-            "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)",
-            "endpoint": "\(info.endpoint)",
-        ])
+        logger.info(
+            "voice server ready",
+            metadata: [
+                "guild": "\(info.guildID)", "channel": "\(info.channelID)", "session": "\(id)",
+                "endpoint": "\(info.endpoint)",
+            ])
     }
 
     public func voiceDisconnected(guildID: Snowflake, serverGone: Bool) async {
         // A voice server going away is followed by a new one: wait for it. Being removed from the channel ends.
         guard !serverGone,
-              let entry = records.first(where: { $0.value.request.guildID == guildID && $0.value.joined })
+            let entry = records.first(where: { $0.value.request.guildID == guildID && $0.value.joined })
         else { return }
         let (id, record) = (entry.key, entry.value)
         records[id] = nil

@@ -1,4 +1,5 @@
 import Foundation
+
 /// The persona presets of the PersonaPlex web UI (seed 004): each is just a text prompt the client sends; the
 /// server has no notion of presets. The texts are the UI's own preset strings.
 public struct PersonaPreset: Sendable, Equatable {

@@ -63,7 +63,10 @@ public final class SettingsStore: Sendable {
     /// Sets a custom prompt (and forgets the persona it may have come from).
     @discardableResult
     public func setPrompt(_ text: String, for userID: Snowflake) async throws(SettingsStoreError) -> UserSettings {
-        try await update(userID) { $0.textPrompt = text; $0.persona = nil }
+        try await update(userID) {
+            $0.textPrompt = text
+            $0.persona = nil
+        }
     }
 
     /// Sets the voice (a canonical name from `VoiceCatalog`).
@@ -75,8 +78,12 @@ public final class SettingsStore: Sendable {
     /// Sets the prompt to a preset's and remembers the preset's name.
     @discardableResult
     public func setPersona(_ preset: PersonaPreset, for userID: Snowflake) async throws(SettingsStoreError)
-        -> UserSettings {
-        try await update(userID) { $0.textPrompt = preset.prompt; $0.persona = preset.name }
+        -> UserSettings
+    {
+        try await update(userID) {
+            $0.textPrompt = preset.prompt
+            $0.persona = preset.name
+        }
     }
 
     /// Forgets everything the user set: back to the defaults.
@@ -92,10 +99,12 @@ public final class SettingsStore: Sendable {
 
     /// Read-modify-write of one row inside a single transaction.
     private func update(_ userID: Snowflake, _ change: @escaping @Sendable (inout StoredSettings) -> Void)
-        async throws(SettingsStoreError) -> UserSettings {
+        async throws(SettingsStoreError) -> UserSettings
+    {
         do {
             let stored = try await database.write { db in
-                var row = try StoredSettings.fetchOne(db, key: userID.description)
+                var row =
+                    try StoredSettings.fetchOne(db, key: userID.description)
                     ?? StoredSettings(userID: userID.description)
                 change(&row)
                 row.updatedAt = Date()
@@ -133,7 +142,10 @@ struct StoredSettings: Codable, Sendable, FetchableRecord, PersistableRecord {
     var updatedAt = Date()
 
     enum CodingKeys: String, CodingKey {
-        case userID = "user_id", textPrompt = "text_prompt", voice, persona, updatedAt = "updated_at"
+        case userID = "user_id"
+        case textPrompt = "text_prompt"
+        case voice, persona
+        case updatedAt = "updated_at"
     }
 }
 

@@ -10,8 +10,9 @@ public protocol VoiceSessionService: Sendable {
     /// partial start, e.g. left the voice channel again). `onEnd` is called at most once, and only for an end the
     /// service noticed itself (the AI server dropped, the voice connection died) — not after `stop` — and only once
     /// the service has left voice for it (or was removed), so the bot may start the guild's next session at once.
-    func start(_ request: VoiceSessionRequest,
-               onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem)
+    func start(
+        _ request: VoiceSessionRequest,
+        onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem)
     /// Ends a session the manager no longer wants (everyone left, `leave`): closes the audio and leaves voice.
     func stop(_ sessionID: VoiceSessionID) async
     /// The voice channel's end-to-end encryption privacy code, when a session in `guildID` has one.
@@ -39,8 +40,10 @@ public struct VoiceSessionRequest: Sendable, Equatable {
     /// 0-based index into `PERSONAPLEX_URL`'s list.
     public var backendIndex: Int
 
-    public init(id: VoiceSessionID, guildID: Snowflake, voiceChannelID: Snowflake, textChannelID: Snowflake,
-                starter: BotUser, settings: UserSettings, backend: PersonaPlexEndpoint, backendIndex: Int) {
+    public init(
+        id: VoiceSessionID, guildID: Snowflake, voiceChannelID: Snowflake, textChannelID: Snowflake,
+        starter: BotUser, settings: UserSettings, backend: PersonaPlexEndpoint, backendIndex: Int
+    ) {
         self.id = id
         self.guildID = guildID
         self.voiceChannelID = voiceChannelID

@@ -12,7 +12,8 @@ public struct ChannelMixer: Sendable {
     /// Creates a mixer; both counts must be at least 1.
     public init(inputChannels: Int, outputChannels: Int) throws {
         guard inputChannels >= 1, outputChannels >= 1 else {
-            throw CodecError.invalidArgument("channel counts must be at least 1 (got \(inputChannels) -> \(outputChannels))")
+            throw CodecError.invalidArgument(
+                "channel counts must be at least 1 (got \(inputChannels) -> \(outputChannels))")
         }
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels

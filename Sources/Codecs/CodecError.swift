@@ -72,7 +72,8 @@ public enum CodecError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unsupportedFormatTag(tag):
             return "unsupported WAV format tag 0x\(hex4(tag)) (supported: 0x0001 PCM, 0x0003 float, 0xFFFE extensible)"
         case let .unsupportedBitsPerSample(bits, tag):
-            return "unsupported WAV sample width \(bits) bits for format tag 0x\(hex4(tag)) (PCM: 8/16/24/32, float: 32/64)"
+            return
+                "unsupported WAV sample width \(bits) bits for format tag 0x\(hex4(tag)) (PCM: 8/16/24/32, float: 32/64)"
         case let .invalidWAVHeader(message):
             return "invalid WAV header: \(message)"
         case let .dataChunkTruncated(expected, found):

@@ -43,8 +43,10 @@ public final class OggOpusDecoder {
 
     /// Creates a decoder producing `frameDuration` frames of `channels` channels at `sampleRate`.
     /// `bufferCapacity` (samples per channel, default 3 s) bounds the decoded backlog.
-    public init(sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20,
-                applyPreSkip: Bool = true, bufferCapacity: Int? = nil) throws {
+    public init(
+        sampleRate: Int = 48_000, channels: Int = 1, frameDuration: OpusFrameDuration = .ms20,
+        applyPreSkip: Bool = true, bufferCapacity: Int? = nil
+    ) throws {
         appliesPreSkip = applyPreSkip
         self.bufferCapacity = max(0, bufferCapacity ?? sampleRate * 3)
         decoder = try OpusDecoder(sampleRate: sampleRate, channels: channels)
@@ -54,7 +56,8 @@ public final class OggOpusDecoder {
         scratch = .allocate(capacity: decoder.maxSamplesPerChannel * channels)
         scratch.initialize(repeating: 0)
         // The backlog, plus one frame, plus room for a concealed gap and one decoded packet.
-        fifo = SampleFIFO(capacity: (self.bufferCapacity + samplesPerFrame + 2 * decoder.maxSamplesPerChannel) * channels)
+        fifo = SampleFIFO(
+            capacity: (self.bufferCapacity + samplesPerFrame + 2 * decoder.maxSamplesPerChannel) * channels)
     }
 
     deinit {
@@ -167,7 +170,9 @@ public final class OggOpusDecoder {
         let missing48k = saturatingDifference(expectedStart, streamPosition48k)
         let step = sampleRate / 400  // PLC works in 2.5 ms units
         let missing = min(Int(missing48k) / ratio, decoder.maxSamplesPerChannel) / step * step
-        guard missing > 0, let concealed = try? decoder.concealLoss(samplesPerChannel: missing, into: scratch) else { return }
+        guard missing > 0, let concealed = try? decoder.concealLoss(samplesPerChannel: missing, into: scratch) else {
+            return
+        }
         concealedSamples += concealed
         streamPosition48k = saturatingSum(streamPosition48k, Int64(concealed * ratio))
         append(decoded: concealed)

@@ -12,8 +12,10 @@ public struct OpusHead: Equatable, Sendable {
     public var mappingFamily: UInt8
 
     /// Creates a header; defaults match a mono 48 kHz stream with no pre-skip.
-    public init(channels: Int = 1, preSkip: Int = 0, inputSampleRate: Int = 48_000, outputGain: Int16 = 0,
-                mappingFamily: UInt8 = 0) {
+    public init(
+        channels: Int = 1, preSkip: Int = 0, inputSampleRate: Int = 48_000, outputGain: Int16 = 0,
+        mappingFamily: UInt8 = 0
+    ) {
         self.channels = channels
         self.preSkip = preSkip
         self.inputSampleRate = inputSampleRate
@@ -56,11 +58,12 @@ public struct OpusHead: Equatable, Sendable {
         if family == 0 && channels > 2 {
             throw CodecError.invalidOggOpusHeader("mapping family 0 with \(channels) channels")
         }
-        return OpusHead(channels: channels,
-                        preSkip: Int(readLittleEndian16(packet, 10)),
-                        inputSampleRate: Int(readLittleEndian32(packet, 12)),
-                        outputGain: Int16(bitPattern: readLittleEndian16(packet, 16)),
-                        mappingFamily: family)
+        return OpusHead(
+            channels: channels,
+            preSkip: Int(readLittleEndian16(packet, 10)),
+            inputSampleRate: Int(readLittleEndian32(packet, 12)),
+            outputGain: Int16(bitPattern: readLittleEndian16(packet, 16)),
+            mappingFamily: family)
     }
 }
 

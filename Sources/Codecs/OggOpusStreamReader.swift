@@ -197,8 +197,9 @@ public final class OggOpusStreamReader {
             do {
                 let parsed = try OpusHead.parse(bytes)
                 guard parsed.channels <= 2 else {
-                    throw CodecError.invalidOggOpusHeader("\(parsed.channels)-channel Ogg Opus (mapping family "
-                        + "\(parsed.mappingFamily)) is not supported; only mono and stereo")
+                    throw CodecError.invalidOggOpusHeader(
+                        "\(parsed.channels)-channel Ogg Opus (mapping family "
+                            + "\(parsed.mappingFamily)) is not supported; only mono and stereo")
                 }
                 head = parsed
                 state = .awaitingTags
@@ -232,7 +233,9 @@ public final class OggOpusStreamReader {
             lastError = .invalidGranulePosition(granule)
             granule = -1
         }
-        return .packet(OggOpusPacket(data: bytes, granulePosition: granule, serial: serial ?? 0,
-                                     packetNumber: packet.packetno, isEndOfStream: packet.e_o_s != 0))
+        return .packet(
+            OggOpusPacket(
+                data: bytes, granulePosition: granule, serial: serial ?? 0,
+                packetNumber: packet.packetno, isEndOfStream: packet.e_o_s != 0))
     }
 }

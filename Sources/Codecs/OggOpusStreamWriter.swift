@@ -48,11 +48,15 @@ public final class OggOpusStreamWriter {
     }
 
     /// Creates a writer whose OpusHead matches `encoder` (channels, pre-skip = lookahead at 48 kHz, input rate).
-    public convenience init(encoder: OpusEncoder, serial: UInt32, packetsPerPage: Int = 1,
-                            vendor: String = "voice-router") throws {
-        try self.init(head: OpusHead(channels: encoder.channels, preSkip: encoder.preSkip48k,
-                                     inputSampleRate: encoder.sampleRate),
-                      serial: serial, packetsPerPage: packetsPerPage, vendor: vendor)
+    public convenience init(
+        encoder: OpusEncoder, serial: UInt32, packetsPerPage: Int = 1,
+        vendor: String = "voice-router"
+    ) throws {
+        try self.init(
+            head: OpusHead(
+                channels: encoder.channels, preSkip: encoder.preSkip48k,
+                inputSampleRate: encoder.sampleRate),
+            serial: serial, packetsPerPage: packetsPerPage, vendor: vendor)
     }
 
     deinit {
@@ -76,12 +80,14 @@ public final class OggOpusStreamWriter {
         guard packet.count > 0, let data = packet.baseAddress else { throw CodecError.emptyPacket }
         let duration = try OpusDecoder.sampleCount(packet: packet, sampleRate: 48_000)
         guard trimEnd48k == 0 || (endOfStream && (0...duration).contains(trimEnd48k)) else {
-            throw CodecError.invalidArgument("trimEnd48k \(trimEnd48k) needs endOfStream and at most the packet's \(duration) samples")
+            throw CodecError.invalidArgument(
+                "trimEnd48k \(trimEnd48k) needs endOfStream and at most the packet's \(duration) samples")
         }
         granulePosition += Int64(duration - trimEnd48k)
-        var oggPacket = ogg_packet(packet: UnsafeMutablePointer(mutating: data.assumingMemoryBound(to: UInt8.self)),
-                                   bytes: packet.count, b_o_s: 0, e_o_s: endOfStream ? 1 : 0,
-                                   granulepos: granulePosition, packetno: packetCount + 2)
+        var oggPacket = ogg_packet(
+            packet: UnsafeMutablePointer(mutating: data.assumingMemoryBound(to: UInt8.self)),
+            bytes: packet.count, b_o_s: 0, e_o_s: endOfStream ? 1 : 0,
+            granulepos: granulePosition, packetno: packetCount + 2)
         ogg_stream_packetin(stream, &oggPacket)
         packetCount += 1
         packetsInOpenPage += 1
@@ -145,9 +151,10 @@ public final class OggOpusStreamWriter {
 
     private func submitHeader(_ bytes: [UInt8], beginningOfStream: Bool, packetNumber: Int64) {
         bytes.withUnsafeBufferPointer { buffer in
-            var packet = ogg_packet(packet: UnsafeMutablePointer(mutating: buffer.baseAddress!), bytes: buffer.count,
-                                    b_o_s: beginningOfStream ? 1 : 0, e_o_s: 0, granulepos: 0,
-                                    packetno: packetNumber)
+            var packet = ogg_packet(
+                packet: UnsafeMutablePointer(mutating: buffer.baseAddress!), bytes: buffer.count,
+                b_o_s: beginningOfStream ? 1 : 0, e_o_s: 0, granulepos: 0,
+                packetno: packetNumber)
             ogg_stream_packetin(stream, &packet)
         }
         flushPages()
@@ -179,8 +186,10 @@ public final class OggOpusStreamWriter {
     }
 }
 
-private func storeLittleEndian<T: FixedWidthInteger>(_ value: T, _ buffer: UnsafeMutableBufferPointer<UInt8>,
-                                                     _ offset: Int) {
+private func storeLittleEndian<T: FixedWidthInteger>(
+    _ value: T, _ buffer: UnsafeMutableBufferPointer<UInt8>,
+    _ offset: Int
+) {
     for i in 0..<(T.bitWidth / 8) { buffer[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
 }
 
@@ -225,8 +234,9 @@ public final class OggOpusEncoder {
     public func finish(remainder: UnsafeBufferPointer<Float> = UnsafeBufferPointer(start: nil, count: 0)) throws {
         let frame = encoder.samplesPerChannel
         guard remainder.count < frame * encoder.channels, remainder.count % encoder.channels == 0 else {
-            throw CodecError.invalidArgument("finish remainder of \(remainder.count) samples must be whole frames "
-                + "shorter than one \(frame)-sample frame")
+            throw CodecError.invalidArgument(
+                "finish remainder of \(remainder.count) samples must be whole frames "
+                    + "shorter than one \(frame)-sample frame")
         }
         let validSamples = inputSamples + remainder.count / encoder.channels
         let neededSamples = validSamples + encoder.lookahead
@@ -234,13 +244,16 @@ public final class OggOpusEncoder {
         var first = true
         repeat {
             paddedFrame.update(repeating: 0)
-            if first, let base = remainder.baseAddress { paddedFrame.baseAddress!.update(from: base, count: remainder.count) }
+            if first, let base = remainder.baseAddress {
+                paddedFrame.baseAddress!.update(from: base, count: remainder.count)
+            }
             first = false
             let size = try encoder.encode(UnsafeBufferPointer(paddedFrame), into: packet)
             encodedSamples += frame
             let last = encodedSamples >= neededSamples
             let trim = last ? (encodedSamples - neededSamples) * 48_000 / encoder.sampleRate : 0
-            try writer.write(packet: UnsafeRawBufferPointer(rebasing: packet[0..<size]), endOfStream: last, trimEnd48k: trim)
+            try writer.write(
+                packet: UnsafeRawBufferPointer(rebasing: packet[0..<size]), endOfStream: last, trimEnd48k: trim)
         } while encodedSamples < neededSamples
         inputSamples = validSamples
     }

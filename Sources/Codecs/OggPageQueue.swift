@@ -33,7 +33,10 @@ struct OggPageQueue {
     /// Hands every queued page to `body` in order, then empties the queue.
     mutating func drain(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var start = 0
-        defer { byteCount = 0; pageCount = 0 }
+        defer {
+            byteCount = 0
+            pageCount = 0
+        }
         for index in 0..<pageCount {
             let end = pageEnds[index]
             try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
@@ -71,8 +74,9 @@ struct OggPageQueue {
 
     private mutating func reserve(extraBytes: Int) {
         if byteCount + extraBytes > bytes.count {
-            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count * 2, byteCount + extraBytes),
-                                                               alignment: 16)
+            let grown = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: max(bytes.count * 2, byteCount + extraBytes),
+                alignment: 16)
             grown.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: byteCount)
             bytes.deallocate()
             bytes = grown

@@ -1,8 +1,9 @@
 import COpus
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Access to libopus's variadic `opus_encoder_ctl` / `opus_decoder_ctl`, which Swift cannot call directly.

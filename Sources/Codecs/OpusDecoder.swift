@@ -15,7 +15,8 @@ public final class OpusDecoder {
     /// Creates a decoder producing `channels` interleaved channels at `sampleRate`.
     public init(sampleRate: Int = 48_000, channels: Int = 1) throws {
         guard opusSampleRates.contains(sampleRate) else {
-            throw CodecError.invalidArgument("Opus sample rate \(sampleRate) Hz; use 8000, 12000, 16000, 24000 or 48000")
+            throw CodecError.invalidArgument(
+                "Opus sample rate \(sampleRate) Hz; use 8000, 12000, 16000, 24000 or 48000")
         }
         guard channels == 1 || channels == 2 else {
             throw CodecError.invalidArgument("Opus decoder channels \(channels); use 1 or 2")
@@ -42,10 +43,13 @@ public final class OpusDecoder {
         guard let out = output.baseAddress else {
             throw CodecError.bufferTooSmall(needed: maxSamplesPerChannel * channels, available: 0)
         }
-        let result = opus_decode_float(state, data.assumingMemoryBound(to: UInt8.self), Int32(packet.count),
-                                       out, Int32(output.count / channels), 0)
+        let result = opus_decode_float(
+            state, data.assumingMemoryBound(to: UInt8.self), Int32(packet.count),
+            out, Int32(output.count / channels), 0)
         if result < 0 {
-            if result == OPUS_BUFFER_TOO_SMALL, let needed = try? OpusDecoder.sampleCount(packet: packet, sampleRate: sampleRate) {
+            if result == OPUS_BUFFER_TOO_SMALL,
+                let needed = try? OpusDecoder.sampleCount(packet: packet, sampleRate: sampleRate)
+            {
                 throw CodecError.bufferTooSmall(needed: needed * channels, available: output.count)
             }
             throw CodecError.opus(operation: "opus_decode_float", code: result)
@@ -65,14 +69,17 @@ public final class OpusDecoder {
 
     /// Rebuilds a lost frame of `samplesPerChannel` samples from the in-band FEC data in `nextPacket` (the packet
     /// after the lost one). Without FEC data in it, libopus conceals the frame instead.
-    public func decodeFEC(nextPacket: UnsafeRawBufferPointer, samplesPerChannel: Int,
-                          into output: UnsafeMutableBufferPointer<Float>) throws -> Int {
+    public func decodeFEC(
+        nextPacket: UnsafeRawBufferPointer, samplesPerChannel: Int,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) throws -> Int {
         guard nextPacket.count > 0, let data = nextPacket.baseAddress else { throw CodecError.emptyPacket }
         guard samplesPerChannel * channels <= output.count, let out = output.baseAddress else {
             throw CodecError.bufferTooSmall(needed: samplesPerChannel * channels, available: output.count)
         }
-        let result = opus_decode_float(state, data.assumingMemoryBound(to: UInt8.self), Int32(nextPacket.count),
-                                       out, Int32(samplesPerChannel), 1)
+        let result = opus_decode_float(
+            state, data.assumingMemoryBound(to: UInt8.self), Int32(nextPacket.count),
+            out, Int32(samplesPerChannel), 1)
         if result < 0 { throw CodecError.opus(operation: "opus_decode_float (FEC)", code: result) }
         return Int(result)
     }
@@ -80,8 +87,9 @@ public final class OpusDecoder {
     /// Samples per channel the packet decodes to at `sampleRate` (opus_packet_get_nb_samples).
     public static func sampleCount(packet: UnsafeRawBufferPointer, sampleRate: Int = 48_000) throws -> Int {
         guard packet.count > 0, let data = packet.baseAddress else { throw CodecError.emptyPacket }
-        let result = opus_packet_get_nb_samples(data.assumingMemoryBound(to: UInt8.self), Int32(packet.count),
-                                                Int32(sampleRate))
+        let result = opus_packet_get_nb_samples(
+            data.assumingMemoryBound(to: UInt8.self), Int32(packet.count),
+            Int32(sampleRate))
         if result < 0 { throw CodecError.opus(operation: "opus_packet_get_nb_samples", code: result) }
         return Int(result)
     }

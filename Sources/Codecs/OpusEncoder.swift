@@ -2,9 +2,16 @@ import COpus
 
 /// Frame durations libopus can encode.
 public enum OpusFrameDuration: Int, CaseIterable, Sendable {
-    case ms2_5 = 25, ms5 = 50, ms10 = 100, ms20 = 200, ms40 = 400, ms60 = 600
+    case ms2_5 = 25
+    case ms5 = 50
+    case ms10 = 100
+    case ms20 = 200
+    case ms40 = 400
+    case ms60 = 600
     /// Multi-frame packets (libopus ≥ 1.2): PersonaPlex's server sends 80 ms packets.
-    case ms80 = 800, ms100 = 1000, ms120 = 1200
+    case ms80 = 800
+    case ms100 = 1000
+    case ms120 = 1200
 
     /// Samples per channel in one frame at `sampleRate`.
     public func samplesPerChannel(sampleRate: Int) -> Int { sampleRate * rawValue / 10_000 }
@@ -54,10 +61,13 @@ public final class OpusEncoder {
     private let state: OpaquePointer
 
     /// Creates an encoder. `bitrate` nil means OPUS_AUTO; `complexity` is 0...10.
-    public init(sampleRate: Int = 48_000, channels: Int = 1, application: OpusApplication = .audio,
-                bitrate: Int? = nil, complexity: Int = 10, frameDuration: OpusFrameDuration = .ms20) throws {
+    public init(
+        sampleRate: Int = 48_000, channels: Int = 1, application: OpusApplication = .audio,
+        bitrate: Int? = nil, complexity: Int = 10, frameDuration: OpusFrameDuration = .ms20
+    ) throws {
         guard opusSampleRates.contains(sampleRate) else {
-            throw CodecError.invalidArgument("Opus sample rate \(sampleRate) Hz; use 8000, 12000, 16000, 24000 or 48000")
+            throw CodecError.invalidArgument(
+                "Opus sample rate \(sampleRate) Hz; use 8000, 12000, 16000, 24000 or 48000")
         }
         guard channels == 1 || channels == 2 else {
             throw CodecError.invalidArgument("Opus encoder channels \(channels); use 1 or 2")
@@ -67,7 +77,8 @@ public final class OpusEncoder {
         }
         var error: Int32 = 0
         guard let created = opus_encoder_create(Int32(sampleRate), Int32(channels), application.opusValue, &error),
-              error == OPUS_OK else {
+            error == OPUS_OK
+        else {
             throw CodecError.opus(operation: "opus_encoder_create", code: error)
         }
         state = created
@@ -78,7 +89,8 @@ public final class OpusEncoder {
         self.samplesPerChannel = frameDuration.samplesPerChannel(sampleRate: sampleRate)
         do {
             try OpusControl.setEncoder(created, OPUS_SET_DTX_REQUEST, 0, name: "OPUS_SET_DTX")
-            try OpusControl.setEncoder(created, OPUS_SET_COMPLEXITY_REQUEST, Int32(complexity), name: "OPUS_SET_COMPLEXITY")
+            try OpusControl.setEncoder(
+                created, OPUS_SET_COMPLEXITY_REQUEST, Int32(complexity), name: "OPUS_SET_COMPLEXITY")
             if let bitrate {
                 guard (500...512_000).contains(bitrate) else {
                     throw CodecError.invalidArgument("Opus bitrate \(bitrate) b/s; use 500...512000")
@@ -118,15 +130,17 @@ public final class OpusEncoder {
     public func encode(_ pcm: UnsafeBufferPointer<Float>, into output: UnsafeMutableRawBufferPointer) throws -> Int {
         let expected = samplesPerChannel * channels
         guard pcm.count == expected, let input = pcm.baseAddress else {
-            throw CodecError.invalidArgument("Opus frame has \(pcm.count) samples; expected \(expected) "
-                + "(\(samplesPerChannel) per channel x \(channels) channels)")
+            throw CodecError.invalidArgument(
+                "Opus frame has \(pcm.count) samples; expected \(expected) "
+                    + "(\(samplesPerChannel) per channel x \(channels) channels)")
         }
         guard output.count > 0, let out = output.baseAddress else {
             throw CodecError.bufferTooSmall(needed: OpusEncoder.maxPacketBytes, available: output.count)
         }
         let capacity = Int32(min(output.count, OpusEncoder.maxPacketBytes))
-        let result = opus_encode_float(state, input, Int32(samplesPerChannel),
-                                       out.assumingMemoryBound(to: UInt8.self), capacity)
+        let result = opus_encode_float(
+            state, input, Int32(samplesPerChannel),
+            out.assumingMemoryBound(to: UInt8.self), capacity)
         if result < 0 { throw CodecError.opus(operation: "opus_encode_float", code: result) }
         guard result > 0 else { throw CodecError.emptyPacket }
         return Int(result)

@@ -122,8 +122,9 @@ public final class RTPJitterBuffer {
 
     /// - Precondition: `capacity` is a power of two and at least `2 × maxDelayFrames`.
     public init(configuration: Configuration = Configuration()) {
-        precondition(configuration.capacity > 0 && configuration.capacity & (configuration.capacity - 1) == 0,
-                     "jitter buffer capacity must be a power of two")
+        precondition(
+            configuration.capacity > 0 && configuration.capacity & (configuration.capacity - 1) == 0,
+            "jitter buffer capacity must be a power of two")
         precondition(configuration.capacity >= 2 * configuration.maxDelayFrames, "capacity below 2 × max delay")
         self.configuration = configuration
         mask = configuration.capacity - 1
@@ -131,7 +132,10 @@ public final class RTPJitterBuffer {
         emptySlot.bytes.reserveCapacity(configuration.maxPayloadBytes)
         slots = Array(repeating: emptySlot, count: configuration.capacity)
         // Give each slot storage of its own (the repeated value shares one buffer until written).
-        for i in slots.indices { slots[i].bytes = []; slots[i].bytes.reserveCapacity(configuration.maxPayloadBytes) }
+        for i in slots.indices {
+            slots[i].bytes = []
+            slots[i].bytes.reserveCapacity(configuration.maxPayloadBytes)
+        }
         counters.targetDelayFrames = configuration.initialDelayFrames
     }
 
@@ -142,7 +146,8 @@ public final class RTPJitterBuffer {
     // MARK: - Arrival
 
     /// Adds one packet (RTP sequence number and timestamp as on the wire, arrival on the monotonic clock).
-    public func insert(sequence: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64, payload: UnsafeRawBufferPointer) {
+    public func insert(sequence: UInt16, timestamp: UInt32, arrivalNanoseconds: UInt64, payload: UnsafeRawBufferPointer)
+    {
         guard payload.count > 0, payload.count <= configuration.maxPayloadBytes else {
             counters.malformed += 1
             return
@@ -269,7 +274,9 @@ public final class RTPJitterBuffer {
         guard hasPreviousArrival else { return }
         let tsDelta = timestamp - previousArrivalTimestamp
         // Across a spurt boundary the timestamps say nothing about network jitter.
-        guard abs(tsDelta) <= Int64(configuration.resyncFrames) * Int64(configuration.timestampsPerFrame) else { return }
+        guard abs(tsDelta) <= Int64(configuration.resyncFrames) * Int64(configuration.timestampsPerFrame) else {
+            return
+        }
         let arrivalDelta = Int64(bitPattern: arrival &- previousArrival)
         let expected = tsDelta * 1_000_000_000 / Int64(configuration.clockRate)
         let d = abs(arrivalDelta - expected)

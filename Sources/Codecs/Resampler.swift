@@ -45,8 +45,10 @@ public final class Resampler {
 
     /// Creates a converter. `maxInputFramesPerCall` (per channel) sizes the internal buffers; larger inputs are
     /// processed in chunks, so it only bounds the work per chunk (default 120 ms).
-    public init(inputRate: Int, inputChannels: Int, outputRate: Int, outputChannels: Int, quality: Int = 5,
-                skipZeros: Bool = false, maxInputFramesPerCall: Int? = nil) throws {
+    public init(
+        inputRate: Int, inputChannels: Int, outputRate: Int, outputChannels: Int, quality: Int = 5,
+        skipZeros: Bool = false, maxInputFramesPerCall: Int? = nil
+    ) throws {
         guard inputRate > 0, outputRate > 0 else {
             throw CodecError.invalidArgument("sample rates must be positive (got \(inputRate) -> \(outputRate))")
         }
@@ -61,9 +63,11 @@ public final class Resampler {
         self.skipsZeros = skipZeros
         let engineChannels = min(inputChannels, outputChannels)
         self.engineChannels = engineChannels
-        downMixer = inputChannels > engineChannels
+        downMixer =
+            inputChannels > engineChannels
             ? try ChannelMixer(inputChannels: inputChannels, outputChannels: engineChannels) : nil
-        upMixer = outputChannels > engineChannels
+        upMixer =
+            outputChannels > engineChannels
             ? try ChannelMixer(inputChannels: engineChannels, outputChannels: outputChannels) : nil
 
         if inputRate == outputRate {
@@ -71,10 +75,14 @@ public final class Resampler {
             filterLatencySamples = 0
         } else {
             var error: Int32 = 0
-            guard let created = speex_resampler_init(UInt32(engineChannels), UInt32(inputRate), UInt32(outputRate),
-                                                     Int32(quality), &error), error == 0 else {
-                throw CodecError.resampler("speex_resampler_init(\(inputRate) -> \(outputRate) Hz, quality \(quality)): "
-                    + String(cString: speex_resampler_strerror(error)))
+            guard
+                let created = speex_resampler_init(
+                    UInt32(engineChannels), UInt32(inputRate), UInt32(outputRate),
+                    Int32(quality), &error), error == 0
+            else {
+                throw CodecError.resampler(
+                    "speex_resampler_init(\(inputRate) -> \(outputRate) Hz, quality \(quality)): "
+                        + String(cString: speex_resampler_strerror(error)))
             }
             state = created
             filterLatencySamples = Int(speex_resampler_get_output_latency(created))
@@ -117,8 +125,9 @@ public final class Resampler {
         var done = 0
         while done < frames {
             let chunk = min(maxChunkFrames, frames - done)
-            convert(UnsafeBufferPointer(rebasing: input[(done * inputChannels)..<((done + chunk) * inputChannels)]),
-                    frames: chunk)
+            convert(
+                UnsafeBufferPointer(rebasing: input[(done * inputChannels)..<((done + chunk) * inputChannels)]),
+                frames: chunk)
             done += chunk
         }
         return drain(into: output)
@@ -129,7 +138,8 @@ public final class Resampler {
     public func flush(output: UnsafeMutableBufferPointer<Float>) -> Int {
         if state != nil {
             let tailInputFrames = (filterLatencySamples * inputRate + outputRate - 1) / outputRate
-            let zeros = UnsafeMutableBufferPointer(rebasing: mixedInput[0..<(min(tailInputFrames, maxChunkFrames) * engineChannels)])
+            let zeros = UnsafeMutableBufferPointer(
+                rebasing: mixedInput[0..<(min(tailInputFrames, maxChunkFrames) * engineChannels)])
             zeros.update(repeating: 0)
             let before = fifo.count
             resample(UnsafeBufferPointer(zeros), frames: zeros.count / engineChannels)
@@ -178,10 +188,12 @@ public final class Resampler {
         while consumed < frames {
             var inLength = UInt32(frames - consumed)
             var outLength = UInt32(capacityFrames)
-            speex_resampler_process_interleaved_float(state, input.baseAddress! + consumed * engineChannels, &inLength,
-                                                      resampled.baseAddress!, &outLength)
+            speex_resampler_process_interleaved_float(
+                state, input.baseAddress! + consumed * engineChannels, &inLength,
+                resampled.baseAddress!, &outLength)
             consumed += Int(inLength)
-            store(UnsafeBufferPointer(rebasing: resampled[0..<(Int(outLength) * engineChannels)]), frames: Int(outLength))
+            store(
+                UnsafeBufferPointer(rebasing: resampled[0..<(Int(outLength) * engineChannels)]), frames: Int(outLength))
             if inLength == 0 && outLength == 0 { break }
         }
     }

@@ -68,8 +68,10 @@ public struct WAVFormat: Equatable, Sendable {
 
 /// Little-endian sample conversion between WAV storage and Float32.
 enum WAVSampleCodec {
-    static func decode(_ bytes: UnsafeRawPointer, encoding: WAVSampleEncoding, count: Int,
-                       into output: UnsafeMutablePointer<Float>) {
+    static func decode(
+        _ bytes: UnsafeRawPointer, encoding: WAVSampleEncoding, count: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         let b = bytes.assumingMemoryBound(to: UInt8.self)
         switch encoding {
         case .pcm8:
@@ -95,17 +97,24 @@ enum WAVSampleCodec {
         }
     }
 
-    static func encode(_ input: UnsafePointer<Float>, count: Int, encoding: WAVSampleEncoding,
-                       into bytes: UnsafeMutableRawPointer) {
+    static func encode(
+        _ input: UnsafePointer<Float>, count: Int, encoding: WAVSampleEncoding,
+        into bytes: UnsafeMutableRawPointer
+    ) {
         let b = bytes.assumingMemoryBound(to: UInt8.self)
         switch encoding {
         case .pcm8:
             for i in 0..<count { b[i] = UInt8(quantize(input[i], scale: 128, min: -128, max: 127) + 128) }
         case .pcm16:
-            for i in 0..<count { store(UInt32(bitPattern: quantize(input[i], scale: 32768, min: -32768, max: 32767)), b + 2 * i, bytes: 2) }
+            for i in 0..<count {
+                store(
+                    UInt32(bitPattern: quantize(input[i], scale: 32768, min: -32768, max: 32767)), b + 2 * i, bytes: 2)
+            }
         case .pcm24:
             for i in 0..<count {
-                store(UInt32(bitPattern: quantize(input[i], scale: 8_388_608, min: -8_388_608, max: 8_388_607)), b + 3 * i, bytes: 3)
+                store(
+                    UInt32(bitPattern: quantize(input[i], scale: 8_388_608, min: -8_388_608, max: 8_388_607)),
+                    b + 3 * i, bytes: 3)
             }
         case .pcm32:
             for i in 0..<count {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Streaming reader for RIFF/WAVE files: PCM 8/16/24/32-bit, IEEE float 32/64-bit, plain or
@@ -67,8 +67,9 @@ public final class WAVReader {
         if gotFrames < frames && ferror(file) != 0 {
             throw CodecError.io("read error in WAV data: \(String(cString: strerror(errno)))")
         }
-        WAVSampleCodec.decode(rawBuffer.baseAddress!, encoding: format.encoding, count: gotFrames * format.channels,
-                              into: out)
+        WAVSampleCodec.decode(
+            rawBuffer.baseAddress!, encoding: format.encoding, count: gotFrames * format.channels,
+            into: out)
         framesRead += gotFrames
         if gotFrames < frames {
             let expected = frameCount * format.bytesPerFrame
@@ -128,7 +129,9 @@ enum WAVHeaderParser {
             if chunkHeader[0..<4].elementsEqual("fmt ".utf8) {
                 guard size <= 4096 else { throw CodecError.invalidWAVHeader("fmt chunk of \(size) bytes") }
                 var body = [UInt8](repeating: 0, count: size)
-                guard fread(&body, 1, size, file) == size else { throw CodecError.fmtChunkTooShort(fileSize - position) }
+                guard fread(&body, 1, size, file) == size else {
+                    throw CodecError.fmtChunkTooShort(fileSize - position)
+                }
                 format = try parseFormat(body)
                 if size & 1 == 1 { fseeko(file, 1, SEEK_CUR) }
             } else if chunkHeader[0..<4].elementsEqual("data".utf8) {
@@ -145,7 +148,9 @@ enum WAVHeaderParser {
                 guard fseeko(file, off_t(size + (size & 1)), SEEK_CUR) == 0 else {
                     throw format == nil ? CodecError.noFmtChunk : CodecError.noDataChunk
                 }
-                if Int(ftello(file)) >= fileSize { throw format == nil ? CodecError.noFmtChunk : CodecError.noDataChunk }
+                if Int(ftello(file)) >= fileSize {
+                    throw format == nil ? CodecError.noFmtChunk : CodecError.noDataChunk
+                }
             }
         }
     }
@@ -167,8 +172,9 @@ enum WAVHeaderParser {
         guard rate > 0 else { throw CodecError.invalidWAVHeader("sample rate 0") }
         let format = WAVFormat(sampleRate: rate, channels: channels, encoding: encoding)
         guard blockAlign == format.bytesPerFrame else {
-            throw CodecError.invalidWAVHeader("block align \(blockAlign), expected \(format.bytesPerFrame) "
-                + "for \(channels) channels of \(bits) bits")
+            throw CodecError.invalidWAVHeader(
+                "block align \(blockAlign), expected \(format.bytesPerFrame) "
+                    + "for \(channels) channels of \(bits) bits")
         }
         return format
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Streaming RIFF/WAVE writer. Writes the header up front with placeholder sizes, appends converted
@@ -48,7 +48,8 @@ public final class WAVWriter {
     public func write(_ samples: UnsafeBufferPointer<Float>) throws {
         guard let file else { throw CodecError.io("WAV writer for \(path) is closed") }
         guard samples.count % format.channels == 0 else {
-            throw CodecError.invalidArgument("\(samples.count) samples is not a whole number of \(format.channels)-channel frames")
+            throw CodecError.invalidArgument(
+                "\(samples.count) samples is not a whole number of \(format.channels)-channel frames")
         }
         guard let input = samples.baseAddress else { return }
         let bytes = samples.count * format.encoding.bytesPerSample

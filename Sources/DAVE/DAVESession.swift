@@ -42,8 +42,10 @@ public final class DAVESession {
 
     /// Creates an idle session; nothing is sent until `handleSelectProtocol` (op 4) or `handlePrepareEpoch`.
     /// - Parameter signaturePrivateKey: persistent P-256 key (raw 32 bytes); a fresh one per call when `nil`.
-    public init(selfUserID: UInt64, channelID: UInt64, clock: any MonotonicClock = SystemClock.shared,
-                signaturePrivateKey: [UInt8]? = nil) {
+    public init(
+        selfUserID: UInt64, channelID: UInt64, clock: any MonotonicClock = SystemClock.shared,
+        signaturePrivateKey: [UInt8]? = nil
+    ) {
         self.selfUserID = selfUserID
         self.channelID = channelID
         self.clock = clock
@@ -127,7 +129,9 @@ public final class DAVESession {
     public func handleAnnounceCommit(_ payload: [UInt8]) throws -> [DAVEClientMessage] {
         let announce: DAVEAnnounceCommit
         do { announce = try DAVEAnnounceCommit(payload: payload) } catch {
-            guard payload.count >= 2, protocolVersion > 0 else { throw DAVESessionError.payload(.malformed("announce commit")) }
+            guard payload.count >= 2, protocolVersion > 0 else {
+                throw DAVESessionError.payload(.malformed("announce commit"))
+            }
             return try invalidCommitWelcome(transitionID: UInt16(payload[0]) << 8 | UInt16(payload[1]))
         }
         guard let group, group.isExpecting(commit: announce.commit) else { return [] }
@@ -161,8 +165,9 @@ public final class DAVESession {
         guard group?.isEstablished != true else { return try invalidCommitWelcome(transitionID: welcome.transitionID) }
         let joined: SessionGroup
         do {
-            joined = try SessionGroup.join(welcome: welcome.welcome, keyPackage: keyPackage,
-                                           groupID: DAVEGroupID.bytes(channelID: channelID))
+            joined = try SessionGroup.join(
+                welcome: welcome.welcome, keyPackage: keyPackage,
+                groupID: DAVEGroupID.bytes(channelID: channelID))
             guard joined.externalSenders == [externalSender.encoded] else {
                 throw DAVESessionError.invalidProposal("welcome external senders differ from op 25")
             }
@@ -222,9 +227,11 @@ public final class DAVESession {
     public func verificationCode(for userID: UInt64) throws -> String? {
         let roster = members
         guard let mine = roster.first(where: { $0.userID == selfUserID }),
-              let theirs = roster.first(where: { $0.userID == userID }) else { return nil }
-        return try PrivacyCodes.verificationCode(localKey: mine.signatureKey, localUserID: selfUserID,
-                                                 remoteKey: theirs.signatureKey, remoteUserID: userID)
+            let theirs = roster.first(where: { $0.userID == userID })
+        else { return nil }
+        return try PrivacyCodes.verificationCode(
+            localKey: mine.signatureKey, localUserID: selfUserID,
+            remoteKey: theirs.signatureKey, remoteUserID: userID)
     }
 
     // MARK: - Internals
@@ -233,7 +240,9 @@ public final class DAVESession {
         group = nil
         keyPackage = nil
         guard protocolVersion > 0 else { return [] }
-        let bundle = try mls { try KeyPackageBundle.create(userID: selfUserID, signaturePrivateKey: signaturePrivateKey) }
+        let bundle = try mls {
+            try KeyPackageBundle.create(userID: selfUserID, signaturePrivateKey: signaturePrivateKey)
+        }
         keyPackage = bundle
         try createPendingGroupIfReady()
         return [.keyPackage(bundle.keyPackage.tlsEncoded)]
@@ -242,8 +251,9 @@ public final class DAVESession {
     private func createPendingGroupIfReady() throws {
         guard protocolVersion > 0, group == nil, let keyPackage, let externalSender else { return }
         group = try mls {
-            try SessionGroup.pending(groupID: DAVEGroupID.bytes(channelID: channelID), keyPackage: keyPackage,
-                                     externalSender: externalSender.encoded)
+            try SessionGroup.pending(
+                groupID: DAVEGroupID.bytes(channelID: channelID), keyPackage: keyPackage,
+                externalSender: externalSender.encoded)
         }
     }
 
@@ -277,12 +287,15 @@ public final class DAVESession {
 
     /// Refuses an Add whose user would appear twice in the roster after the queued and new proposals.
     private func rejectDuplicateUsers(adding messages: [MLSMessage], group: SessionGroup) throws {
-        let proposals = group.queuedProposals + messages.compactMap { message -> Proposal? in
-            guard case .publicMessage(let proposal) = message, case .proposal(let body) = proposal.content.body else {
-                return nil
+        let proposals =
+            group.queuedProposals
+            + messages.compactMap { message -> Proposal? in
+                guard case .publicMessage(let proposal) = message, case .proposal(let body) = proposal.content.body
+                else {
+                    return nil
+                }
+                return body
             }
-            return body
-        }
         var removed: Set<UInt32> = []
         for case .remove(let leafIndex) in proposals { removed.insert(leafIndex) }
         var roster = Set(group.members.filter { !removed.contains($0.leafIndex) }.map(\.userID))

@@ -59,7 +59,8 @@ public final class FrameEncryptor {
         let generation = wrappedGeneration(UInt64(truncatedNonce >> 24))
         if generation != currentGeneration || cipher == nil {
             guard generation <= UInt64(UInt32.max),
-                  let key = ratchet.key(forGeneration: UInt32(generation)) else { throw DAVEFrameError.missingKey }
+                let key = ratchet.key(forGeneration: UInt32(generation))
+            else { throw DAVEFrameError.missingKey }
             ratchet.eraseKey(forGeneration: UInt32(generation))
             currentGeneration = generation
             cipher = TruncatedAESGCM(key: key)
@@ -128,8 +129,9 @@ public final class FrameDecryptor {
         if allowed {
             passthroughUntil = Nanoseconds.never
         } else {
-            passthroughUntil = min(passthroughUntil,
-                                   Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.from(seconds: expirySeconds)))
+            passthroughUntil = min(
+                passthroughUntil,
+                Nanoseconds.adding(clock.nowNanoseconds(), Nanoseconds.from(seconds: expirySeconds)))
         }
     }
 
@@ -172,8 +174,10 @@ public final class FrameDecryptor {
         return output
     }
 
-    private func decrypt(_ parsed: ParsedDAVEFrame, bytes: UnsafeRawBufferPointer, window: ReceiveKeyWindow,
-                         into output: inout [UInt8]) throws {
+    private func decrypt(
+        _ parsed: ParsedDAVEFrame, bytes: UnsafeRawBufferPointer, window: ReceiveKeyWindow,
+        into output: inout [UInt8]
+    ) throws {
         let generation = window.unwrapGeneration(UInt64(parsed.truncatedNonce >> 24))
         guard window.canProcess(generation: generation, truncatedNonce: parsed.truncatedNonce) else {
             throw DAVEFrameError.replayedNonce
@@ -184,8 +188,9 @@ public final class FrameDecryptor {
             rebasing: bytes[parsed.tagOffset..<(parsed.tagOffset + DAVEFrameFormat.tagLength)])
         let opened: Bool
         do {
-            opened = try cipher.open(ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce,
-                                     appendingTo: &output)
+            opened = try cipher.open(
+                ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce,
+                appendingTo: &output)
         } catch {
             throw DAVEFrameError.cipherFailure
         }

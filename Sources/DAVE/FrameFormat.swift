@@ -14,7 +14,10 @@ public enum DAVEFrameFormat {
     public static func leb128Length(_ value: UInt64) -> Int {
         var count = 1
         var rest = value >> 7
-        while rest != 0 { count += 1; rest >>= 7 }
+        while rest != 0 {
+            count += 1
+            rest >>= 7
+        }
         return count
     }
 
@@ -38,7 +41,8 @@ struct ParsedDAVEFrame {
     static func parse(_ frame: UnsafeRawBufferPointer) -> ParsedDAVEFrame? {
         let count = frame.count
         guard count >= DAVEFrameFormat.minimumSupplementalLength,
-              frame[count - 1] == 0xFA, frame[count - 2] == 0xFA else { return nil }
+            frame[count - 1] == 0xFA, frame[count - 2] == 0xFA
+        else { return nil }
         let supplementalLength = Int(frame[count - 3])
         guard supplementalLength >= DAVEFrameFormat.minimumSupplementalLength, supplementalLength <= count else {
             return nil
@@ -50,13 +54,15 @@ struct ParsedDAVEFrame {
         var hasRanges = false
         while cursor < end {
             guard let offset = readLEB128(frame, &cursor, end: end),
-                  let size = readLEB128(frame, &cursor, end: end) else { return nil }
+                let size = readLEB128(frame, &cursor, end: end)
+            else { return nil }
             let (rangeEnd, overflow) = offset.addingReportingOverflow(size)
             guard !overflow, rangeEnd <= UInt64(tagOffset) else { return nil }
             hasRanges = true
         }
-        return ParsedDAVEFrame(ciphertextLength: tagOffset, tagOffset: tagOffset,
-                               truncatedNonce: UInt32(nonce), hasUnencryptedRanges: hasRanges)
+        return ParsedDAVEFrame(
+            ciphertextLength: tagOffset, tagOffset: tagOffset,
+            truncatedNonce: UInt32(nonce), hasUnencryptedRanges: hasRanges)
     }
 
     private static func readLEB128(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int, end: Int) -> UInt64? {

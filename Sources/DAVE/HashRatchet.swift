@@ -43,8 +43,9 @@ public final class SenderKeyRatchet {
             let context = bigEndian32(nextGeneration)
             // Constant lengths: ExpandWithLabel cannot refuse them; a refusal just leaves the generation unavailable.
             guard let key = try? CipherSuite.expandWithLabel(nextSecret, "key", context, Self.keyLength),
-                  let nonce = try? CipherSuite.expandWithLabel(nextSecret, "nonce", context, 12),
-                  let secret = try? CipherSuite.expandWithLabel(nextSecret, "secret", context, 32) else { return false }
+                let nonce = try? CipherSuite.expandWithLabel(nextSecret, "nonce", context, 12),
+                let secret = try? CipherSuite.expandWithLabel(nextSecret, "secret", context, 32)
+            else { return false }
             cachedKeys[nextGeneration] = key
             cachedNonces[nextGeneration] = nonce
             nextSecret = secret

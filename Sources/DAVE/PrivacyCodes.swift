@@ -58,20 +58,26 @@ public enum PrivacyCodes {
 
     /// scrypt(N=2^14, r=8, p=2, 64 bytes) over the two key fingerprints sorted bytewise, salted with DAVE's salt.
     /// Symmetric: both users compute the same value. Costs ~16 MiB and tens of milliseconds.
-    public static func pairwiseFingerprint(version: UInt16 = 0, localKey: [UInt8], localUserID: UInt64,
-                                           remoteKey: [UInt8], remoteUserID: UInt64) throws -> [UInt8] {
+    public static func pairwiseFingerprint(
+        version: UInt16 = 0, localKey: [UInt8], localUserID: UInt64,
+        remoteKey: [UInt8], remoteUserID: UInt64
+    ) throws -> [UInt8] {
         let local = try keyFingerprint(version: version, publicKey: localKey, userID: localUserID)
         let remote = try keyFingerprint(version: version, publicKey: remoteKey, userID: remoteUserID)
         let ordered = local.lexicographicallyPrecedes(remote) ? local + remote : remote + local
-        return try Scrypt.derive(password: ordered, salt: fingerprintSalt, costLog2: 14, blockSize: 8,
-                                 parallelism: 2, length: 64)
+        return try Scrypt.derive(
+            password: ordered, salt: fingerprintSalt, costLog2: 14, blockSize: 8,
+            parallelism: 2, length: 64)
     }
 
     /// The 45-digit verification code two users compare for each other (from the pairwise fingerprint).
-    public static func verificationCode(localKey: [UInt8], localUserID: UInt64, remoteKey: [UInt8],
-                                        remoteUserID: UInt64) throws -> String {
-        let fingerprint = try pairwiseFingerprint(localKey: localKey, localUserID: localUserID,
-                                                  remoteKey: remoteKey, remoteUserID: remoteUserID)
+    public static func verificationCode(
+        localKey: [UInt8], localUserID: UInt64, remoteKey: [UInt8],
+        remoteUserID: UInt64
+    ) throws -> String {
+        let fingerprint = try pairwiseFingerprint(
+            localKey: localKey, localUserID: localUserID,
+            remoteKey: remoteKey, remoteUserID: remoteUserID)
         return try displayableCode(fingerprint, length: verificationCodeLength, groupSize: groupSize)
     }
 }

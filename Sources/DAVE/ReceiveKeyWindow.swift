@@ -66,9 +66,11 @@ final class ReceiveKeyWindow {
         guard generation <= (Self.maxFramesPerSecond * ageSeconds) >> Self.generationShift else { return nil }
         if let cached = ciphers[generation] { return cached.cipher }
         guard generation <= UInt64(UInt32.max),
-              let key = ratchet.key(forGeneration: UInt32(generation)) else { return nil }
+            let key = ratchet.key(forGeneration: UInt32(generation))
+        else { return nil }
         ratchet.eraseKey(forGeneration: UInt32(generation))
-        let cipherExpiry = generation < newestGeneration
+        let cipherExpiry =
+            generation < newestGeneration
             ? Nanoseconds.adding(clock.nowNanoseconds(), Self.transitionExpiry) : Nanoseconds.never
         let cipher = TruncatedAESGCM(key: key)
         ciphers[generation] = CachedCipher(cipher: cipher, expiry: cipherExpiry)
@@ -87,7 +89,10 @@ final class ReceiveKeyWindow {
                     gaps.removeAll(keepingCapacity: true)
                 }
                 var missing = max(oldestKept, newest + 1)
-                while missing < nonce { gaps.append(missing); missing += 1 }
+                while missing < nonce {
+                    gaps.append(missing)
+                    missing += 1
+                }
                 newestNonce = nonce
             } else if let index = gaps.firstIndex(of: nonce) {
                 gaps.remove(at: index)

@@ -12,9 +12,11 @@ final class SessionGroup {
     }
 
     /// Creates our pending group with the voice gateway as the only external sender.
-    static func pending(groupID: [UInt8], keyPackage: KeyPackageBundle, externalSender: [UInt8]) throws -> SessionGroup {
+    static func pending(groupID: [UInt8], keyPackage: KeyPackageBundle, externalSender: [UInt8]) throws -> SessionGroup
+    {
         let sender = try ExternalSender(tlsEncoded: externalSender)
-        return SessionGroup(group: try Group.create(groupID: groupID, keyPackage: keyPackage, externalSenders: [sender]))
+        return SessionGroup(
+            group: try Group.create(groupID: groupID, keyPackage: keyPackage, externalSenders: [sender]))
     }
 
     /// Joins from a Welcome (inline ratchet tree), refusing a group other than `groupID`.

@@ -30,8 +30,10 @@ struct TruncatedAESGCM {
 
     /// Decrypts `ciphertext`, checks the 8-byte `tag`, and on success appends the plaintext to `output`.
     /// Returns `false` (leaving `output` untouched) when authentication fails.
-    func open(ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, truncatedNonce: UInt32,
-              appendingTo output: inout [UInt8]) throws -> Bool {
+    func open(
+        ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, truncatedNonce: UInt32,
+        appendingTo output: inout [UInt8]
+    ) throws -> Bool {
         let nonce = Self.nonce(truncated: truncatedNonce)
         let candidate = try AES.GCM.seal(ciphertext, using: key, nonce: nonce).ciphertext
         let recomputed = try AES.GCM.seal(candidate, using: key, nonce: nonce).tag

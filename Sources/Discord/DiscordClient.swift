@@ -27,19 +27,22 @@ public final class DiscordClient: VoiceChannelControl, Sendable {
 
     /// - Parameters:
     ///   - identifySent: called with the shard id each time Identify is sent (measurements, tests).
-    public init(configuration: DiscordConfiguration, logger: Logger,
-                scheduler: any GatewayScheduler = SystemScheduler(),
-                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                voiceTimeout: Duration = .seconds(10),
-                identifySent: @escaping @Sendable (Int) -> Void = { _ in }) throws(DiscordError) {
+    public init(
+        configuration: DiscordConfiguration, logger: Logger,
+        scheduler: any GatewayScheduler = SystemScheduler(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        voiceTimeout: Duration = .seconds(10),
+        identifySent: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws(DiscordError) {
         self.configuration = configuration
         self.logger = logger
         self.scheduler = scheduler
         group = eventLoopGroup
         self.voiceTimeout = voiceTimeout
         identifyObserver = identifySent
-        rest = try DiscordREST(configuration: configuration, logger: logger, scheduler: scheduler,
-                               eventLoopGroup: eventLoopGroup)
+        rest = try DiscordREST(
+            configuration: configuration, logger: logger, scheduler: scheduler,
+            eventLoopGroup: eventLoopGroup)
         voice = VoiceStateCollector(logger: logger)
         let (stream, continuation) = AsyncStream<DiscordEvent>.makeStream(bufferingPolicy: .unbounded)
         events = stream
@@ -57,8 +60,9 @@ public final class DiscordClient: VoiceChannelControl, Sendable {
     public func run() async throws {
         defer { eventContinuation.finish() }
         let info = try await rest.gatewayBot()
-        let plan = ShardPlan(configuredCount: configuration.shardCount, configuredIDs: configuration.shardIDs,
-                             recommended: info.shards)
+        let plan = ShardPlan(
+            configuredCount: configuration.shardCount, configuredIDs: configuration.shardIDs,
+            recommended: info.shards)
         let gatewayURL: DiscordURL
         if let configured = configuration.gatewayURL {
             gatewayURL = configured
@@ -76,8 +80,12 @@ public final class DiscordClient: VoiceChannelControl, Sendable {
         shardCount.withLock { $0 = plan.count }
         let running = plan.ids.map { GatewayShard(id: $0, count: plan.count, environment: environment) }
         shards.withLock { map in for shard in running { map[shard.id] = shard } }
-        logger.info("starting gateway shards", metadata: ["shards": "\(plan.ids)", "count": "\(plan.count)",
-                                                          "session_starts_left": "\(info.sessionStartLimit.remaining)"])
+        logger.info(
+            "starting gateway shards",
+            metadata: [
+                "shards": "\(plan.ids)", "count": "\(plan.count)",
+                "session_starts_left": "\(info.sessionStartLimit.remaining)",
+            ])
         let firstError: DiscordError? = await withTaskGroup(of: DiscordError?.self) { tasks in
             for shard in running {
                 tasks.addTask {
@@ -102,8 +110,10 @@ public final class DiscordClient: VoiceChannelControl, Sendable {
 
     /// op 4 on the owning shard: joins or moves to `channelID`, or leaves with `nil`; returns once Discord's
     /// updates arrived (the voice handler has been given the pair for a join), throws `voiceTimeout` otherwise.
-    public func updateVoiceState(guildID: Snowflake, channelID: Snowflake?, selfMute: Bool = false,
-                                 selfDeaf: Bool = false) async throws {
+    public func updateVoiceState(
+        guildID: Snowflake, channelID: Snowflake?, selfMute: Bool = false,
+        selfDeaf: Bool = false
+    ) async throws {
         guard let shard = shard(for: guildID) else { throw DiscordError.unknownGuild(guildID) }
         if channelID != nil { await voice.expectJoin(guildID: guildID) }
         let voice = self.voice
@@ -118,8 +128,9 @@ public final class DiscordClient: VoiceChannelControl, Sendable {
                 return false
             }
             do {
-                try await shard.sendVoiceState(guildID: guildID, channelID: channelID, selfMute: selfMute,
-                                               selfDeaf: selfDeaf)
+                try await shard.sendVoiceState(
+                    guildID: guildID, channelID: channelID, selfMute: selfMute,
+                    selfDeaf: selfDeaf)
             } catch {
                 group.cancelAll()
                 await voice.timedOut(guildID: guildID)

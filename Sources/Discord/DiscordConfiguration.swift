@@ -104,8 +104,9 @@ public struct DiscordConfiguration: Sendable {
     /// The voice gateway URL for a VOICE_SERVER_UPDATE endpoint (`host:port`, no scheme): `wss://host:port/?v=8`,
     /// or `ws://` when `DISCORD_VOICE_SCHEME=ws` and the host is a loopback address.
     public func voiceGatewayURL(endpoint: String) throws(DiscordError) -> DiscordURL {
-        let url = try DiscordURL("\(voiceScheme)://\(endpoint)/?v=8", allowed: ["wss", "ws"],
-                                 setting: "voice endpoint")
+        let url = try DiscordURL(
+            "\(voiceScheme)://\(endpoint)/?v=8", allowed: ["wss", "ws"],
+            setting: "voice endpoint")
         return url
     }
 }
@@ -123,12 +124,13 @@ public struct DiscordURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(_ text: String, allowed: Set<String>, setting: String = "URL") throws(DiscordError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else {
             throw .invalidConfiguration("\(setting): \(text.prefix(80)) is not a URL")
         }
         guard allowed.contains(scheme) else {
-            throw .invalidConfiguration("\(setting): scheme \(scheme) not allowed (use \(allowed.sorted().joined(separator: " or ")))")
+            throw .invalidConfiguration(
+                "\(setting): scheme \(scheme) not allowed (use \(allowed.sorted().joined(separator: " or ")))")
         }
         let unbracketed = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         if scheme == "http" || scheme == "ws", !Self.isLoopback(unbracketed) {

@@ -1,7 +1,10 @@
+import Foundation
+
 /// The bot token. Its text is reachable only through `authorizationHeader` and the Identify/Resume payloads;
 /// every printed form (`description`, `debugDescription`, string interpolation, `dump`) is redacted.
 public struct DiscordToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
-    CustomReflectable {
+    CustomReflectable
+{
     let secret: String
 
     /// Accepts a token as pasted from the Developer Portal: surrounding whitespace and a `Bot ` prefix are removed.
@@ -24,5 +27,3 @@ public struct DiscordToken: Sendable, CustomStringConvertible, CustomDebugString
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
-
-import Foundation

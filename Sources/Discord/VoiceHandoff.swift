@@ -25,7 +25,8 @@ extension Snowflake: Codable {
         }
         let string = try container.decode(String.self)
         guard let value = UInt64(string) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a snowflake: \(string.prefix(32))")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "not a snowflake: \(string.prefix(32))")
         }
         rawValue = value
     }

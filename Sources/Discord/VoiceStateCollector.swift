@@ -74,7 +74,8 @@ actor VoiceStateCollector {
             }
             // The updates may have arrived before this waiter: the pair for this channel was already handed over.
             if let channelID, let entry = pending[guildID], !entry.awaitingBoth, entry.channelID == channelID,
-               entry.endpoint != nil {
+                entry.endpoint != nil
+            {
                 continuation.resume()
                 return
             }
@@ -137,17 +138,22 @@ actor VoiceStateCollector {
 
     private func handOverIfComplete(guildID: Snowflake, userID: Snowflake) async {
         guard var entry = pending[guildID], let sessionID = entry.sessionID, let channelID = entry.channelID,
-              let token = entry.token, let endpoint = entry.endpoint, entry.serverFresh
+            let token = entry.token, let endpoint = entry.endpoint, entry.serverFresh
         else { return }
         if entry.awaitingBoth && !entry.stateFresh { return }
         entry.awaitingBoth = false
         entry.stateFresh = false
         entry.serverFresh = false
         pending[guildID] = entry
-        let info = VoiceServerInfo(guildID: guildID, channelID: channelID, userID: userID, sessionID: sessionID,
-                                   token: token, endpoint: endpoint)
-        logger.info("voice server ready", metadata: ["guild": "\(guildID)", "channel": "\(channelID)",
-                                                     "endpoint": "\(endpoint)"])
+        let info = VoiceServerInfo(
+            guildID: guildID, channelID: channelID, userID: userID, sessionID: sessionID,
+            token: token, endpoint: endpoint)
+        logger.info(
+            "voice server ready",
+            metadata: [
+                "guild": "\(guildID)", "channel": "\(channelID)",
+                "endpoint": "\(endpoint)",
+            ])
         // The voice layer gets the pair before the joiner resumes: `updateVoiceState` promises it has.
         await handler?.voiceServerReady(info)
         if case let .join(wanted, continuation)? = waiters[guildID], wanted == channelID {

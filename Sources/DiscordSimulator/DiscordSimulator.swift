@@ -44,8 +44,9 @@ public final class DiscordSimulator: Sendable {
                 state.users[id] = .init(id: id, username: "human\(index)-\(human)", bot: false)
                 members.append(id)
             }
-            state.guilds[guildID] = .init(id: guildID, name: "Guild \(index + 1)", channels: channels,
-                                          memberIDs: members)
+            state.guilds[guildID] = .init(
+                id: guildID, name: "Guild \(index + 1)", channels: channels,
+                memberIDs: members)
             state.guildOrder.append(guildID)
         }
         botUserID = bot
@@ -70,8 +71,12 @@ public final class DiscordSimulator: Sendable {
         let restPort = rest.channel.localAddress?.port ?? 0
         let gatewayPort = gateway.channel.localAddress?.port ?? 0
         ports.withLock { $0 = (restPort, gatewayPort) }
-        logger.info("Discord simulator listening", metadata: ["rest_port": "\(restPort)",
-                                                             "gateway_port": "\(gatewayPort)"])
+        logger.info(
+            "Discord simulator listening",
+            metadata: [
+                "rest_port": "\(restPort)",
+                "gateway_port": "\(gatewayPort)",
+            ])
         ready(restPort)
         try await withThrowingDiscardingTaskGroup { group in
             for server in [rest, gateway] {
@@ -98,11 +103,13 @@ public final class DiscordSimulator: Sendable {
                         shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                    maxAccumulatedFrameSize: maxFrame))
-                                return Accepted.websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel),
-                                                          head.uri)
+                                try channel.pipeline.syncOperations.addHandler(
+                                    NIOWebSocketFrameAggregator(
+                                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
+                                        maxAccumulatedFrameSize: maxFrame))
+                                return Accepted.websocket(
+                                    try NIOAsyncChannel(wrappingChannelSynchronously: channel),
+                                    head.uri)
                             }
                         })
                     let configuration = NIOTypedHTTPServerUpgradeConfiguration<Accepted>(

@@ -15,7 +15,8 @@ extension DiscordSimulator {
         defer {
             state.withLock { state in
                 if let sessionID = state.connections[connectionID]?.sessionID,
-                   state.sessions[sessionID]?.connectionID == connectionID {
+                    state.sessions[sessionID]?.connectionID == connectionID
+                {
                     state.sessions[sessionID]?.connectionID = nil
                 }
                 state.connections[connectionID] = nil
@@ -25,17 +26,23 @@ extension DiscordSimulator {
         if !uri.contains("v=10") {
             logger.debug("gateway connection without v=10", metadata: ["uri": "\(uri)"])
         }
-        continuation.yield(.text(SimJSON.encode([
-            "op": 10, "d": ["heartbeat_interval": configuration.heartbeatIntervalMillis], "s": NSNull(), "t": NSNull(),
-        ] as [String: Any])))
+        continuation.yield(
+            .text(
+                SimJSON.encode(
+                    [
+                        "op": 10, "d": ["heartbeat_interval": configuration.heartbeatIntervalMillis], "s": NSNull(),
+                        "t": NSNull(),
+                    ] as [String: Any])))
         try? await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await item in outbox {
                         switch item {
                         case let .text(text):
-                            try await outbound.write(WebSocketFrame(fin: true, opcode: .text,
-                                                                    data: ByteBuffer(string: text)))
+                            try await outbound.write(
+                                WebSocketFrame(
+                                    fin: true, opcode: .text,
+                                    data: ByteBuffer(string: text)))
                         case let .close(code):
                             var data = ByteBuffer()
                             data.writeInteger(code)
@@ -60,13 +67,17 @@ extension DiscordSimulator {
                                 self.clientClosed(connectionID: connectionID, code: code)
                                 var echo = ByteBuffer()
                                 echo.writeInteger(UInt16(code ?? 1000))
-                                try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose,
-                                                                         data: echo))
+                                try? await outbound.write(
+                                    WebSocketFrame(
+                                        fin: true, opcode: .connectionClose,
+                                        data: echo))
                                 continuation.yield(.drop)
                                 return
                             case .ping:
-                                try await outbound.write(WebSocketFrame(fin: true, opcode: .pong,
-                                                                        data: frame.unmaskedData))
+                                try await outbound.write(
+                                    WebSocketFrame(
+                                        fin: true, opcode: .pong,
+                                        data: frame.unmaskedData))
                             default:
                                 break
                             }
@@ -187,8 +198,9 @@ extension DiscordSimulator {
         }
         state.sessionStartsRemaining -= 1
         let sessionID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        state.sessions[sessionID] = .init(id: sessionID, userID: user.id, shardID: shardID, shardCount: shardCount,
-                                          connectionID: connectionID)
+        state.sessions[sessionID] = .init(
+            id: sessionID, userID: user.id, shardID: shardID, shardCount: shardCount,
+            connectionID: connectionID)
         state.connections[connectionID]?.sessionID = sessionID
         let ready: [String: Any] = [
             "v": 10, "user": state.userJSON(user.id), "session_id": sessionID,
@@ -201,8 +213,9 @@ extension DiscordSimulator {
         send(&state, sessionID: sessionID, event: "READY", data: SimJSON.encode(ready))
         for guildID in guildIDs {
             guard let guild = state.guilds[guildID] else { continue }
-            send(&state, sessionID: sessionID, event: "GUILD_CREATE",
-                 data: SimJSON.encode(state.guildJSON(guild, botID: user.id)))
+            send(
+                &state, sessionID: sessionID, event: "GUILD_CREATE",
+                data: SimJSON.encode(state.guildJSON(guild, botID: user.id)))
         }
     }
 
@@ -233,8 +246,8 @@ extension DiscordSimulator {
 
     private func voiceStateUpdate(_ state: inout SimState, connectionID: Int, data: [String: Any]?) {
         guard let data, let guildID = SimJSON.snowflake(data["guild_id"]),
-              let sessionID = state.connections[connectionID]?.sessionID,
-              let session = state.sessions[sessionID], state.guilds[guildID] != nil
+            let sessionID = state.connections[connectionID]?.sessionID,
+            let session = state.sessions[sessionID], state.guilds[guildID] != nil
         else { return close(&state, connectionID: connectionID, code: 4002) }
         let channelID = SimJSON.snowflake(data["channel_id"])
         if let channelID, state.channelGuild[channelID] != guildID { return }
@@ -245,15 +258,18 @@ extension DiscordSimulator {
         } else {
             state.guilds[guildID]?.voice[userID] = nil
         }
-        let stateEvent = SimJSON.encode(state.voiceStateJSON(guildID: guildID, userID: userID,
-                                                              channelID: channelID, session: voiceSession))
+        let stateEvent = SimJSON.encode(
+            state.voiceStateJSON(
+                guildID: guildID, userID: userID,
+                channelID: channelID, session: voiceSession))
         var serverEvent: String?
         if let channelID {
             let endpoint = configuration.voiceEndpoint(guildID, channelID, userID)
-            serverEvent = SimJSON.encode([
-                "token": UUID().uuidString.prefix(16).lowercased(), "guild_id": String(guildID),
-                "endpoint": endpoint ?? NSNull(),
-            ] as [String: Any])
+            serverEvent = SimJSON.encode(
+                [
+                    "token": UUID().uuidString.prefix(16).lowercased(), "guild_id": String(guildID),
+                    "endpoint": endpoint ?? NSNull(),
+                ] as [String: Any])
         }
         if configuration.voiceServerFirst, let serverEvent {
             send(&state, sessionID: sessionID, event: "VOICE_SERVER_UPDATE", data: serverEvent)
@@ -272,7 +288,8 @@ extension DiscordSimulator {
         session.log.append((session.seq, payload))
         if session.log.count > 10_000 { session.log.removeFirst(session.log.count - 10_000) }
         if let connectionID = session.connectionID, let connection = state.connections[connectionID],
-           !connection.remoteClosed {
+            !connection.remoteClosed
+        {
             connection.outbox.yield(.text(payload))
         }
         state.sessions[sessionID] = session

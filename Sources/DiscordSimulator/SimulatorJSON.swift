@@ -5,7 +5,7 @@ import Foundation
 enum SimJSON {
     static func encode(_ object: Any) -> String {
         guard JSONSerialization.isValidJSONObject(object),
-              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -33,8 +33,11 @@ extension DiscordSimulator {
                     for (name, value) in response.headers { headers.add(name: name, value: value) }
                     if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
                     let status = HTTPResponseStatus(statusCode: response.status)
-                    try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status,
-                                                                    headers: headers)))
+                    try await outbound.write(
+                        .head(
+                            HTTPResponseHead(
+                                version: request.version, status: status,
+                                headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
                     try await outbound.write(.end(nil))
                     if !request.isKeepAlive { return }
@@ -57,15 +60,19 @@ extension DiscordSimulator {
         for (name, value) in head.headers { headers[name.lowercased()] = value }
         return state.withLock { state in
             let response = route(&state, method: method, path: path, headers: headers, body: body)
-            state.requests.append(.init(method: method, path: path, headers: headers,
-                                        body: String(decoding: body, as: UTF8.self), status: response.status))
+            state.requests.append(
+                .init(
+                    method: method, path: path, headers: headers,
+                    body: String(decoding: body, as: UTF8.self), status: response.status))
             if response.status == 429 { state.tooManyRequests += 1 }
             return response
         }
     }
 
-    private func route(_ state: inout SimState, method: String, path: String, headers: [String: String],
-                       body: Data) -> RESTResponse {
+    private func route(
+        _ state: inout SimState, method: String, path: String, headers: [String: String],
+        body: Data
+    ) -> RESTResponse {
         guard path.hasPrefix("/api/v10/") else { return Self.notFound() }
         let parts = path.dropFirst("/api/v10/".count).split(separator: "/").map(String.init)
         // Interaction callbacks and webhooks are authorised by their token, not the bot token.
@@ -73,7 +80,7 @@ extension DiscordSimulator {
         var caller: SimState.User?
         if !tokenRoutes {
             guard let authorization = headers["authorization"], authorization.hasPrefix("Bot "),
-                  let user = state.users.values.first(where: { $0.bot && $0.token == String(authorization.dropFirst(4)) })
+                let user = state.users.values.first(where: { $0.bot && $0.token == String(authorization.dropFirst(4)) })
             else { return Self.unauthorized }
             caller = user
         }
@@ -81,11 +88,15 @@ extension DiscordSimulator {
             state.pending429.count -= 1
             let retry = state.pending429.retryAfter
             let global = state.pending429.global
-            return RESTResponse(status: 429, body: SimJSON.encode([
-                "message": "You are being rate limited.", "retry_after": retry, "global": global,
-            ] as [String: Any]), headers: [
-                ("Retry-After", "\(Int(retry.rounded(.up)))"), ("X-RateLimit-Scope", global ? "global" : "shared"),
-            ] + (global ? [("X-RateLimit-Global", "true")] : []))
+            return RESTResponse(
+                status: 429,
+                body: SimJSON.encode(
+                    [
+                        "message": "You are being rate limited.", "retry_after": retry, "global": global,
+                    ] as [String: Any]),
+                headers: [
+                    ("Retry-After", "\(Int(retry.rounded(.up)))"), ("X-RateLimit-Scope", global ? "global" : "shared"),
+                ] + (global ? [("X-RateLimit-Global", "true")] : []))
         }
         switch (method, parts.count) {
         case ("GET", 2) where parts == ["users", "@me"]:
@@ -95,29 +106,35 @@ extension DiscordSimulator {
             guard let caller else { return Self.unauthorized }
             return RESTResponse(status: 200, body: SimJSON.encode(applicationJSON(state, botID: caller.id)))
         case ("GET", 2) where parts == ["gateway", "bot"]:
-            return RESTResponse(status: 200, body: SimJSON.encode([
-                "url": gatewayURL, "shards": configuration.recommendedShards,
-                "session_start_limit": [
-                    "total": configuration.sessionStartTotal, "remaining": state.sessionStartsRemaining,
-                    "reset_after": 86_400_000, "max_concurrency": configuration.maxConcurrency,
-                ],
-            ] as [String: Any]))
+            return RESTResponse(
+                status: 200,
+                body: SimJSON.encode(
+                    [
+                        "url": gatewayURL, "shards": configuration.recommendedShards,
+                        "session_start_limit": [
+                            "total": configuration.sessionStartTotal, "remaining": state.sessionStartsRemaining,
+                            "reset_after": 86_400_000, "max_concurrency": configuration.maxConcurrency,
+                        ],
+                    ] as [String: Any]))
         case ("GET", 1) where parts == ["gateway"]:
             return RESTResponse(status: 200, body: SimJSON.encode(["url": gatewayURL]))
         case ("POST", 3) where parts[0] == "channels" && parts[2] == "messages":
             guard let caller, let channelID = UInt64(parts[1]) else { return Self.notFound(10003, "Unknown Channel") }
             return createMessage(&state, channelID: channelID, authorID: caller.id, body: body)
         case ("PUT", 3) where parts[0] == "applications" && parts[2] == "commands",
-             ("PUT", 5) where parts[0] == "applications" && parts[2] == "guilds" && parts[4] == "commands":
+            ("PUT", 5) where parts[0] == "applications" && parts[2] == "guilds" && parts[4] == "commands":
             return overwriteCommands(&state, scope: parts.count == 5 ? parts[3] : "global", body: body)
         case ("GET", 3) where parts[0] == "applications" && parts[2] == "commands",
-             ("GET", 5) where parts[0] == "applications" && parts[2] == "guilds" && parts[4] == "commands":
-            return RESTResponse(status: 200, body: SimJSON.encode(state.commands[parts.count == 5 ? parts[3] : "global"]
-                ?? []))
+            ("GET", 5) where parts[0] == "applications" && parts[2] == "guilds" && parts[4] == "commands":
+            return RESTResponse(
+                status: 200,
+                body: SimJSON.encode(
+                    state.commands[parts.count == 5 ? parts[3] : "global"]
+                        ?? []))
         case ("POST", 4) where parts[0] == "interactions" && parts[3] == "callback":
             return interactionCallback(&state, id: parts[1], token: parts[2], body: body)
         case ("PATCH", 5) where parts[0] == "webhooks" && parts[3] == "messages" && parts[4] == "@original",
-             ("POST", 3) where parts[0] == "webhooks":
+            ("POST", 3) where parts[0] == "webhooks":
             return webhook(&state, token: parts[2], edit: method == "PATCH", body: body)
         default:
             return Self.notFound()
@@ -133,41 +150,66 @@ extension DiscordSimulator {
         ]
     }
 
-    private func createMessage(_ state: inout SimState, channelID: UInt64, authorID: UInt64,
-                               body: Data) -> RESTResponse {
+    private func createMessage(
+        _ state: inout SimState, channelID: UInt64, authorID: UInt64,
+        body: Data
+    ) -> RESTResponse {
         guard let guildID = state.channelGuild[channelID] else { return Self.notFound(10003, "Unknown Channel") }
         // Per-channel bucket, as Discord's headers describe it.
         let now = Date()
-        var bucket = state.buckets[channelID] ?? .init(remaining: configuration.messageLimit,
-                                                       resetAt: now.addingTimeInterval(configuration.messageWindowSeconds))
+        var bucket =
+            state.buckets[channelID]
+            ?? .init(
+                remaining: configuration.messageLimit,
+                resetAt: now.addingTimeInterval(configuration.messageWindowSeconds))
         if now >= bucket.resetAt {
-            bucket = .init(remaining: configuration.messageLimit,
-                           resetAt: now.addingTimeInterval(configuration.messageWindowSeconds))
+            bucket = .init(
+                remaining: configuration.messageLimit,
+                resetAt: now.addingTimeInterval(configuration.messageWindowSeconds))
         }
         let resetAfter = max(0, bucket.resetAt.timeIntervalSince(now))
         func limitHeaders(_ remaining: Int) -> [(String, String)] {
-            [("X-RateLimit-Limit", "\(configuration.messageLimit)"), ("X-RateLimit-Remaining", "\(remaining)"),
-             ("X-RateLimit-Reset", String(format: "%.3f", bucket.resetAt.timeIntervalSince1970)),
-             ("X-RateLimit-Reset-After", String(format: "%.3f", resetAfter)),
-             ("X-RateLimit-Bucket", "b7c1e2f0message")]
+            [
+                ("X-RateLimit-Limit", "\(configuration.messageLimit)"), ("X-RateLimit-Remaining", "\(remaining)"),
+                ("X-RateLimit-Reset", String(format: "%.3f", bucket.resetAt.timeIntervalSince1970)),
+                ("X-RateLimit-Reset-After", String(format: "%.3f", resetAfter)),
+                ("X-RateLimit-Bucket", "b7c1e2f0message"),
+            ]
         }
         guard bucket.remaining > 0 else {
             state.buckets[channelID] = bucket
-            return RESTResponse(status: 429, body: SimJSON.encode([
-                "message": "You are being rate limited.", "retry_after": resetAfter, "global": false,
-            ] as [String: Any]), headers: limitHeaders(0) + [("Retry-After", "\(Int(resetAfter.rounded(.up)))"),
-                                                             ("X-RateLimit-Scope", "user")])
+            return RESTResponse(
+                status: 429,
+                body: SimJSON.encode(
+                    [
+                        "message": "You are being rate limited.", "retry_after": resetAfter, "global": false,
+                    ] as [String: Any]),
+                headers: limitHeaders(0) + [
+                    ("Retry-After", "\(Int(resetAfter.rounded(.up)))"),
+                    ("X-RateLimit-Scope", "user"),
+                ])
         }
         guard let json = SimJSON.decodeObject(body) else {
             return RESTResponse(status: 400, body: #"{"message": "400: Bad Request", "code": 50109}"#)
         }
         let content = json["content"] as? String ?? ""
         guard !content.isEmpty, content.unicodeScalars.count <= 2000 else {
-            return RESTResponse(status: 400, body: SimJSON.encode([
-                "message": "Invalid Form Body", "code": 50035,
-                "errors": ["content": ["_errors": [["code": "BASE_TYPE_MAX_LENGTH",
-                                                    "message": "Must be 2000 or fewer in length."]]]],
-            ] as [String: Any]))
+            return RESTResponse(
+                status: 400,
+                body: SimJSON.encode(
+                    [
+                        "message": "Invalid Form Body", "code": 50035,
+                        "errors": [
+                            "content": [
+                                "_errors": [
+                                    [
+                                        "code": "BASE_TYPE_MAX_LENGTH",
+                                        "message": "Must be 2000 or fewer in length.",
+                                    ]
+                                ]
+                            ]
+                        ],
+                    ] as [String: Any]))
         }
         bucket.remaining -= 1
         state.buckets[channelID] = bucket
@@ -178,12 +220,15 @@ extension DiscordSimulator {
             return RESTResponse(status: 200, body: existing, headers: limitHeaders(bucket.remaining))
         }
         let id = state.ids.next()
-        let message = state.messageJSON(id: id, channelID: channelID, authorID: authorID, content: content,
-                                        nonce: json["nonce"])
+        let message = state.messageJSON(
+            id: id, channelID: channelID, authorID: authorID, content: content,
+            nonce: json["nonce"])
         let encoded = SimJSON.encode(message)
         if enforce, let nonce { state.nonces["\(authorID):\(nonce)"] = encoded }
-        state.messages.append(.init(id: id, channelID: channelID, authorID: authorID, content: content,
-                                    allowedMentionsParse: parse, nonce: nonce, enforceNonce: enforce))
+        state.messages.append(
+            .init(
+                id: id, channelID: channelID, authorID: authorID, content: content,
+                allowedMentionsParse: parse, nonce: nonce, enforceNonce: enforce))
         broadcast(&state, guildID: guildID, event: "MESSAGE_CREATE", data: encoded)
         return RESTResponse(status: 200, body: encoded, headers: limitHeaders(bucket.remaining))
     }
@@ -195,7 +240,8 @@ extension DiscordSimulator {
         var stored: [[String: Any]] = []
         for var command in list {
             guard let name = command["name"] as? String, !name.isEmpty, name.count <= 32,
-                  name == name.lowercased(), (command["description"] as? String).map({ (1...100).contains($0.count) })
+                name == name.lowercased(),
+                (command["description"] as? String).map({ (1...100).contains($0.count) })
                     ?? false
             else { return RESTResponse(status: 400, body: #"{"message": "Invalid Form Body", "code": 50035}"#) }
             command["id"] = String(state.ids.next())
@@ -209,15 +255,17 @@ extension DiscordSimulator {
 
     private func interactionCallback(_ state: inout SimState, id: String, token: String, body: Data) -> RESTResponse {
         guard let interactionID = UInt64(id), var interaction = state.interactions[interactionID],
-              interaction.token == token
+            interaction.token == token
         else { return Self.notFound(10062, "Unknown interaction") }
         let age = Date().timeIntervalSince(interaction.createdAt)
         guard age <= configuration.interactionDeadlineSeconds else {
             return Self.notFound(10062, "Unknown interaction")
         }
         guard !interaction.acknowledged else {
-            return RESTResponse(status: 400, body:
-                #"{"message": "Interaction has already been acknowledged.", "code": 40060}"#)
+            return RESTResponse(
+                status: 400,
+                body:
+                    #"{"message": "Interaction has already been acknowledged.", "code": 40060}"#)
         }
         guard let json = SimJSON.decodeObject(body), let type = json["type"] as? Int, [4, 5].contains(type) else {
             return RESTResponse(status: 400, body: #"{"message": "Invalid Form Body", "code": 50035}"#)
@@ -225,11 +273,12 @@ extension DiscordSimulator {
         interaction.acknowledged = true
         state.interactions[interactionID] = interaction
         let data = json["data"] as? [String: Any]
-        state.interactionResponses.append(.init(
-            interactionID: interactionID, type: type, content: data?["content"] as? String,
-            flags: data?["flags"] as? Int ?? 0,
-            allowedMentionsParse: (data?["allowed_mentions"] as? [String: Any])?["parse"] as? [String],
-            secondsAfterCreate: age))
+        state.interactionResponses.append(
+            .init(
+                interactionID: interactionID, type: type, content: data?["content"] as? String,
+                flags: data?["flags"] as? Int ?? 0,
+                allowedMentionsParse: (data?["allowed_mentions"] as? [String: Any])?["parse"] as? [String],
+                secondsAfterCreate: age))
         return RESTResponse(status: 204, body: "")
     }
 
@@ -238,13 +287,15 @@ extension DiscordSimulator {
         else { return Self.notFound(10015, "Unknown Webhook") }
         let json = SimJSON.decodeObject(body) ?? [:]
         let content = json["content"] as? String
-        state.interactionResponses.append(.init(
-            interactionID: interaction.id, type: edit ? 0 : -1, content: content, flags: json["flags"] as? Int ?? 0,
-            allowedMentionsParse: (json["allowed_mentions"] as? [String: Any])?["parse"] as? [String],
-            secondsAfterCreate: Date().timeIntervalSince(interaction.createdAt)))
+        state.interactionResponses.append(
+            .init(
+                interactionID: interaction.id, type: edit ? 0 : -1, content: content, flags: json["flags"] as? Int ?? 0,
+                allowedMentionsParse: (json["allowed_mentions"] as? [String: Any])?["parse"] as? [String],
+                secondsAfterCreate: Date().timeIntervalSince(interaction.createdAt)))
         let messageID = state.ids.next()
-        let message = state.messageJSON(id: messageID, channelID: interaction.channelID,
-                                        authorID: interaction.applicationID, content: content ?? "", nonce: nil)
+        let message = state.messageJSON(
+            id: messageID, channelID: interaction.channelID,
+            authorID: interaction.applicationID, content: content ?? "", nonce: nil)
         return RESTResponse(status: 200, body: SimJSON.encode(message))
     }
 }

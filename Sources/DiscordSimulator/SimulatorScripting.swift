@@ -41,8 +41,10 @@ extension DiscordSimulator {
         state.withLock { state in
             let session = UUID().uuidString.prefix(32).lowercased()
             state.guilds[guildID]?.voice[userID] = (channelID, session)
-            broadcast(&state, guildID: guildID, event: "VOICE_STATE_UPDATE", data: SimJSON.encode(
-                state.voiceStateJSON(guildID: guildID, userID: userID, channelID: channelID, session: session)))
+            broadcast(
+                &state, guildID: guildID, event: "VOICE_STATE_UPDATE",
+                data: SimJSON.encode(
+                    state.voiceStateJSON(guildID: guildID, userID: userID, channelID: channelID, session: session)))
         }
     }
 
@@ -51,8 +53,10 @@ extension DiscordSimulator {
         state.withLock { state in
             let session = state.guilds[guildID]?.voice[userID]?.session ?? "gone"
             state.guilds[guildID]?.voice[userID] = nil
-            broadcast(&state, guildID: guildID, event: "VOICE_STATE_UPDATE", data: SimJSON.encode(
-                state.voiceStateJSON(guildID: guildID, userID: userID, channelID: nil, session: session)))
+            broadcast(
+                &state, guildID: guildID, event: "VOICE_STATE_UPDATE",
+                data: SimJSON.encode(
+                    state.voiceStateJSON(guildID: guildID, userID: userID, channelID: nil, session: session)))
         }
     }
 
@@ -61,8 +65,9 @@ extension DiscordSimulator {
     public func userSendsMessage(userID: UInt64, channelID: UInt64, content: String) -> UInt64 {
         state.withLock { state in
             let id = state.ids.next()
-            let message = state.messageJSON(id: id, channelID: channelID, authorID: userID, content: content,
-                                            nonce: nil)
+            let message = state.messageJSON(
+                id: id, channelID: channelID, authorID: userID, content: content,
+                nonce: nil)
             if let guildID = state.channelGuild[channelID] {
                 broadcast(&state, guildID: guildID, event: "MESSAGE_CREATE", data: SimJSON.encode(message))
             }
@@ -72,15 +77,19 @@ extension DiscordSimulator {
 
     /// A user invokes a slash command: INTERACTION_CREATE (type 2). Returns the interaction id.
     @discardableResult
-    public func userInvokesCommand(userID: UInt64, channelID: UInt64, name: String,
-                                   options: [String: String] = [:]) -> UInt64 {
+    public func userInvokesCommand(
+        userID: UInt64, channelID: UInt64, name: String,
+        options: [String: String] = [:]
+    ) -> UInt64 {
         state.withLock { state in
             let id = state.ids.next()
             let token = "aW50ZXJhY3Rpb246" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
             guard let guildID = state.channelGuild[channelID] else { return 0 }
-            state.interactions[id] = .init(id: id, token: token, applicationID: state.applicationID,
-                                           createdAt: Date(), channelID: channelID)
-            let commandID = (state.commands[String(guildID)] ?? state.commands["global"] ?? [])
+            state.interactions[id] = .init(
+                id: id, token: token, applicationID: state.applicationID,
+                createdAt: Date(), channelID: channelID)
+            let commandID =
+                (state.commands[String(guildID)] ?? state.commands["global"] ?? [])
                 .first { $0["name"] as? String == name }?["id"] as? String ?? "0"
             var member = state.memberJSON(userID)
             member["permissions"] = "104324673"
@@ -92,7 +101,9 @@ extension DiscordSimulator {
                 "channel": ["id": String(channelID), "type": 0] as [String: Any],
                 "data": [
                     "id": commandID, "name": name, "type": 1,
-                    "options": options.sorted { $0.key < $1.key }.map { ["name": $0.key, "type": 3, "value": $0.value] as [String: Any] },
+                    "options": options.sorted { $0.key < $1.key }.map {
+                        ["name": $0.key, "type": 3, "value": $0.value] as [String: Any]
+                    },
                 ] as [String: Any],
             ]
             broadcast(&state, guildID: guildID, event: "INTERACTION_CREATE", data: SimJSON.encode(interaction))

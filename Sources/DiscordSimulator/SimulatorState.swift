@@ -98,8 +98,10 @@ struct SimState {
     }
 
     func memberJSON(_ id: UInt64) -> [String: Any] {
-        ["user": userJSON(id), "roles": [String](), "joined_at": "2024-01-01T00:00:00.000000+00:00",
-         "deaf": false, "mute": false, "flags": 0]
+        [
+            "user": userJSON(id), "roles": [String](), "joined_at": "2024-01-01T00:00:00.000000+00:00",
+            "deaf": false, "mute": false, "flags": 0,
+        ]
     }
 
     func channelJSON(_ channel: Channel) -> [String: Any] {
@@ -134,17 +136,21 @@ struct SimState {
         return [
             "id": String(guild.id), "name": guild.name, "unavailable": false, "member_count": memberIDs.count,
             "large": false, "owner_id": String(guild.memberIDs.first ?? botID), "icon": NSNull(),
-            "features": [String](), "roles": [[
-                "id": String(guild.id), "name": "@everyone", "permissions": "104324673", "position": 0,
-                "color": 0, "hoist": false, "managed": false, "mentionable": false, "flags": 0,
-            ] as [String: Any]],
+            "features": [String](),
+            "roles": [
+                [
+                    "id": String(guild.id), "name": "@everyone", "permissions": "104324673", "position": 0,
+                    "color": 0, "hoist": false, "managed": false, "mentionable": false, "flags": 0,
+                ] as [String: Any]
+            ],
             "emojis": [Any](), "stickers": [Any](), "threads": [Any](), "stage_instances": [Any](),
             "guild_scheduled_events": [Any](), "soundboard_sounds": [Any](),
             "channels": guild.channels.map(channelJSON),
             "members": memberIDs.map(memberJSON),
             "voice_states": guild.voice.map { userID, entry in
-                var json = voiceStateJSON(guildID: guild.id, userID: userID, channelID: entry.channel,
-                                          session: entry.session)
+                var json = voiceStateJSON(
+                    guildID: guild.id, userID: userID, channelID: entry.channel,
+                    session: entry.session)
                 json["guild_id"] = nil
                 return json
             },

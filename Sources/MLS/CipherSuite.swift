@@ -52,13 +52,17 @@ public enum CipherSuite {
 
     /// `ExpandWithLabel(secret, label, context, length)` with the "MLS 1.0 " prefix.
     /// - Throws: `MLSError.invalidValue` when `length` is outside `0...maxExpandLength` (so never above 65535).
-    public static func expandWithLabel(_ secret: [UInt8], _ label: [UInt8], _ context: [UInt8], _ length: Int) throws -> [UInt8] {
+    public static func expandWithLabel(_ secret: [UInt8], _ label: [UInt8], _ context: [UInt8], _ length: Int) throws
+        -> [UInt8]
+    {
         try checkExpandLength(length)
         return labelledExpand(secret, label, context, length)
     }
 
     /// `ExpandWithLabel` with a text label.
-    public static func expandWithLabel(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) throws -> [UInt8] {
+    public static func expandWithLabel(_ secret: [UInt8], _ label: String, _ context: [UInt8], _ length: Int) throws
+        -> [UInt8]
+    {
         try expandWithLabel(secret, Array(label.utf8), context, length)
     }
 
@@ -89,7 +93,9 @@ public enum CipherSuite {
 
     /// `DeriveTreeSecret(secret, label, generation, length)` (RFC 9420 §9.1).
     /// - Throws: `MLSError.invalidValue` for a length `expandWithLabel` refuses.
-    public static func deriveTreeSecret(_ secret: [UInt8], _ label: String, generation: UInt32, length: Int) throws -> [UInt8] {
+    public static func deriveTreeSecret(_ secret: [UInt8], _ label: String, generation: UInt32, length: Int) throws
+        -> [UInt8]
+    {
         var w = TLSWriter()
         w.u32(generation)
         return try expandWithLabel(secret, label, w.bytes, length)
@@ -124,15 +130,19 @@ public enum CipherSuite {
     }
 
     /// `VerifyWithLabel`; false on malformed keys or signatures.
-    public static func verifyWithLabel(publicKey: [UInt8], label: String, content: [UInt8], signature: [UInt8]) -> Bool {
+    public static func verifyWithLabel(publicKey: [UInt8], label: String, content: [UInt8], signature: [UInt8]) -> Bool
+    {
         guard let key = try? P256.Signing.PublicKey(x963Representation: publicKey),
-              let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature)
+        else { return false }
         return key.isValidSignature(sig, for: labelledContent(label, content))
     }
 
     /// The uncompressed public key for a raw signature private key.
     public static func signaturePublicKey(privateKey: [UInt8]) throws -> [UInt8] {
-        do { return Array(try P256.Signing.PrivateKey(rawRepresentation: privateKey).publicKey.x963Representation) } catch {
+        do {
+            return Array(try P256.Signing.PrivateKey(rawRepresentation: privateKey).publicKey.x963Representation)
+        } catch {
             throw MLSError.crypto("invalid signature private key")
         }
     }
@@ -150,14 +160,21 @@ public enum CipherSuite {
     }
 
     /// `EncryptWithLabel` (HPKE base mode, info = EncryptContext, empty AAD).
-    public static func encryptWithLabel(publicKey: [UInt8], label: String, context: [UInt8], plaintext: [UInt8]) throws -> HPKECiphertext {
-        let (kemOutput, ciphertext) = try HPKE256.sealBase(recipientPublicKey: publicKey, info: labelledContent(label, context), aad: [], plaintext: plaintext)
+    public static func encryptWithLabel(publicKey: [UInt8], label: String, context: [UInt8], plaintext: [UInt8]) throws
+        -> HPKECiphertext
+    {
+        let (kemOutput, ciphertext) = try HPKE256.sealBase(
+            recipientPublicKey: publicKey, info: labelledContent(label, context), aad: [], plaintext: plaintext)
         return HPKECiphertext(kemOutput: kemOutput, ciphertext: ciphertext)
     }
 
     /// `DecryptWithLabel`.
-    public static func decryptWithLabel(privateKey: [UInt8], label: String, context: [UInt8], kemOutput: [UInt8], ciphertext: [UInt8]) throws -> [UInt8] {
-        try HPKE256.openBase(recipientPrivateKey: privateKey, kemOutput: kemOutput, info: labelledContent(label, context), aad: [], ciphertext: ciphertext)
+    public static func decryptWithLabel(
+        privateKey: [UInt8], label: String, context: [UInt8], kemOutput: [UInt8], ciphertext: [UInt8]
+    ) throws -> [UInt8] {
+        try HPKE256.openBase(
+            recipientPrivateKey: privateKey, kemOutput: kemOutput, info: labelledContent(label, context), aad: [],
+            ciphertext: ciphertext)
     }
 
     /// HPKE `DeriveKeyPair(ikm)` for DHKEM(P-256): returns (raw private scalar, uncompressed public key).
@@ -172,7 +189,9 @@ public enum CipherSuite {
 
     /// The HPKE public key for a raw private scalar.
     public static func hpkePublicKey(privateKey: [UInt8]) throws -> [UInt8] {
-        do { return Array(try P256.KeyAgreement.PrivateKey(rawRepresentation: privateKey).publicKey.x963Representation) } catch {
+        do {
+            return Array(try P256.KeyAgreement.PrivateKey(rawRepresentation: privateKey).publicKey.x963Representation)
+        } catch {
             throw MLSError.crypto("invalid HPKE private key")
         }
     }
@@ -186,7 +205,8 @@ public enum CipherSuite {
     /// AES-128-GCM seal; returns ciphertext ‖ tag.
     static func aeadSeal(key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws -> [UInt8] {
         do {
-            let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
+            let box = try AES.GCM.seal(
+                plaintext, using: SymmetricKey(data: key), nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
             return Array(box.ciphertext) + Array(box.tag)
         } catch {
             throw MLSError.crypto("AEAD seal failed")
@@ -197,7 +217,8 @@ public enum CipherSuite {
     static func aeadOpen(key: [UInt8], nonce: [UInt8], aad: [UInt8], ciphertext: [UInt8]) throws -> [UInt8] {
         guard ciphertext.count >= 16 else { throw MLSError.crypto("AEAD ciphertext shorter than tag") }
         do {
-            let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext.dropLast(16), tag: ciphertext.suffix(16))
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext.dropLast(16), tag: ciphertext.suffix(16))
             return Array(try AES.GCM.open(box, using: SymmetricKey(data: key), authenticating: aad))
         } catch {
             throw MLSError.crypto("AEAD authentication failed")
@@ -232,7 +253,9 @@ enum HPKE256 {
         throw MLSError.crypto("DeriveKeyPair found no valid scalar")
     }
 
-    static func dh(_ privateKey: P256.KeyAgreement.PrivateKey, _ publicKey: P256.KeyAgreement.PublicKey) throws -> [UInt8] {
+    static func dh(_ privateKey: P256.KeyAgreement.PrivateKey, _ publicKey: P256.KeyAgreement.PublicKey) throws
+        -> [UInt8]
+    {
         do {
             let shared = try privateKey.sharedSecretFromKeyAgreement(with: publicKey)
             return shared.withUnsafeBytes { Array($0) }
@@ -251,8 +274,10 @@ enum HPKE256 {
         let infoHash = labeledExtract(hpkeSuiteID, salt: [], label: "info_hash", ikm: info)
         let context = [0x00] + pskIDHash + infoHash
         let secret = labeledExtract(hpkeSuiteID, salt: sharedSecret, label: "secret", ikm: [])
-        return (labeledExpand(hpkeSuiteID, prk: secret, label: "key", info: context, length: 16),
-                labeledExpand(hpkeSuiteID, prk: secret, label: "base_nonce", info: context, length: 12))
+        return (
+            labeledExpand(hpkeSuiteID, prk: secret, label: "key", info: context, length: 16),
+            labeledExpand(hpkeSuiteID, prk: secret, label: "base_nonce", info: context, length: 12)
+        )
     }
 
     static func publicKey(_ bytes: [UInt8]) throws -> P256.KeyAgreement.PublicKey {
@@ -261,7 +286,9 @@ enum HPKE256 {
         }
     }
 
-    static func sealBase(recipientPublicKey: [UInt8], info: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws -> (kemOutput: [UInt8], ciphertext: [UInt8]) {
+    static func sealBase(recipientPublicKey: [UInt8], info: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws -> (
+        kemOutput: [UInt8], ciphertext: [UInt8]
+    ) {
         let recipient = try publicKey(recipientPublicKey)
         let ephemeral = P256.KeyAgreement.PrivateKey()
         let enc = Array(ephemeral.publicKey.x963Representation)
@@ -270,13 +297,17 @@ enum HPKE256 {
         return (enc, try CipherSuite.aeadSeal(key: key, nonce: nonce, aad: aad, plaintext: plaintext))
     }
 
-    static func openBase(recipientPrivateKey: [UInt8], kemOutput: [UInt8], info: [UInt8], aad: [UInt8], ciphertext: [UInt8]) throws -> [UInt8] {
+    static func openBase(
+        recipientPrivateKey: [UInt8], kemOutput: [UInt8], info: [UInt8], aad: [UInt8], ciphertext: [UInt8]
+    ) throws -> [UInt8] {
         let privateKey: P256.KeyAgreement.PrivateKey
         do { privateKey = try P256.KeyAgreement.PrivateKey(rawRepresentation: recipientPrivateKey) } catch {
             throw MLSError.crypto("invalid HPKE private key")
         }
         let ephemeral = try publicKey(kemOutput)
-        let shared = sharedSecret(dh: try dh(privateKey, ephemeral), enc: kemOutput, recipientPublicKey: Array(privateKey.publicKey.x963Representation))
+        let shared = sharedSecret(
+            dh: try dh(privateKey, ephemeral), enc: kemOutput,
+            recipientPublicKey: Array(privateKey.publicKey.x963Representation))
         let (key, nonce) = keySchedule(sharedSecret: shared, info: info)
         return try CipherSuite.aeadOpen(key: key, nonce: nonce, aad: aad, ciphertext: ciphertext)
     }

@@ -45,7 +45,10 @@ public struct TLSWriter {
 
     /// Big-endian fixed-width integers.
     public mutating func u8(_ value: UInt8) { bytes.append(value) }
-    public mutating func u16(_ value: UInt16) { bytes.append(UInt8(value >> 8)); bytes.append(UInt8(value & 0xFF)) }
+    public mutating func u16(_ value: UInt16) {
+        bytes.append(UInt8(value >> 8))
+        bytes.append(UInt8(value & 0xFF))
+    }
     public mutating func u32(_ value: UInt32) {
         for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
     }
@@ -88,7 +91,12 @@ public struct TLSWriter {
 
     /// `optional<T>`: a presence byte, then the value.
     public mutating func optional<T: TLSEncodable>(_ value: T?) {
-        if let value { u8(1); value.encode(to: &self) } else { u8(0) }
+        if let value {
+            u8(1)
+            value.encode(to: &self)
+        } else {
+            u8(0)
+        }
     }
 }
 

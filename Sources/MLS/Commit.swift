@@ -47,8 +47,9 @@ extension Group {
         for keyPackage in adds {
             try keyPackage.validate()
             guard signatureKeys.insert(keyPackage.leafNode.signatureKey).inserted,
-                  encryptionKeys.insert(keyPackage.leafNode.encryptionKey).inserted,
-                  initKeys.insert(keyPackage.initKey).inserted else {
+                encryptionKeys.insert(keyPackage.leafNode.encryptionKey).inserted,
+                initKeys.insert(keyPackage.initKey).inserted
+            else {
                 throw MLSError.validation("Add duplicates an existing key")
             }
             applied.addedLeaves.append(applied.tree.addLeaf(keyPackage.leafNode))
@@ -59,8 +60,10 @@ extension Group {
 
     /// The GroupContext of the next epoch for `tree`, with `confirmedTranscriptHash`.
     func nextContext(tree: RatchetTree, confirmedTranscriptHash: [UInt8]) -> GroupContext {
-        GroupContext(groupID: groupID, epoch: epoch + 1, treeHash: tree.rootHash, confirmedTranscriptHash: confirmedTranscriptHash,
-                     extensions: state.groupContext.extensions)
+        GroupContext(
+            groupID: groupID, epoch: epoch + 1, treeHash: tree.rootHash,
+            confirmedTranscriptHash: confirmedTranscriptHash,
+            extensions: state.groupContext.extensions)
     }
 
     /// Commits every cached proposal by reference. Returns the commit as MLSMessage bytes and, when members were
@@ -78,9 +81,10 @@ extension Group {
             let oldConfirmed = state.groupContext.confirmedTranscriptHash
             let created = try applied.tree.createUpdatePath(
                 leafIndex: ownLeafIndex, signaturePrivateKey: signaturePrivateKey, groupID: groupID,
-                excludedLeaves: Set(applied.addedLeaves)) { [self] merged in
-                    nextContext(tree: merged, confirmedTranscriptHash: oldConfirmed).tlsEncoded
-                }
+                excludedLeaves: Set(applied.addedLeaves)
+            ) { [self] merged in
+                nextContext(tree: merged, confirmedTranscriptHash: oldConfirmed).tlsEncoded
+            }
             path = created.updatePath
             commitSecret = created.commitSecret
             pathSecrets = created.pathSecrets
@@ -89,40 +93,50 @@ extension Group {
         privateKeys.prune(to: applied.tree)
 
         let commit = Commit(proposals: cached.map { .reference($0.reference) }, path: path)
-        let content = FramedContent(groupID: groupID, epoch: epoch, sender: .member(leafIndex: ownLeafIndex), body: .commit(commit))
-        let signature = try AuthenticatedContent.sign(content, wireFormat: .publicMessage, privateKey: signaturePrivateKey,
-                                                      groupContext: state.groupContext)
-        var authenticated = AuthenticatedContent(wireFormat: .publicMessage, content: content,
-                                                 auth: FramedContentAuthData(signature: signature, confirmationTag: nil))
+        let content = FramedContent(
+            groupID: groupID, epoch: epoch, sender: .member(leafIndex: ownLeafIndex), body: .commit(commit))
+        let signature = try AuthenticatedContent.sign(
+            content, wireFormat: .publicMessage, privateKey: signaturePrivateKey,
+            groupContext: state.groupContext)
+        var authenticated = AuthenticatedContent(
+            wireFormat: .publicMessage, content: content,
+            auth: FramedContentAuthData(signature: signature, confirmationTag: nil))
         let confirmed = TranscriptHash.confirmed(interimBefore: state.interimTranscriptHash, content: authenticated)
         let newContext = nextContext(tree: applied.tree, confirmedTranscriptHash: confirmed)
-        let secrets = EpochSecrets(initSecret: state.secrets.initSecret, commitSecret: commitSecret, groupContext: newContext)
+        let secrets = EpochSecrets(
+            initSecret: state.secrets.initSecret, commitSecret: commitSecret, groupContext: newContext)
         let tag = secrets.confirmationTag(confirmedTranscriptHash: confirmed)
         authenticated.auth.confirmationTag = tag
-        let membershipTag = try PublicMessage.membershipTag(for: authenticated, membershipKey: state.secrets.membershipKey,
-                                                            groupContext: state.groupContext)
-        let message = MLSMessage.publicMessage(PublicMessage(content: content, auth: authenticated.auth, membershipTag: membershipTag))
+        let membershipTag = try PublicMessage.membershipTag(
+            for: authenticated, membershipKey: state.secrets.membershipKey,
+            groupContext: state.groupContext)
+        let message = MLSMessage.publicMessage(
+            PublicMessage(content: content, auth: authenticated.auth, membershipTag: membershipTag))
 
         var welcomeBytes: [UInt8]?
         if !applied.addedKeyPackages.isEmpty {
-            var groupInfo = GroupInfo(groupContext: newContext,
-                                      extensions: [Extension(extensionType: Extension.ratchetTree, data: applied.tree.extensionData)],
-                                      confirmationTag: tag, signer: ownLeafIndex)
+            var groupInfo = GroupInfo(
+                groupContext: newContext,
+                extensions: [Extension(extensionType: Extension.ratchetTree, data: applied.tree.extensionData)],
+                confirmationTag: tag, signer: ownLeafIndex)
             try groupInfo.sign(privateKey: signaturePrivateKey)
             var secretsByRef: [[UInt8]: [UInt8]] = [:]
             for (leafIndex, keyPackage) in zip(applied.addedLeaves, applied.addedKeyPackages) {
                 let ancestor = TreeMath.commonAncestor(leafIndex * 2, ownLeafIndex * 2)
                 if let secret = pathSecrets[ancestor] { secretsByRef[keyPackage.reference] = secret }
             }
-            let welcome = try Welcome.create(groupInfo: groupInfo, joinerSecret: secrets.joinerSecret, welcomeSecret: secrets.welcomeSecret,
-                                             newMembers: applied.addedKeyPackages, pathSecrets: secretsByRef)
+            let welcome = try Welcome.create(
+                groupInfo: groupInfo, joinerSecret: secrets.joinerSecret, welcomeSecret: secrets.welcomeSecret,
+                newMembers: applied.addedKeyPackages, pathSecrets: secretsByRef)
             welcomeBytes = welcome.tlsEncoded
         }
 
-        let newState = GroupState(groupContext: newContext, tree: applied.tree, privateKeys: privateKeys, secrets: secrets,
-                                  interimTranscriptHash: TranscriptHash.interim(confirmed: confirmed, confirmationTag: tag))
-        let outcome = CommitOutcome(wasOwnCommit: true, committer: ownLeafIndex, addedLeaves: applied.addedLeaves,
-                                    removedLeaves: applied.removedLeaves, removedSelf: false)
+        let newState = GroupState(
+            groupContext: newContext, tree: applied.tree, privateKeys: privateKeys, secrets: secrets,
+            interimTranscriptHash: TranscriptHash.interim(confirmed: confirmed, confirmationTag: tag))
+        let outcome = CommitOutcome(
+            wasOwnCommit: true, committer: ownLeafIndex, addedLeaves: applied.addedLeaves,
+            removedLeaves: applied.removedLeaves, removedSelf: false)
         let messageBytes = message.tlsEncoded
         pendingCommit = (messageBytes, newState, outcome)
         return (messageBytes, welcomeBytes)
@@ -155,23 +169,37 @@ extension Group {
     func processOtherCommit(_ message: PublicMessage) throws -> CommitOutcome {
         let content = message.content
         guard content.groupID == groupID else { throw MLSError.validation("commit for another group") }
-        guard content.epoch == epoch else { throw MLSError.validation("commit for epoch \(content.epoch), group is at \(epoch)") }
+        guard content.epoch == epoch else {
+            throw MLSError.validation("commit for epoch \(content.epoch), group is at \(epoch)")
+        }
         guard epoch < UInt64.max else { throw MLSError.state("epoch counter exhausted") }
         guard case .commit(let commit) = content.body else { throw MLSError.validation("message is not a commit") }
-        guard case .member(let committer) = content.sender else { throw MLSError.unsupported("commit from a non-member sender") }
-        if requiresProposalReferences, commit.proposals.contains(where: { if case .proposal = $0 { return true } else { return false } }) {
+        guard case .member(let committer) = content.sender else {
+            throw MLSError.unsupported("commit from a non-member sender")
+        }
+        if requiresProposalReferences,
+            commit.proposals.contains(where: { if case .proposal = $0 { return true } else { return false } })
+        {
             throw MLSError.validation("commit carries inline proposals")
         }
-        guard committer != ownLeafIndex else { throw MLSError.validation("commit claims our leaf but is not our pending commit") }
-        guard let committerLeaf = state.tree.leaf(committer) else { throw MLSError.validation("commit from blank leaf \(committer)") }
+        guard committer != ownLeafIndex else {
+            throw MLSError.validation("commit claims our leaf but is not our pending commit")
+        }
+        guard let committerLeaf = state.tree.leaf(committer) else {
+            throw MLSError.validation("commit from blank leaf \(committer)")
+        }
         let authenticated = message.authenticatedContent
-        guard authenticated.verifySignature(publicKey: committerLeaf.signatureKey, groupContext: state.groupContext) else {
+        guard authenticated.verifySignature(publicKey: committerLeaf.signatureKey, groupContext: state.groupContext)
+        else {
             throw MLSError.validation("commit signature invalid")
         }
-        guard message.verifyMembershipTag(membershipKey: state.secrets.membershipKey, groupContext: state.groupContext) else {
+        guard message.verifyMembershipTag(membershipKey: state.secrets.membershipKey, groupContext: state.groupContext)
+        else {
             throw MLSError.validation("commit membership tag invalid")
         }
-        guard let tag = message.auth.confirmationTag else { throw MLSError.validation("commit without confirmation tag") }
+        guard let tag = message.auth.confirmationTag else {
+            throw MLSError.validation("commit without confirmation tag")
+        }
 
         var applied = try apply(try resolveProposals(commit.proposals), committer: committer)
         let removedSelf = applied.removedLeaves.contains(ownLeafIndex)
@@ -183,30 +211,37 @@ extension Group {
             }
             let filtered = try applied.tree.mergeUpdatePath(sender: committer, path: path, groupID: groupID)
             if !removedSelf {
-                let context = nextContext(tree: applied.tree, confirmedTranscriptHash: state.groupContext.confirmedTranscriptHash)
-                commitSecret = try applied.tree.decryptUpdatePath(sender: committer, path: path, filteredPath: filtered,
-                                                                  excludedLeaves: Set(applied.addedLeaves),
-                                                                  context: context.tlsEncoded, keys: &privateKeys).commitSecret
+                let context = nextContext(
+                    tree: applied.tree, confirmedTranscriptHash: state.groupContext.confirmedTranscriptHash)
+                commitSecret = try applied.tree.decryptUpdatePath(
+                    sender: committer, path: path, filteredPath: filtered,
+                    excludedLeaves: Set(applied.addedLeaves),
+                    context: context.tlsEncoded, keys: &privateKeys
+                ).commitSecret
             }
         } else if applied.pathRequired {
             throw MLSError.validation("commit requires an UpdatePath")
         }
         if removedSelf {
             isRemoved = true
-            return CommitOutcome(wasOwnCommit: false, committer: committer, addedLeaves: applied.addedLeaves,
-                                 removedLeaves: applied.removedLeaves, removedSelf: true)
+            return CommitOutcome(
+                wasOwnCommit: false, committer: committer, addedLeaves: applied.addedLeaves,
+                removedLeaves: applied.removedLeaves, removedSelf: true)
         }
         privateKeys.prune(to: applied.tree)
 
         let confirmed = TranscriptHash.confirmed(interimBefore: state.interimTranscriptHash, content: authenticated)
         let newContext = nextContext(tree: applied.tree, confirmedTranscriptHash: confirmed)
-        let secrets = EpochSecrets(initSecret: state.secrets.initSecret, commitSecret: commitSecret, groupContext: newContext)
+        let secrets = EpochSecrets(
+            initSecret: state.secrets.initSecret, commitSecret: commitSecret, groupContext: newContext)
         guard constantTimeEqual(secrets.confirmationTag(confirmedTranscriptHash: confirmed), tag) else {
             throw MLSError.validation("commit confirmation tag invalid")
         }
-        state = GroupState(groupContext: newContext, tree: applied.tree, privateKeys: privateKeys, secrets: secrets,
-                           interimTranscriptHash: TranscriptHash.interim(confirmed: confirmed, confirmationTag: tag))
-        return CommitOutcome(wasOwnCommit: false, committer: committer, addedLeaves: applied.addedLeaves,
-                             removedLeaves: applied.removedLeaves, removedSelf: false)
+        state = GroupState(
+            groupContext: newContext, tree: applied.tree, privateKeys: privateKeys, secrets: secrets,
+            interimTranscriptHash: TranscriptHash.interim(confirmed: confirmed, confirmationTag: tag))
+        return CommitOutcome(
+            wasOwnCommit: false, committer: committer, addedLeaves: applied.addedLeaves,
+            removedLeaves: applied.removedLeaves, removedSelf: false)
     }
 }

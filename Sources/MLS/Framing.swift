@@ -16,8 +16,12 @@ public enum Sender: TLSCodable, Equatable {
 
     public func encode(to w: inout TLSWriter) {
         switch self {
-        case .member(let index): w.u8(1); w.u32(index)
-        case .external(let index): w.u8(2); w.u32(index)
+        case .member(let index):
+            w.u8(1)
+            w.u32(index)
+        case .external(let index):
+            w.u8(2)
+            w.u32(index)
         case .newMemberProposal: w.u8(3)
         case .newMemberCommit: w.u8(4)
         }
@@ -57,7 +61,9 @@ public struct FramedContent: TLSCodable, Equatable {
     public var authenticatedData: [UInt8]
     public var body: FramedContentBody
 
-    public init(groupID: [UInt8], epoch: UInt64, sender: Sender, authenticatedData: [UInt8] = [], body: FramedContentBody) {
+    public init(
+        groupID: [UInt8], epoch: UInt64, sender: Sender, authenticatedData: [UInt8] = [], body: FramedContentBody
+    ) {
         self.groupID = groupID
         self.epoch = epoch
         self.sender = sender
@@ -66,7 +72,10 @@ public struct FramedContent: TLSCodable, Equatable {
     }
 
     public func encode(to w: inout TLSWriter) {
-        w.opaque(groupID); w.u64(epoch); sender.encode(to: &w); w.opaque(authenticatedData)
+        w.opaque(groupID)
+        w.u64(epoch)
+        sender.encode(to: &w)
+        w.opaque(authenticatedData)
         w.u8(body.contentType)
         switch body {
         case .application(let data): w.opaque(data)
@@ -110,7 +119,10 @@ public struct FramedContentAuthData: Equatable {
     public var signature: [UInt8]
     public var confirmationTag: [UInt8]?
 
-    public init(signature: [UInt8], confirmationTag: [UInt8]?) { self.signature = signature; self.confirmationTag = confirmationTag }
+    public init(signature: [UInt8], confirmationTag: [UInt8]?) {
+        self.signature = signature
+        self.confirmationTag = confirmationTag
+    }
 
     func encode(to w: inout TLSWriter) {
         w.opaque(signature)
@@ -135,7 +147,11 @@ public struct AuthenticatedContent: TLSCodable, Equatable {
         self.auth = auth
     }
 
-    public func encode(to w: inout TLSWriter) { w.u16(wireFormat.rawValue); content.encode(to: &w); auth.encode(to: &w) }
+    public func encode(to w: inout TLSWriter) {
+        w.u16(wireFormat.rawValue)
+        content.encode(to: &w)
+        auth.encode(to: &w)
+    }
 
     public init(from r: inout TLSReader) throws {
         let raw = try r.u16("wire_format")
@@ -144,7 +160,9 @@ public struct AuthenticatedContent: TLSCodable, Equatable {
         }
         wireFormat = format
         content = try FramedContent(from: &r)
-        if case .commit = content.body { auth = try FramedContentAuthData(from: &r, isCommit: true) } else {
+        if case .commit = content.body {
+            auth = try FramedContentAuthData(from: &r, isCommit: true)
+        } else {
             auth = try FramedContentAuthData(from: &r, isCommit: false)
         }
     }
@@ -152,23 +170,33 @@ public struct AuthenticatedContent: TLSCodable, Equatable {
     /// `ConfirmedTranscriptHashInput` = wire_format ‖ content ‖ signature.
     var confirmedTranscriptHashInput: [UInt8] {
         var w = TLSWriter()
-        w.u16(wireFormat.rawValue); content.encode(to: &w); w.opaque(auth.signature)
+        w.u16(wireFormat.rawValue)
+        content.encode(to: &w)
+        w.opaque(auth.signature)
         return w.bytes
     }
 
     /// `ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent)`.
-    public var proposalReference: [UInt8] { CipherSuite.refHash(label: "MLS 1.0 Proposal Reference", value: tlsEncoded) }
+    public var proposalReference: [UInt8] {
+        CipherSuite.refHash(label: "MLS 1.0 Proposal Reference", value: tlsEncoded)
+    }
 
     /// Verifies the signature; `groupContext` is required for member / new-member-commit senders.
     public func verifySignature(publicKey: [UInt8], groupContext: GroupContext?) -> Bool {
-        guard let tbs = try? content.toBeSigned(wireFormat: wireFormat, groupContext: groupContext) else { return false }
-        return CipherSuite.verifyWithLabel(publicKey: publicKey, label: "FramedContentTBS", content: tbs, signature: auth.signature)
+        guard let tbs = try? content.toBeSigned(wireFormat: wireFormat, groupContext: groupContext) else {
+            return false
+        }
+        return CipherSuite.verifyWithLabel(
+            publicKey: publicKey, label: "FramedContentTBS", content: tbs, signature: auth.signature)
     }
 
     /// Signs `content` as sent in `wireFormat`.
-    static func sign(_ content: FramedContent, wireFormat: WireFormat, privateKey: [UInt8], groupContext: GroupContext?) throws -> [UInt8] {
-        try CipherSuite.signWithLabel(privateKey: privateKey, label: "FramedContentTBS",
-                                      content: content.toBeSigned(wireFormat: wireFormat, groupContext: groupContext))
+    static func sign(_ content: FramedContent, wireFormat: WireFormat, privateKey: [UInt8], groupContext: GroupContext?)
+        throws -> [UInt8]
+    {
+        try CipherSuite.signWithLabel(
+            privateKey: privateKey, label: "FramedContentTBS",
+            content: content.toBeSigned(wireFormat: wireFormat, groupContext: groupContext))
     }
 }
 
@@ -192,7 +220,9 @@ public struct PublicMessage: TLSCodable, Equatable {
 
     public init(from r: inout TLSReader) throws {
         content = try FramedContent(from: &r)
-        if case .commit = content.body { auth = try FramedContentAuthData(from: &r, isCommit: true) } else {
+        if case .commit = content.body {
+            auth = try FramedContentAuthData(from: &r, isCommit: true)
+        } else {
             auth = try FramedContentAuthData(from: &r, isCommit: false)
         }
         if case .member = content.sender { membershipTag = try r.opaque("membership_tag") } else { membershipTag = nil }
@@ -204,7 +234,9 @@ public struct PublicMessage: TLSCodable, Equatable {
     }
 
     /// `membership_tag = MAC(membership_key, AuthenticatedContentTBM)`.
-    static func membershipTag(for authenticated: AuthenticatedContent, membershipKey: [UInt8], groupContext: GroupContext) throws -> [UInt8] {
+    static func membershipTag(
+        for authenticated: AuthenticatedContent, membershipKey: [UInt8], groupContext: GroupContext
+    ) throws -> [UInt8] {
         var w = TLSWriter()
         w.raw(try authenticated.content.toBeSigned(wireFormat: authenticated.wireFormat, groupContext: groupContext))
         authenticated.auth.encode(to: &w)
@@ -214,7 +246,8 @@ public struct PublicMessage: TLSCodable, Equatable {
     /// Verifies the membership tag of a member-sent message.
     public func verifyMembershipTag(membershipKey: [UInt8], groupContext: GroupContext) -> Bool {
         guard let membershipTag,
-              let expected = try? PublicMessage.membershipTag(for: authenticatedContent, membershipKey: membershipKey, groupContext: groupContext)
+            let expected = try? PublicMessage.membershipTag(
+                for: authenticatedContent, membershipKey: membershipKey, groupContext: groupContext)
         else { return false }
         return constantTimeEqual(expected, membershipTag)
     }
@@ -229,7 +262,12 @@ public struct PrivateMessage: TLSCodable, Equatable {
     public var encryptedSenderData: [UInt8]
     public var ciphertext: [UInt8]
     public func encode(to w: inout TLSWriter) {
-        w.opaque(groupID); w.u64(epoch); w.u8(contentType); w.opaque(authenticatedData); w.opaque(encryptedSenderData); w.opaque(ciphertext)
+        w.opaque(groupID)
+        w.u64(epoch)
+        w.u8(contentType)
+        w.opaque(authenticatedData)
+        w.opaque(encryptedSenderData)
+        w.opaque(ciphertext)
     }
     public init(from r: inout TLSReader) throws {
         groupID = try r.opaque("private_message.group_id")

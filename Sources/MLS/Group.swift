@@ -50,22 +50,28 @@ public final class Group {
 
     /// Creates a new group at epoch 0 holding only ourselves (a DAVE "pending group").
     /// The leaf, encryption key and signature key are those of `keyPackage`.
-    public static func create(groupID: [UInt8], keyPackage: KeyPackageBundle, externalSenders: [ExternalSender]) throws -> Group {
-        try create(groupID: groupID, keyPackage: keyPackage,
-                   extensions: externalSenders.isEmpty ? [] : [ExternalSender.extensionFor(externalSenders)])
+    public static func create(groupID: [UInt8], keyPackage: KeyPackageBundle, externalSenders: [ExternalSender]) throws
+        -> Group
+    {
+        try create(
+            groupID: groupID, keyPackage: keyPackage,
+            extensions: externalSenders.isEmpty ? [] : [ExternalSender.extensionFor(externalSenders)])
     }
 
     /// Creates a new group at epoch 0 with the given group-context extensions.
     public static func create(groupID: [UInt8], keyPackage: KeyPackageBundle, extensions: [Extension]) throws -> Group {
         try keyPackage.keyPackage.validate()
         let tree = RatchetTree(firstLeaf: keyPackage.keyPackage.leafNode)
-        let context = GroupContext(groupID: groupID, epoch: 0, treeHash: tree.rootHash, confirmedTranscriptHash: [], extensions: extensions)
-        let secrets = EpochSecrets(initSecret: CipherSuite.randomBytes(CipherSuite.hashLength),
-                                   commitSecret: EpochSecrets.zeroSecret, groupContext: context)
+        let context = GroupContext(
+            groupID: groupID, epoch: 0, treeHash: tree.rootHash, confirmedTranscriptHash: [], extensions: extensions)
+        let secrets = EpochSecrets(
+            initSecret: CipherSuite.randomBytes(CipherSuite.hashLength),
+            commitSecret: EpochSecrets.zeroSecret, groupContext: context)
         let tag = secrets.confirmationTag(confirmedTranscriptHash: [])
         let keys = try TreePrivateKeys(leafIndex: 0, leafEncryptionPrivateKey: keyPackage.encryptionPrivateKey)
-        let state = GroupState(groupContext: context, tree: tree, privateKeys: keys, secrets: secrets,
-                               interimTranscriptHash: TranscriptHash.interim(confirmed: [], confirmationTag: tag))
+        let state = GroupState(
+            groupContext: context, tree: tree, privateKeys: keys, secrets: secrets,
+            interimTranscriptHash: TranscriptHash.interim(confirmed: [], confirmationTag: tag))
         return Group(state: state, signaturePrivateKey: keyPackage.signaturePrivateKey)
     }
 
@@ -91,7 +97,8 @@ public final class Group {
     public var memberUserIDs: [UInt32: UInt64] { members.compactMapValues { $0.userID } }
     /// The `external_senders` of the group context (empty if absent or malformed).
     public var externalSenders: [ExternalSender] {
-        guard let ext = state.groupContext.extensions.first(where: { $0.extensionType == Extension.externalSenders }) else { return [] }
+        guard let ext = state.groupContext.extensions.first(where: { $0.extensionType == Extension.externalSenders })
+        else { return [] }
         return (try? ExternalSender.parseList(ext.data)) ?? []
     }
     /// Proposals cached for the next commit, in arrival order.
@@ -113,19 +120,29 @@ public final class Group {
     /// Verifies and caches a proposal carried in a PublicMessage (external sender, or member with membership tag).
     /// `validator` sees the proposal before it is cached and may throw to reject it. Returns the ProposalRef.
     @discardableResult
-    public func processProposal(_ messageBytes: [UInt8], validator: ((Proposal, Sender) throws -> Void)? = nil) throws -> [UInt8] {
+    public func processProposal(_ messageBytes: [UInt8], validator: ((Proposal, Sender) throws -> Void)? = nil) throws
+        -> [UInt8]
+    {
         try processProposal(MLSMessage(tlsEncoded: messageBytes), validator: validator)
     }
 
     /// As `processProposal(_:validator:)` for an already-decoded message.
     @discardableResult
-    public func processProposal(_ message: MLSMessage, validator: ((Proposal, Sender) throws -> Void)? = nil) throws -> [UInt8] {
+    public func processProposal(_ message: MLSMessage, validator: ((Proposal, Sender) throws -> Void)? = nil) throws
+        -> [UInt8]
+    {
         guard !isRemoved else { throw MLSError.state("group member was removed") }
-        guard case .publicMessage(let publicMessage) = message else { throw MLSError.unsupported("proposal not in a PublicMessage") }
+        guard case .publicMessage(let publicMessage) = message else {
+            throw MLSError.unsupported("proposal not in a PublicMessage")
+        }
         let content = publicMessage.content
         guard content.groupID == groupID else { throw MLSError.validation("proposal for another group") }
-        guard content.epoch == epoch else { throw MLSError.validation("proposal for epoch \(content.epoch), group is at \(epoch)") }
-        guard case .proposal(let proposal) = content.body else { throw MLSError.validation("message is not a proposal") }
+        guard content.epoch == epoch else {
+            throw MLSError.validation("proposal for epoch \(content.epoch), group is at \(epoch)")
+        }
+        guard case .proposal(let proposal) = content.body else {
+            throw MLSError.validation("message is not a proposal")
+        }
         let authenticated = publicMessage.authenticatedContent
         switch content.sender {
         case .external(let index):
@@ -135,11 +152,16 @@ public final class Group {
                 throw MLSError.validation("external proposal signature invalid")
             }
         case .member(let leafIndex):
-            guard let leaf = state.tree.leaf(leafIndex) else { throw MLSError.validation("proposal from blank leaf \(leafIndex)") }
+            guard let leaf = state.tree.leaf(leafIndex) else {
+                throw MLSError.validation("proposal from blank leaf \(leafIndex)")
+            }
             guard authenticated.verifySignature(publicKey: leaf.signatureKey, groupContext: state.groupContext) else {
                 throw MLSError.validation("member proposal signature invalid")
             }
-            guard publicMessage.verifyMembershipTag(membershipKey: state.secrets.membershipKey, groupContext: state.groupContext) else {
+            guard
+                publicMessage.verifyMembershipTag(
+                    membershipKey: state.secrets.membershipKey, groupContext: state.groupContext)
+            else {
                 throw MLSError.validation("member proposal membership tag invalid")
             }
         case .newMemberProposal, .newMemberCommit:
@@ -173,7 +195,9 @@ public final class Group {
         case .add(let keyPackage):
             try keyPackage.validate()
         case .remove(let leafIndex):
-            guard state.tree.leaf(leafIndex) != nil else { throw MLSError.validation("remove of blank leaf \(leafIndex)") }
+            guard state.tree.leaf(leafIndex) != nil else {
+                throw MLSError.validation("remove of blank leaf \(leafIndex)")
+            }
         default:
             throw MLSError.unsupported("proposal type \(proposal.proposalType)")
         }

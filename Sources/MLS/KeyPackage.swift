@@ -10,7 +10,9 @@ public struct Credential: TLSCodable, Equatable, Hashable {
     public var identity: [UInt8]
 
     /// A basic credential.
-    public static func basic(_ identity: [UInt8]) -> Credential { Credential(credentialType: basicType, identity: identity) }
+    public static func basic(_ identity: [UInt8]) -> Credential {
+        Credential(credentialType: basicType, identity: identity)
+    }
     /// A basic credential whose identity is a user id as 8 bytes big-endian (DAVE).
     public static func basic(userID: UInt64) -> Credential { basic(bigEndianBytes(userID)) }
 
@@ -52,9 +54,12 @@ public struct Capabilities: TLSCodable, Equatable, Sendable {
     public var credentials: [UInt16]
 
     /// The DAVE capabilities: versions [1], suites [2], credentials [basic], nothing else.
-    public static let dave = Capabilities(versions: [1], cipherSuites: [2], extensions: [], proposals: [], credentials: [1])
+    public static let dave = Capabilities(
+        versions: [1], cipherSuites: [2], extensions: [], proposals: [], credentials: [1])
 
-    public init(versions: [UInt16], cipherSuites: [UInt16], extensions: [UInt16], proposals: [UInt16], credentials: [UInt16]) {
+    public init(
+        versions: [UInt16], cipherSuites: [UInt16], extensions: [UInt16], proposals: [UInt16], credentials: [UInt16]
+    ) {
         self.versions = versions
         self.cipherSuites = cipherSuites
         self.extensions = extensions
@@ -63,7 +68,11 @@ public struct Capabilities: TLSCodable, Equatable, Sendable {
     }
 
     public func encode(to w: inout TLSWriter) {
-        w.u16Vector(versions); w.u16Vector(cipherSuites); w.u16Vector(extensions); w.u16Vector(proposals); w.u16Vector(credentials)
+        w.u16Vector(versions)
+        w.u16Vector(cipherSuites)
+        w.u16Vector(extensions)
+        w.u16Vector(proposals)
+        w.u16Vector(credentials)
     }
 
     public init(from r: inout TLSReader) throws {
@@ -81,9 +90,18 @@ public struct Lifetime: TLSCodable, Equatable, Sendable {
     public var notAfter: UInt64
     /// 0 … 2^64−1, as DAVE uses.
     public static let unlimited = Lifetime(notBefore: 0, notAfter: .max)
-    public init(notBefore: UInt64, notAfter: UInt64) { self.notBefore = notBefore; self.notAfter = notAfter }
-    public func encode(to w: inout TLSWriter) { w.u64(notBefore); w.u64(notAfter) }
-    public init(from r: inout TLSReader) throws { notBefore = try r.u64("not_before"); notAfter = try r.u64("not_after") }
+    public init(notBefore: UInt64, notAfter: UInt64) {
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+    }
+    public func encode(to w: inout TLSWriter) {
+        w.u64(notBefore)
+        w.u64(notAfter)
+    }
+    public init(from r: inout TLSReader) throws {
+        notBefore = try r.u64("not_before")
+        notAfter = try r.u64("not_after")
+    }
 }
 
 /// An `Extension` (type + opaque data).
@@ -96,9 +114,18 @@ public struct Extension: TLSCodable, Equatable {
 
     public var extensionType: UInt16
     public var data: [UInt8]
-    public init(extensionType: UInt16, data: [UInt8]) { self.extensionType = extensionType; self.data = data }
-    public func encode(to w: inout TLSWriter) { w.u16(extensionType); w.opaque(data) }
-    public init(from r: inout TLSReader) throws { extensionType = try r.u16("extension_type"); data = try r.opaque("extension_data") }
+    public init(extensionType: UInt16, data: [UInt8]) {
+        self.extensionType = extensionType
+        self.data = data
+    }
+    public func encode(to w: inout TLSWriter) {
+        w.u16(extensionType)
+        w.opaque(data)
+    }
+    public init(from r: inout TLSReader) throws {
+        extensionType = try r.u16("extension_type")
+        data = try r.opaque("extension_data")
+    }
 }
 
 /// Where a leaf node came from, with the source-specific field.
@@ -118,8 +145,10 @@ public struct LeafNode: TLSCodable, Equatable {
     public var extensions: [Extension]
     public var signature: [UInt8]
 
-    public init(encryptionKey: [UInt8], signatureKey: [UInt8], credential: Credential, capabilities: Capabilities,
-                source: LeafNodeSource, extensions: [Extension], signature: [UInt8]) {
+    public init(
+        encryptionKey: [UInt8], signatureKey: [UInt8], credential: Credential, capabilities: Capabilities,
+        source: LeafNodeSource, extensions: [Extension], signature: [UInt8]
+    ) {
         self.encryptionKey = encryptionKey
         self.signatureKey = signatureKey
         self.credential = credential
@@ -141,9 +170,13 @@ public struct LeafNode: TLSCodable, Equatable {
         credential.encode(to: &w)
         capabilities.encode(to: &w)
         switch source {
-        case .keyPackage(let lifetime): w.u8(1); lifetime.encode(to: &w)
+        case .keyPackage(let lifetime):
+            w.u8(1)
+            lifetime.encode(to: &w)
         case .update: w.u8(2)
-        case .commit(let parentHash): w.u8(3); w.opaque(parentHash)
+        case .commit(let parentHash):
+            w.u8(3)
+            w.opaque(parentHash)
         }
         w.vector(extensions)
     }
@@ -155,7 +188,9 @@ public struct LeafNode: TLSCodable, Equatable {
         switch source {
         case .keyPackage: break
         case .update, .commit:
-            guard let groupID, let leafIndex else { throw MLSError.state("leaf node signature needs group id and leaf index") }
+            guard let groupID, let leafIndex else {
+                throw MLSError.state("leaf node signature needs group id and leaf index")
+            }
             w.opaque(groupID)
             w.u32(leafIndex)
         }
@@ -164,13 +199,15 @@ public struct LeafNode: TLSCodable, Equatable {
 
     /// Signs the leaf in place.
     public mutating func sign(privateKey: [UInt8], groupID: [UInt8]?, leafIndex: UInt32?) throws {
-        signature = try CipherSuite.signWithLabel(privateKey: privateKey, label: "LeafNodeTBS", content: toBeSigned(groupID: groupID, leafIndex: leafIndex))
+        signature = try CipherSuite.signWithLabel(
+            privateKey: privateKey, label: "LeafNodeTBS", content: toBeSigned(groupID: groupID, leafIndex: leafIndex))
     }
 
     /// Verifies the leaf signature with its own signature key.
     public func verifySignature(groupID: [UInt8]?, leafIndex: UInt32?) -> Bool {
         guard let tbs = try? toBeSigned(groupID: groupID, leafIndex: leafIndex) else { return false }
-        return CipherSuite.verifyWithLabel(publicKey: signatureKey, label: "LeafNodeTBS", content: tbs, signature: signature)
+        return CipherSuite.verifyWithLabel(
+            publicKey: signatureKey, label: "LeafNodeTBS", content: tbs, signature: signature)
     }
 
     public func encode(to w: inout TLSWriter) {
@@ -196,12 +233,17 @@ public struct LeafNode: TLSCodable, Equatable {
     /// Checks the DAVE / RFC 9420 §7.3 leaf rules that do not depend on the rest of the group:
     /// suite 2 and version 1 supported, credential type supported, keys well-formed.
     func validateCapabilities() throws {
-        guard capabilities.versions.contains(mlsVersion10) else { throw MLSError.validation("leaf does not support mls10") }
-        guard capabilities.cipherSuites.contains(CipherSuite.id) else { throw MLSError.validation("leaf does not support cipher suite 2") }
+        guard capabilities.versions.contains(mlsVersion10) else {
+            throw MLSError.validation("leaf does not support mls10")
+        }
+        guard capabilities.cipherSuites.contains(CipherSuite.id) else {
+            throw MLSError.validation("leaf does not support cipher suite 2")
+        }
         guard capabilities.credentials.contains(credential.credentialType) else {
             throw MLSError.validation("leaf capabilities omit its own credential type")
         }
-        for ext in extensions where ext.extensionType > Extension.externalSenders && !capabilities.extensions.contains(ext.extensionType) {
+        for ext in extensions
+        where ext.extensionType > Extension.externalSenders && !capabilities.extensions.contains(ext.extensionType) {
             throw MLSError.validation("leaf carries extension \(ext.extensionType) it does not list in capabilities")
         }
     }
@@ -216,8 +258,10 @@ public struct KeyPackage: TLSCodable, Equatable {
     public var extensions: [Extension]
     public var signature: [UInt8]
 
-    public init(version: UInt16 = mlsVersion10, cipherSuite: UInt16 = CipherSuite.id, initKey: [UInt8], leafNode: LeafNode,
-                extensions: [Extension] = [], signature: [UInt8] = []) {
+    public init(
+        version: UInt16 = mlsVersion10, cipherSuite: UInt16 = CipherSuite.id, initKey: [UInt8], leafNode: LeafNode,
+        extensions: [Extension] = [], signature: [UInt8] = []
+    ) {
         self.version = version
         self.cipherSuite = cipherSuite
         self.initKey = initKey
@@ -260,13 +304,24 @@ public struct KeyPackage: TLSCodable, Equatable {
     /// RFC 9420 §10.1 validation: version, suite, both signatures, leaf source, init key ≠ encryption key.
     public func validate() throws {
         guard version == mlsVersion10 else { throw MLSError.validation("key package version \(version)") }
-        guard cipherSuite == CipherSuite.id else { throw MLSError.validation("key package cipher suite \(cipherSuite)") }
-        guard case .keyPackage = leafNode.source else { throw MLSError.validation("key package leaf source is not key_package") }
-        guard leafNode.verifySignature(groupID: nil, leafIndex: nil) else { throw MLSError.validation("key package leaf signature") }
-        guard CipherSuite.verifyWithLabel(publicKey: leafNode.signatureKey, label: "KeyPackageTBS", content: toBeSigned, signature: signature) else {
+        guard cipherSuite == CipherSuite.id else {
+            throw MLSError.validation("key package cipher suite \(cipherSuite)")
+        }
+        guard case .keyPackage = leafNode.source else {
+            throw MLSError.validation("key package leaf source is not key_package")
+        }
+        guard leafNode.verifySignature(groupID: nil, leafIndex: nil) else {
+            throw MLSError.validation("key package leaf signature")
+        }
+        guard
+            CipherSuite.verifyWithLabel(
+                publicKey: leafNode.signatureKey, label: "KeyPackageTBS", content: toBeSigned, signature: signature)
+        else {
             throw MLSError.validation("key package signature")
         }
-        guard initKey != leafNode.encryptionKey else { throw MLSError.validation("init key equals leaf encryption key") }
+        guard initKey != leafNode.encryptionKey else {
+            throw MLSError.validation("init key equals leaf encryption key")
+        }
         try leafNode.validateCapabilities()
     }
 }
@@ -278,7 +333,9 @@ public struct KeyPackageBundle {
     public let encryptionPrivateKey: [UInt8]
     public let signaturePrivateKey: [UInt8]
 
-    public init(keyPackage: KeyPackage, initPrivateKey: [UInt8], encryptionPrivateKey: [UInt8], signaturePrivateKey: [UInt8]) {
+    public init(
+        keyPackage: KeyPackage, initPrivateKey: [UInt8], encryptionPrivateKey: [UInt8], signaturePrivateKey: [UInt8]
+    ) {
         self.keyPackage = keyPackage
         self.initPrivateKey = initPrivateKey
         self.encryptionPrivateKey = encryptionPrivateKey
@@ -296,12 +353,16 @@ public struct KeyPackageBundle {
         let signingKey = signaturePrivateKey ?? CipherSuite.generateSignatureKeyPair().privateKey
         let encryption = CipherSuite.generateHPKEKeyPair()
         let initKeys = CipherSuite.generateHPKEKeyPair()
-        var leaf = LeafNode(encryptionKey: encryption.publicKey, signatureKey: try CipherSuite.signaturePublicKey(privateKey: signingKey),
-                            credential: credential, capabilities: .dave, source: .keyPackage(.unlimited), extensions: [], signature: [])
+        var leaf = LeafNode(
+            encryptionKey: encryption.publicKey,
+            signatureKey: try CipherSuite.signaturePublicKey(privateKey: signingKey),
+            credential: credential, capabilities: .dave, source: .keyPackage(.unlimited), extensions: [], signature: [])
         try leaf.sign(privateKey: signingKey, groupID: nil, leafIndex: nil)
         var package = KeyPackage(initKey: initKeys.publicKey, leafNode: leaf)
-        package.signature = try CipherSuite.signWithLabel(privateKey: signingKey, label: "KeyPackageTBS", content: package.toBeSigned)
-        return KeyPackageBundle(keyPackage: package, initPrivateKey: initKeys.privateKey,
-                                encryptionPrivateKey: encryption.privateKey, signaturePrivateKey: signingKey)
+        package.signature = try CipherSuite.signWithLabel(
+            privateKey: signingKey, label: "KeyPackageTBS", content: package.toBeSigned)
+        return KeyPackageBundle(
+            keyPackage: package, initPrivateKey: initKeys.privateKey,
+            encryptionPrivateKey: encryption.privateKey, signaturePrivateKey: signingKey)
     }
 }

@@ -15,7 +15,9 @@ public struct EpochSecrets: Equatable {
 
     /// `joiner_secret = ExpandWithLabel(Extract(init_secret, commit_secret), "joiner", GroupContext, Nh)`.
     public static func joinerSecret(initSecret: [UInt8], commitSecret: [UInt8], groupContext: GroupContext) -> [UInt8] {
-        CipherSuite.labelledExpand(CipherSuite.extract(salt: initSecret, ikm: commitSecret), "joiner", groupContext.tlsEncoded, CipherSuite.hashLength)
+        CipherSuite.labelledExpand(
+            CipherSuite.extract(salt: initSecret, ikm: commitSecret), "joiner", groupContext.tlsEncoded,
+            CipherSuite.hashLength)
     }
 
     /// `welcome_secret` from a joiner secret (no PSKs unless `pskSecret` is given).
@@ -44,15 +46,20 @@ public struct EpochSecrets: Equatable {
     }
 
     /// Advances from the previous epoch's `init_secret` with a commit secret.
-    public init(initSecret previousInit: [UInt8], commitSecret: [UInt8], pskSecret: [UInt8]? = nil, groupContext: GroupContext) {
-        self.init(joinerSecret: EpochSecrets.joinerSecret(initSecret: previousInit, commitSecret: commitSecret, groupContext: groupContext),
-                  pskSecret: pskSecret, groupContext: groupContext)
+    public init(
+        initSecret previousInit: [UInt8], commitSecret: [UInt8], pskSecret: [UInt8]? = nil, groupContext: GroupContext
+    ) {
+        self.init(
+            joinerSecret: EpochSecrets.joinerSecret(
+                initSecret: previousInit, commitSecret: commitSecret, groupContext: groupContext),
+            pskSecret: pskSecret, groupContext: groupContext)
     }
 
     /// `MLS-Exporter(label, context, length)`.
     /// - Throws: `MLSError.invalidValue` when `length` is outside `0...CipherSuite.maxExpandLength`.
     public func exporter(label: [UInt8], context: [UInt8], length: Int) throws -> [UInt8] {
-        try CipherSuite.expandWithLabel(CipherSuite.deriveSecret(exporterSecret, label), "exported", CipherSuite.hash(context), length)
+        try CipherSuite.expandWithLabel(
+            CipherSuite.deriveSecret(exporterSecret, label), "exported", CipherSuite.hash(context), length)
     }
 
     /// The HPKE public key derived from `external_secret` (for `external_pub`).
@@ -65,8 +72,10 @@ public struct EpochSecrets: Equatable {
 
     /// Welcome AEAD key and nonce.
     static func welcomeKeyAndNonce(welcomeSecret: [UInt8]) -> (key: [UInt8], nonce: [UInt8]) {
-        (CipherSuite.labelledExpand(welcomeSecret, "key", [], CipherSuite.aeadKeyLength),
-         CipherSuite.labelledExpand(welcomeSecret, "nonce", [], CipherSuite.aeadNonceLength))
+        (
+            CipherSuite.labelledExpand(welcomeSecret, "key", [], CipherSuite.aeadKeyLength),
+            CipherSuite.labelledExpand(welcomeSecret, "nonce", [], CipherSuite.aeadNonceLength)
+        )
     }
 }
 

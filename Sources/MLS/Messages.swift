@@ -2,9 +2,18 @@
 public struct HPKECiphertext: TLSCodable, Equatable {
     public var kemOutput: [UInt8]
     public var ciphertext: [UInt8]
-    public init(kemOutput: [UInt8], ciphertext: [UInt8]) { self.kemOutput = kemOutput; self.ciphertext = ciphertext }
-    public func encode(to w: inout TLSWriter) { w.opaque(kemOutput); w.opaque(ciphertext) }
-    public init(from r: inout TLSReader) throws { kemOutput = try r.opaque("kem_output"); ciphertext = try r.opaque("ciphertext") }
+    public init(kemOutput: [UInt8], ciphertext: [UInt8]) {
+        self.kemOutput = kemOutput
+        self.ciphertext = ciphertext
+    }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(kemOutput)
+        w.opaque(ciphertext)
+    }
+    public init(from r: inout TLSReader) throws {
+        kemOutput = try r.opaque("kem_output")
+        ciphertext = try r.opaque("ciphertext")
+    }
 }
 
 /// `UpdatePathNode`.
@@ -15,7 +24,10 @@ public struct UpdatePathNode: TLSCodable, Equatable {
         self.encryptionKey = encryptionKey
         self.encryptedPathSecret = encryptedPathSecret
     }
-    public func encode(to w: inout TLSWriter) { w.opaque(encryptionKey); w.vector(encryptedPathSecret) }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(encryptionKey)
+        w.vector(encryptedPathSecret)
+    }
     public init(from r: inout TLSReader) throws {
         encryptionKey = try r.opaque("update_path_node.encryption_key")
         encryptedPathSecret = try r.vector(of: HPKECiphertext.self, "encrypted_path_secret")
@@ -26,8 +38,14 @@ public struct UpdatePathNode: TLSCodable, Equatable {
 public struct UpdatePath: TLSCodable, Equatable {
     public var leafNode: LeafNode
     public var nodes: [UpdatePathNode]
-    public init(leafNode: LeafNode, nodes: [UpdatePathNode]) { self.leafNode = leafNode; self.nodes = nodes }
-    public func encode(to w: inout TLSWriter) { leafNode.encode(to: &w); w.vector(nodes) }
+    public init(leafNode: LeafNode, nodes: [UpdatePathNode]) {
+        self.leafNode = leafNode
+        self.nodes = nodes
+    }
+    public func encode(to w: inout TLSWriter) {
+        leafNode.encode(to: &w)
+        w.vector(nodes)
+    }
     public init(from r: inout TLSReader) throws {
         leafNode = try LeafNode(from: &r)
         nodes = try r.vector(of: UpdatePathNode.self, "update_path.nodes")
@@ -42,11 +60,20 @@ public struct PreSharedKeyID: TLSCodable, Equatable {
     }
     public var kind: Kind
     public var nonce: [UInt8]
-    public init(kind: Kind, nonce: [UInt8]) { self.kind = kind; self.nonce = nonce }
+    public init(kind: Kind, nonce: [UInt8]) {
+        self.kind = kind
+        self.nonce = nonce
+    }
     public func encode(to w: inout TLSWriter) {
         switch kind {
-        case .external(let id): w.u8(1); w.opaque(id)
-        case .resumption(let usage, let groupID, let epoch): w.u8(2); w.u8(usage); w.opaque(groupID); w.u64(epoch)
+        case .external(let id):
+            w.u8(1)
+            w.opaque(id)
+        case .resumption(let usage, let groupID, let epoch):
+            w.u8(2)
+            w.u8(usage)
+            w.opaque(groupID)
+            w.u64(epoch)
         }
         w.opaque(nonce)
     }
@@ -69,7 +96,12 @@ public struct ReInit: TLSCodable, Equatable {
     public var version: UInt16
     public var cipherSuite: UInt16
     public var extensions: [Extension]
-    public func encode(to w: inout TLSWriter) { w.opaque(groupID); w.u16(version); w.u16(cipherSuite); w.vector(extensions) }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(groupID)
+        w.u16(version)
+        w.u16(cipherSuite)
+        w.vector(extensions)
+    }
     public init(from r: inout TLSReader) throws {
         groupID = try r.opaque("reinit.group_id")
         version = try r.u16("reinit.version")
@@ -134,8 +166,12 @@ public enum ProposalOrRef: TLSCodable, Equatable {
     case reference([UInt8])
     public func encode(to w: inout TLSWriter) {
         switch self {
-        case .proposal(let proposal): w.u8(1); proposal.encode(to: &w)
-        case .reference(let ref): w.u8(2); w.opaque(ref)
+        case .proposal(let proposal):
+            w.u8(1)
+            proposal.encode(to: &w)
+        case .reference(let ref):
+            w.u8(2)
+            w.opaque(ref)
         }
     }
     public init(from r: inout TLSReader) throws {
@@ -151,8 +187,14 @@ public enum ProposalOrRef: TLSCodable, Equatable {
 public struct Commit: TLSCodable, Equatable {
     public var proposals: [ProposalOrRef]
     public var path: UpdatePath?
-    public init(proposals: [ProposalOrRef], path: UpdatePath?) { self.proposals = proposals; self.path = path }
-    public func encode(to w: inout TLSWriter) { w.vector(proposals); w.optional(path) }
+    public init(proposals: [ProposalOrRef], path: UpdatePath?) {
+        self.proposals = proposals
+        self.path = path
+    }
+    public func encode(to w: inout TLSWriter) {
+        w.vector(proposals)
+        w.optional(path)
+    }
     public init(from r: inout TLSReader) throws {
         proposals = try r.vector(of: ProposalOrRef.self, "commit.proposals")
         path = try r.optional("commit.path") { try UpdatePath(from: &$0) }
@@ -169,7 +211,9 @@ public struct GroupContext: TLSCodable, Equatable {
     public var confirmedTranscriptHash: [UInt8]
     public var extensions: [Extension]
 
-    public init(groupID: [UInt8], epoch: UInt64, treeHash: [UInt8], confirmedTranscriptHash: [UInt8], extensions: [Extension]) {
+    public init(
+        groupID: [UInt8], epoch: UInt64, treeHash: [UInt8], confirmedTranscriptHash: [UInt8], extensions: [Extension]
+    ) {
         self.groupID = groupID
         self.epoch = epoch
         self.treeHash = treeHash
@@ -178,8 +222,13 @@ public struct GroupContext: TLSCodable, Equatable {
     }
 
     public func encode(to w: inout TLSWriter) {
-        w.u16(version); w.u16(cipherSuite); w.opaque(groupID); w.u64(epoch)
-        w.opaque(treeHash); w.opaque(confirmedTranscriptHash); w.vector(extensions)
+        w.u16(version)
+        w.u16(cipherSuite)
+        w.opaque(groupID)
+        w.u64(epoch)
+        w.opaque(treeHash)
+        w.opaque(confirmedTranscriptHash)
+        w.vector(extensions)
     }
 
     public init(from r: inout TLSReader) throws {
@@ -201,7 +250,10 @@ public struct GroupInfo: TLSCodable, Equatable {
     public var signer: UInt32
     public var signature: [UInt8]
 
-    public init(groupContext: GroupContext, extensions: [Extension], confirmationTag: [UInt8], signer: UInt32, signature: [UInt8] = []) {
+    public init(
+        groupContext: GroupContext, extensions: [Extension], confirmationTag: [UInt8], signer: UInt32,
+        signature: [UInt8] = []
+    ) {
         self.groupContext = groupContext
         self.extensions = extensions
         self.confirmationTag = confirmationTag
@@ -211,7 +263,10 @@ public struct GroupInfo: TLSCodable, Equatable {
 
     var toBeSigned: [UInt8] {
         var w = TLSWriter()
-        groupContext.encode(to: &w); w.vector(extensions); w.opaque(confirmationTag); w.u32(signer)
+        groupContext.encode(to: &w)
+        w.vector(extensions)
+        w.opaque(confirmationTag)
+        w.u32(signer)
         return w.bytes
     }
 
@@ -221,10 +276,14 @@ public struct GroupInfo: TLSCodable, Equatable {
 
     /// Verifies the signature with the signer's signature public key.
     public func verify(signerPublicKey: [UInt8]) -> Bool {
-        CipherSuite.verifyWithLabel(publicKey: signerPublicKey, label: "GroupInfoTBS", content: toBeSigned, signature: signature)
+        CipherSuite.verifyWithLabel(
+            publicKey: signerPublicKey, label: "GroupInfoTBS", content: toBeSigned, signature: signature)
     }
 
-    public func encode(to w: inout TLSWriter) { w.raw(toBeSigned); w.opaque(signature) }
+    public func encode(to w: inout TLSWriter) {
+        w.raw(toBeSigned)
+        w.opaque(signature)
+    }
 
     public init(from r: inout TLSReader) throws {
         groupContext = try GroupContext(from: &r)
@@ -247,7 +306,12 @@ public struct GroupSecrets: TLSCodable, Equatable {
     }
     public func encode(to w: inout TLSWriter) {
         w.opaque(joinerSecret)
-        if let pathSecret { w.u8(1); w.opaque(pathSecret) } else { w.u8(0) }
+        if let pathSecret {
+            w.u8(1)
+            w.opaque(pathSecret)
+        } else {
+            w.u8(0)
+        }
         w.vector(psks)
     }
     public init(from r: inout TLSReader) throws {
@@ -261,7 +325,10 @@ public struct GroupSecrets: TLSCodable, Equatable {
 public struct EncryptedGroupSecrets: TLSCodable, Equatable {
     public var newMember: [UInt8]
     public var encryptedGroupSecrets: HPKECiphertext
-    public func encode(to w: inout TLSWriter) { w.opaque(newMember); encryptedGroupSecrets.encode(to: &w) }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(newMember)
+        encryptedGroupSecrets.encode(to: &w)
+    }
     public init(newMember: [UInt8], encryptedGroupSecrets: HPKECiphertext) {
         self.newMember = newMember
         self.encryptedGroupSecrets = encryptedGroupSecrets
@@ -282,7 +349,11 @@ public struct Welcome: TLSCodable, Equatable {
         self.secrets = secrets
         self.encryptedGroupInfo = encryptedGroupInfo
     }
-    public func encode(to w: inout TLSWriter) { w.u16(cipherSuite); w.vector(secrets); w.opaque(encryptedGroupInfo) }
+    public func encode(to w: inout TLSWriter) {
+        w.u16(cipherSuite)
+        w.vector(secrets)
+        w.opaque(encryptedGroupInfo)
+    }
     public init(from r: inout TLSReader) throws {
         cipherSuite = try r.u16("welcome.cipher_suite")
         secrets = try r.vector(of: EncryptedGroupSecrets.self, "welcome.secrets")
@@ -294,8 +365,14 @@ public struct Welcome: TLSCodable, Equatable {
 public struct ExternalSender: TLSCodable, Equatable {
     public var signatureKey: [UInt8]
     public var credential: Credential
-    public init(signatureKey: [UInt8], credential: Credential) { self.signatureKey = signatureKey; self.credential = credential }
-    public func encode(to w: inout TLSWriter) { w.opaque(signatureKey); credential.encode(to: &w) }
+    public init(signatureKey: [UInt8], credential: Credential) {
+        self.signatureKey = signatureKey
+        self.credential = credential
+    }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(signatureKey)
+        credential.encode(to: &w)
+    }
     public init(from r: inout TLSReader) throws {
         signatureKey = try r.opaque("external_sender.signature_key")
         credential = try Credential(from: &r)

@@ -8,7 +8,11 @@ public struct ParentNode: TLSCodable, Equatable {
         self.parentHash = parentHash
         self.unmergedLeaves = unmergedLeaves
     }
-    public func encode(to w: inout TLSWriter) { w.opaque(encryptionKey); w.opaque(parentHash); w.u32Vector(unmergedLeaves) }
+    public func encode(to w: inout TLSWriter) {
+        w.opaque(encryptionKey)
+        w.opaque(parentHash)
+        w.u32Vector(unmergedLeaves)
+    }
     public init(from r: inout TLSReader) throws {
         encryptionKey = try r.opaque("parent_node.encryption_key")
         parentHash = try r.opaque("parent_node.parent_hash")
@@ -30,8 +34,12 @@ public enum TreeNode: TLSCodable, Equatable {
 
     public func encode(to w: inout TLSWriter) {
         switch self {
-        case .leaf(let leaf): w.u8(1); leaf.encode(to: &w)
-        case .parent(let parent): w.u8(2); parent.encode(to: &w)
+        case .leaf(let leaf):
+            w.u8(1)
+            leaf.encode(to: &w)
+        case .parent(let parent):
+            w.u8(2)
+            parent.encode(to: &w)
         }
     }
 
@@ -60,7 +68,9 @@ public struct RatchetTree: Equatable {
             return list
         }
         try r.finish()
-        guard let last = decoded.last, last != nil else { throw MLSError.validation("ratchet tree is empty or ends in a blank node") }
+        guard let last = decoded.last, last != nil else {
+            throw MLSError.validation("ratchet tree is empty or ends in a blank node")
+        }
         guard decoded.count % 2 == 1 else { throw MLSError.validation("ratchet tree does not end in a leaf") }
         var width = 1
         while width < decoded.count { width = width * 2 + 1 }
@@ -86,7 +96,12 @@ public struct RatchetTree: Equatable {
         var w = TLSWriter()
         w.vector { inner in
             for node in trimmed {
-                if let node { inner.u8(1); node.encode(to: &inner) } else { inner.u8(0) }
+                if let node {
+                    inner.u8(1)
+                    node.encode(to: &inner)
+                } else {
+                    inner.u8(0)
+                }
             }
         }
         return w.bytes
@@ -181,7 +196,8 @@ public struct RatchetTree: Equatable {
         let start = leafIndex * 2
         return TreeMath.directPath(start, leaves: leafCount).filter { ancestor in
             guard let child = RatchetTree.childTowards(start, from: ancestor),
-                  let sibling = TreeMath.sibling(child, leaves: leafCount) else { return false }
+                let sibling = TreeMath.sibling(child, leaves: leafCount)
+            else { return false }
             return !resolution(sibling).isEmpty
         }
     }

@@ -13,7 +13,12 @@ extension RatchetTree {
             let leafIndex = index / 2
             w.u8(1)
             w.u32(leafIndex)
-            if !excluded.contains(leafIndex), let leaf = leaf(leafIndex) { w.u8(1); leaf.encode(to: &w) } else { w.u8(0) }
+            if !excluded.contains(leafIndex), let leaf = leaf(leafIndex) {
+                w.u8(1)
+                leaf.encode(to: &w)
+            } else {
+                w.u8(0)
+            }
         } else {
             w.u8(2)
             if var parent = parentNode(index) {
@@ -52,7 +57,9 @@ extension RatchetTree {
 
     /// Whether parent node `index` is parent-hash valid (RFC 9420 §7.9.2).
     func isParentHashValid(_ index: UInt32) -> Bool {
-        guard let parent = parentNode(index), let left = TreeMath.left(index), let right = TreeMath.right(index) else { return false }
+        guard let parent = parentNode(index), let left = TreeMath.left(index), let right = TreeMath.right(index) else {
+            return false
+        }
         let unmergedNodes = Set(parent.unmergedLeaves.map { $0 * 2 })
         for (child, sibling) in [(left, right), (right, left)] {
             guard let expected = parentHash(of: index, sibling: sibling) else { continue }
@@ -83,12 +90,18 @@ extension RatchetTree {
                 throw MLSError.validation("leaf \(index) signature invalid")
             }
             try leaf.validateCapabilities()
-            guard encryptionKeys.insert(leaf.encryptionKey).inserted else { throw MLSError.validation("duplicate encryption key at leaf \(index)") }
-            guard signatureKeys.insert(leaf.signatureKey).inserted else { throw MLSError.validation("duplicate signature key at leaf \(index)") }
+            guard encryptionKeys.insert(leaf.encryptionKey).inserted else {
+                throw MLSError.validation("duplicate encryption key at leaf \(index)")
+            }
+            guard signatureKeys.insert(leaf.signatureKey).inserted else {
+                throw MLSError.validation("duplicate signature key at leaf \(index)")
+            }
         }
         for index in stride(from: UInt32(1), to: UInt32(nodes.count), by: 2) {
             guard let parent = parentNode(index) else { continue }
-            guard encryptionKeys.insert(parent.encryptionKey).inserted else { throw MLSError.validation("duplicate encryption key at node \(index)") }
+            guard encryptionKeys.insert(parent.encryptionKey).inserted else {
+                throw MLSError.validation("duplicate encryption key at node \(index)")
+            }
             for leafIndex in parent.unmergedLeaves {
                 guard leaf(leafIndex) != nil, TreeMath.isInSubtree(leafIndex * 2, of: index) else {
                     throw MLSError.validation("bad unmerged leaf \(leafIndex) at node \(index)")

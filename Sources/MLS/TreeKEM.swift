@@ -12,14 +12,19 @@ public struct TreePrivateKeys: Equatable {
     /// Starts with the leaf's encryption private key.
     public init(leafIndex: UInt32, leafEncryptionPrivateKey: [UInt8]) throws {
         self.leafIndex = leafIndex
-        self.keys = [leafIndex * 2: NodeKey(privateKey: leafEncryptionPrivateKey,
-                                            publicKey: try CipherSuite.hpkePublicKey(privateKey: leafEncryptionPrivateKey))]
+        self.keys = [
+            leafIndex * 2: NodeKey(
+                privateKey: leafEncryptionPrivateKey,
+                publicKey: try CipherSuite.hpkePublicKey(privateKey: leafEncryptionPrivateKey))
+        ]
     }
 
     /// Installs keys derived from `pathSecret` at `node` and every filtered-direct-path node above it.
     mutating func implant(pathSecret: [UInt8], at node: UInt32, tree: RatchetTree) throws {
         let path = tree.filteredDirectPath(leafIndex)
-        guard let start = path.firstIndex(of: node) else { throw MLSError.validation("path secret node \(node) not on our filtered direct path") }
+        guard let start = path.firstIndex(of: node) else {
+            throw MLSError.validation("path secret node \(node) not on our filtered direct path")
+        }
         var secret = pathSecret
         for nodeIndex in path[start...] {
             let pair = try CipherSuite.nodeKeyPair(pathSecret: secret)
@@ -51,8 +56,10 @@ struct CreatedPath {
 extension RatchetTree {
     /// Creates an UpdatePath for `leafIndex` on this (already proposal-updated) tree and merges it.
     /// `context` maps the merged tree to the provisional GroupContext bytes used for encryption.
-    mutating func createUpdatePath(leafIndex: UInt32, signaturePrivateKey: [UInt8], groupID: [UInt8],
-                                   excludedLeaves: Set<UInt32>, context: (RatchetTree) -> [UInt8]) throws -> CreatedPath {
+    mutating func createUpdatePath(
+        leafIndex: UInt32, signaturePrivateKey: [UInt8], groupID: [UInt8],
+        excludedLeaves: Set<UInt32>, context: (RatchetTree) -> [UInt8]
+    ) throws -> CreatedPath {
         guard var leafNode = leaf(leafIndex) else { throw MLSError.state("committer leaf \(leafIndex) is blank") }
         let path = filteredDirectPath(leafIndex)
         blankDirectPath(leafIndex)
@@ -86,13 +93,17 @@ extension RatchetTree {
             var ciphertexts: [HPKECiphertext] = []
             for target in resolution(copathChild) where !(target % 2 == 0 && excludedLeaves.contains(target / 2)) {
                 guard let key = node(target)?.encryptionKey else { continue }
-                ciphertexts.append(try CipherSuite.encryptWithLabel(publicKey: key, label: "UpdatePathNode",
-                                                                    context: contextBytes, plaintext: secrets[position]))
+                ciphertexts.append(
+                    try CipherSuite.encryptWithLabel(
+                        publicKey: key, label: "UpdatePathNode",
+                        context: contextBytes, plaintext: secrets[position]))
             }
-            pathNodes.append(UpdatePathNode(encryptionKey: node(nodeIndex)?.encryptionKey ?? [], encryptedPathSecret: ciphertexts))
+            pathNodes.append(
+                UpdatePathNode(encryptionKey: node(nodeIndex)?.encryptionKey ?? [], encryptedPathSecret: ciphertexts))
         }
-        return CreatedPath(updatePath: UpdatePath(leafNode: leafNode, nodes: pathNodes), commitSecret: commitSecret,
-                           pathSecrets: pathSecrets, privateKeys: privateKeys)
+        return CreatedPath(
+            updatePath: UpdatePath(leafNode: leafNode, nodes: pathNodes), commitSecret: commitSecret,
+            pathSecrets: pathSecrets, privateKeys: privateKeys)
     }
 
     func copathChild(of ancestor: UInt32, towards leafIndex: UInt32) throws -> UInt32 {
@@ -108,7 +119,8 @@ extension RatchetTree {
         guard leaf(sender) != nil else { throw MLSError.validation("update path sender \(sender) is blank") }
         let filtered = filteredDirectPath(sender)
         guard filtered.count == path.nodes.count else {
-            throw MLSError.validation("update path has \(path.nodes.count) nodes, filtered direct path has \(filtered.count)")
+            throw MLSError.validation(
+                "update path has \(path.nodes.count) nodes, filtered direct path has \(filtered.count)")
         }
         guard case .commit(let claimedParentHash) = path.leafNode.source else {
             throw MLSError.validation("update path leaf source is not commit")
@@ -119,14 +131,20 @@ extension RatchetTree {
         try path.leafNode.validateCapabilities()
         var seenKeys = Set<[UInt8]>()
         for (index, node) in nodes.enumerated() where index != Int(sender) * 2 {
-            if let node, !TreeMath.directPath(sender * 2, leaves: leafCount).contains(UInt32(index)) { seenKeys.insert(node.encryptionKey) }
+            if let node, !TreeMath.directPath(sender * 2, leaves: leafCount).contains(UInt32(index)) {
+                seenKeys.insert(node.encryptionKey)
+            }
         }
         for key in [path.leafNode.encryptionKey] + path.nodes.map(\.encryptionKey) {
-            guard seenKeys.insert(key).inserted else { throw MLSError.validation("update path reuses an encryption key") }
+            guard seenKeys.insert(key).inserted else {
+                throw MLSError.validation("update path reuses an encryption key")
+            }
         }
         blankDirectPath(sender)
         for (nodeIndex, pathNode) in zip(filtered, path.nodes) {
-            setNode(nodeIndex, .parent(ParentNode(encryptionKey: pathNode.encryptionKey, parentHash: [], unmergedLeaves: [])))
+            setNode(
+                nodeIndex,
+                .parent(ParentNode(encryptionKey: pathNode.encryptionKey, parentHash: [], unmergedLeaves: [])))
         }
         let computed = setParentHashes(senderLeaf: sender, filteredPath: filtered)
         guard computed == claimedParentHash else { throw MLSError.validation("update path leaf parent hash mismatch") }
@@ -136,8 +154,10 @@ extension RatchetTree {
 
     /// Decrypts the path secret addressed to `keys` in a merged UpdatePath and derives the commit secret,
     /// updating `keys` with the new node keys. Returns (path secret at the common ancestor, commit secret).
-    func decryptUpdatePath(sender: UInt32, path: UpdatePath, filteredPath: [UInt32], excludedLeaves: Set<UInt32>,
-                           context: [UInt8], keys: inout TreePrivateKeys) throws -> (pathSecret: [UInt8], commitSecret: [UInt8]) {
+    func decryptUpdatePath(
+        sender: UInt32, path: UpdatePath, filteredPath: [UInt32], excludedLeaves: Set<UInt32>,
+        context: [UInt8], keys: inout TreePrivateKeys
+    ) throws -> (pathSecret: [UInt8], commitSecret: [UInt8]) {
         let ourNode = keys.leafIndex * 2
         guard let position = filteredPath.firstIndex(where: { TreeMath.isInSubtree(ourNode, of: $0) }) else {
             throw MLSError.validation("no common ancestor with update path sender")
@@ -146,14 +166,20 @@ extension RatchetTree {
         let targets = resolution(copathChild).filter { !($0 % 2 == 0 && excludedLeaves.contains($0 / 2)) }
         let ciphertexts = path.nodes[position].encryptedPathSecret
         guard ciphertexts.count == targets.count else {
-            throw MLSError.validation("update path node has \(ciphertexts.count) ciphertexts for \(targets.count) resolution nodes")
+            throw MLSError.validation(
+                "update path node has \(ciphertexts.count) ciphertexts for \(targets.count) resolution nodes")
         }
-        guard let slot = targets.firstIndex(where: { target in keys.key(for: target).map { $0.publicKey == node(target)?.encryptionKey } ?? false }),
-              let key = keys.key(for: targets[slot]) else {
+        guard
+            let slot = targets.firstIndex(where: { target in
+                keys.key(for: target).map { $0.publicKey == node(target)?.encryptionKey } ?? false
+            }),
+            let key = keys.key(for: targets[slot])
+        else {
             throw MLSError.state("no private key for the update path resolution")
         }
-        let pathSecret = try CipherSuite.decryptWithLabel(privateKey: key.privateKey, label: "UpdatePathNode", context: context,
-                                                          kemOutput: ciphertexts[slot].kemOutput, ciphertext: ciphertexts[slot].ciphertext)
+        let pathSecret = try CipherSuite.decryptWithLabel(
+            privateKey: key.privateKey, label: "UpdatePathNode", context: context,
+            kemOutput: ciphertexts[slot].kemOutput, ciphertext: ciphertexts[slot].ciphertext)
         var secret = pathSecret
         for nodeIndex in filteredPath[position...] {
             let pair = try CipherSuite.nodeKeyPair(pathSecret: secret)

@@ -10,23 +10,30 @@ public final class Decode: NodeType, ReportsLatency {
     public static let typeName = "Decode"
     public static let summary = "Decode Ogg Opus to 20 ms PCM frames (pre-skip, chained streams, playout buffer)."
     private enum Param {
-        static let rate: ParameterKey<Int> = .choice("rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
-                                                     "Output sample rate.")
+        static let rate: ParameterKey<Int> = .choice(
+            "rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
+            "Output sample rate.")
         static let channels: ParameterKey<Int> = .int("channels", 1...2, default: 1, "Output channel count.")
-        static let prebuffer: ParameterKey<Double> = .duration("prebuffer", default: 0,
-                                                               "Audio to buffer before playing (and after an underrun).")
-        static let maxBuffer: ParameterKey<Double> = .duration("max_buffer", default: 2,
-                                                               "Drop the oldest audio beyond this backlog (0: never).")
-        static let applyPreSkip: ParameterKey<Bool> = .bool("apply_pre_skip", default: true,
-                                                            "Drop OpusHead pre-skip samples (RFC 7845).")
+        static let prebuffer: ParameterKey<Double> = .duration(
+            "prebuffer", default: 0,
+            "Audio to buffer before playing (and after an underrun).")
+        static let maxBuffer: ParameterKey<Double> = .duration(
+            "max_buffer", default: 2,
+            "Drop the oldest audio beyond this backlog (0: never).")
+        static let applyPreSkip: ParameterKey<Bool> = .bool(
+            "apply_pre_skip", default: true,
+            "Drop OpusHead pre-skip samples (RFC 7845).")
     }
-    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.prebuffer.spec, Param.maxBuffer.spec,
-                                    Param.applyPreSkip.spec]
+    public static let parameters = [
+        Param.rate.spec, Param.channels.spec, Param.prebuffer.spec, Param.maxBuffer.spec,
+        Param.applyPreSkip.spec,
+    ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
-        return PortLayout(inputs: [InputSpec("in", .ogg, doc: "Ogg Opus bytes in any chunking.")],
-                          outputs: [OutputSpec("out", .pcm(format), doc: "Decoded PCM, one frame per tick when available.")])
+        return PortLayout(
+            inputs: [InputSpec("in", .ogg, doc: "Ogg Opus bytes in any chunking.")],
+            outputs: [OutputSpec("out", .pcm(format), doc: "Decoded PCM, one frame per tick when available.")])
     }
 
     private let input: PacketInput
@@ -58,8 +65,16 @@ public final class Decode: NodeType, ReportsLatency {
     public private(set) var pageToFirstFrameInTick = LatencyHistogram()
 
     public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
-        [("downlink (Ogg page read from the socket -> its first 20 ms PCM frame out, incl. prebuffer)", pageToFirstFrame),
-         ("downlink beyond frame alignment and prebuffer (tick start -> first PCM frame out)", pageToFirstFrameInTick)]
+        [
+            (
+                "downlink (Ogg page read from the socket -> its first 20 ms PCM frame out, incl. prebuffer)",
+                pageToFirstFrame
+            ),
+            (
+                "downlink beyond frame alignment and prebuffer (tick start -> first PCM frame out)",
+                pageToFirstFrameInTick
+            ),
+        ]
     }
 
     public init(_ setup: NodeSetup) throws {
@@ -73,9 +88,11 @@ public final class Decode: NodeType, ReportsLatency {
         prebufferSamples = Int(p[Param.prebuffer] * Double(format.sampleRate))
         maxBufferSamples = Int(p[Param.maxBuffer] * Double(format.sampleRate))
         // The decoder decodes eagerly up to its capacity, so the backlog it reports is what max_buffer trims.
-        let capacity = max(3 * format.sampleRate, maxBufferSamples + format.sampleRate, prebufferSamples + format.sampleRate)
-        decoder = try OggOpusDecoder(sampleRate: format.sampleRate, channels: format.channels,
-                                     applyPreSkip: p[Param.applyPreSkip], bufferCapacity: capacity)
+        let capacity = max(
+            3 * format.sampleRate, maxBufferSamples + format.sampleRate, prebufferSamples + format.sampleRate)
+        decoder = try OggOpusDecoder(
+            sampleRate: format.sampleRate, channels: format.channels,
+            applyPreSkip: p[Param.applyPreSkip], bufferCapacity: capacity)
         discard = .allocate(capacity: format.samplesPerFrame)
     }
 
@@ -158,12 +175,15 @@ public final class Decode: NodeType, ReportsLatency {
         if stats.skippedBytes > skippedBytesSeen && stats.corruptPages == corruptPagesSeen { garbageRuns += 1 }
         skippedBytesSeen = stats.skippedBytes
         corruptPagesSeen = stats.corruptPages
-        let damage = decoder.decodeErrors + stats.invalidHeaders + garbageRuns + stats.foreignPages
+        let damage =
+            decoder.decodeErrors + stats.invalidHeaders + garbageRuns + stats.foreignPages
             + stats.invalidGranulePositions + max(stats.corruptPages, stats.sequenceGaps) + (reportedTruncation ? 1 : 0)
         guard damage > metrics.errors else { return }
         metrics.errors = damage
         if loggedErrors == 0 || damage - loggedErrors >= 50 {
-            let cause = decoder.lastError.map { "\($0)" } ?? decoder.reader.lastError.map { "\($0)" } ?? "damaged or missing pages"
+            let cause =
+                decoder.lastError.map { "\($0)" } ?? decoder.reader.lastError.map { "\($0)" }
+                ?? "damaged or missing pages"
             log.warning("corrupt Ogg Opus input (\(damage) so far): \(cause)")
             loggedErrors = damage
         }

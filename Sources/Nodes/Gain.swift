@@ -6,12 +6,14 @@ import RouterCore
 public final class Gain: NodeType {
     public static let typeName = "Gain"
     public static let summary = "Scale PCM by a gain in dB (clipped to full scale)."
-    private static let gain: ParameterKey<Double> = .double("db", -60...24, default: 0, "Gain in dB (negative = quieter).")
+    private static let gain: ParameterKey<Double> = .double(
+        "db", -60...24, default: 0, "Gain in dB (negative = quieter).")
     public static let parameters = [gain.spec]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
-                   outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "The same format, scaled.")])
+        PortLayout(
+            inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
+            outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "The same format, scaled.")])
     }
 
     private let input: PCMInput

@@ -1,7 +1,8 @@
 import Codecs
 import RouterCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Plays a greeting, then ends: a melody (by default the first two phrases of Ode to Joy as seed 000 writes them;
@@ -15,19 +16,24 @@ public final class Greeting: NodeType {
         static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 2, "Output channel count.")
         static let file: ParameterKey<String?> = .optionalPath(
             "file", "A WAV file to play instead of the melody (any rate/channels).")
-        static let volume: ParameterKey<Double> = .double("volume", 0...1, default: 0.3,
-                                                          "Peak amplitude of the melody (0...1).")
-        static let tempo: ParameterKey<Double> = .double("tempo_bpm", 30...400, default: 150,
-                                                         "Melody tempo in beats per minute.")
+        static let volume: ParameterKey<Double> = .double(
+            "volume", 0...1, default: 0.3,
+            "Peak amplitude of the melody (0...1).")
+        static let tempo: ParameterKey<Double> = .double(
+            "tempo_bpm", 30...400, default: 150,
+            "Melody tempo in beats per minute.")
         static let melody: ParameterKey<String> = .string(
             "melody", default: Greeting.odeToJoy,
-            "Notes separated by spaces: letter A-G, optional # or b, octave 0-8, each trailing '-' adds half a beat (E4-- D4---).")
+            "Notes separated by spaces: letter A-G, optional # or b, octave 0-8, each trailing '-' adds half a beat (E4-- D4---)."
+        )
         static let stopOnLive: ParameterKey<Bool> = .bool(
             "stop_on_live", default: false, "Stop when the control input reports the link live (or closed/failed).")
-        static let loop: ParameterKey<Bool> = .bool("loop", default: false,
-                                                    "Repeat until stopped by the control input (needs stop_on_live).")
-        static let maxDuration: ParameterKey<Double> = .duration("max_duration", default: 120,
-                                                                 "Give up looping after this long.")
+        static let loop: ParameterKey<Bool> = .bool(
+            "loop", default: false,
+            "Repeat until stopped by the control input (needs stop_on_live).")
+        static let maxDuration: ParameterKey<Double> = .duration(
+            "max_duration", default: 120,
+            "Give up looping after this long.")
     }
     public static let parameters = [
         Param.rate.spec, Param.channels.spec, Param.file.spec, Param.volume.spec, Param.tempo.spec, Param.melody.spec,
@@ -44,18 +50,26 @@ public final class Greeting: NodeType {
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         var problems: [NodeCheckProblem] = []
         if params[Param.loop] && !params[Param.stopOnLive] {
-            problems.append(NodeCheckProblem("loop", "loop: true needs stop_on_live: true, or the greeting would never end",
-                                             hint: "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'"))
+            problems.append(
+                NodeCheckProblem(
+                    "loop", "loop: true needs stop_on_live: true, or the greeting would never end",
+                    hint:
+                        "add 'stop_on_live: true' and link a link's events to this node's control input, or drop 'loop'"
+                ))
         }
         if let path = params[Param.file] {
             do { _ = try WAVReader(path: path) } catch {
-                problems.append(NodeCheckProblem("file", "cannot play '\(path)': \(error)",
-                                                 hint: "give an existing 16/24/32-bit PCM or float WAV file, or drop 'file' to play the melody"))
+                problems.append(
+                    NodeCheckProblem(
+                        "file", "cannot play '\(path)': \(error)",
+                        hint: "give an existing 16/24/32-bit PCM or float WAV file, or drop 'file' to play the melody"))
             }
         } else {
             do { _ = try parseMelody(params[Param.melody]) } catch {
-                problems.append(NodeCheckProblem("melody", "\(error)",
-                                                 hint: "drop 'melody' to play the default, seed 000's Ode to Joy ('\(odeToJoy)')"))
+                problems.append(
+                    NodeCheckProblem(
+                        "melody", "\(error)",
+                        hint: "drop 'melody' to play the default, seed 000's Ode to Joy ('\(odeToJoy)')"))
             }
         }
         return problems
@@ -72,15 +86,18 @@ public final class Greeting: NodeType {
         guard !tokens.isEmpty else { throw NodeError("melody has no notes; write notes like 'E4 F#4 G4--'") }
         return try tokens.enumerated().map { index, token in
             guard let note = MelodyNote(token) else {
-                throw NodeError("melody note \(index + 1), '\(token)', is not a note: write a letter A-G, an optional # or b, "
-                    + "an octave 0-8 and optional '-' (half a beat each), e.g. E4, F#3, Bb4--")
+                throw NodeError(
+                    "melody note \(index + 1), '\(token)', is not a note: write a letter A-G, an optional # or b, "
+                        + "an octave 0-8 and optional '-' (half a beat each), e.g. E4, F#3, Bb4--")
             }
             return note
         }
     }
 
     /// Renders notes as Float32 interleaved PCM: sine tones, 10 ms attack, 60 ms release, no clicks.
-    public static func renderMelody(_ notes: [MelodyNote], format: PCMFormat, volume: Double, tempoBPM: Double) -> [Float] {
+    public static func renderMelody(_ notes: [MelodyNote], format: PCMFormat, volume: Double, tempoBPM: Double)
+        -> [Float]
+    {
         let rate = Double(format.sampleRate)
         let beat = 60 / tempoBPM
         var out: [Float] = []
@@ -120,8 +137,9 @@ public final class Greeting: NodeType {
         if let path = p[Param.file] {
             audio = try Self.loadWAV(path, as: format)
         } else {
-            audio = Self.renderMelody(try Self.parseMelody(p[Param.melody]), format: format,
-                                      volume: p[Param.volume], tempoBPM: p[Param.tempo])
+            audio = Self.renderMelody(
+                try Self.parseMelody(p[Param.melody]), format: format,
+                volume: p[Param.volume], tempoBPM: p[Param.tempo])
         }
     }
 
@@ -130,8 +148,9 @@ public final class Greeting: NodeType {
     static func loadWAV(_ path: String, as format: PCMFormat) throws -> [Float] {
         let (wav, samples) = try WAVReader.read(path: path)
         if wav.sampleRate == format.sampleRate && wav.channels == format.channels { return samples }
-        let resampler = try Resampler(inputRate: wav.sampleRate, inputChannels: wav.channels,
-                                      outputRate: format.sampleRate, outputChannels: format.channels, skipZeros: true)
+        let resampler = try Resampler(
+            inputRate: wav.sampleRate, inputChannels: wav.channels,
+            outputRate: format.sampleRate, outputChannels: format.channels, skipZeros: true)
         var out: [Float] = []
         var buffer = [Float](repeating: 0, count: 2 * format.samplesPerFrame)
         let none = UnsafeBufferPointer<Float>(start: nil, count: 0)
@@ -169,7 +188,12 @@ public final class Greeting: NodeType {
         }
         let n = output.pcmFormat.samplesPerFrame
         if position >= audio.count {
-            if loops && !fadingOut && tick.index < maxTicks { position = 0 } else { output.finish(); return }
+            if loops && !fadingOut && tick.index < maxTicks {
+                position = 0
+            } else {
+                output.finish()
+                return
+            }
         }
         output.write { out in
             for i in 0..<n {
@@ -201,8 +225,16 @@ public struct MelodyNote: Equatable, Sendable {
         let semitones: [Character: Int] = ["C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11]
         guard !characters.isEmpty, let letter = semitones[Character(characters.removeFirst())] else { return nil }
         var semitone = letter
-        if characters.first == "#" { semitone += 1; characters.removeFirst() } else if characters.first == "b" { semitone -= 1; characters.removeFirst() }
-        guard let digit = characters.first, let octave = Int(String(digit)), (0...8).contains(octave) else { return nil }
+        if characters.first == "#" {
+            semitone += 1
+            characters.removeFirst()
+        } else if characters.first == "b" {
+            semitone -= 1
+            characters.removeFirst()
+        }
+        guard let digit = characters.first, let octave = Int(String(digit)), (0...8).contains(octave) else {
+            return nil
+        }
         characters.removeFirst()
         guard characters.allSatisfy({ $0 == "-" }) else { return nil }
         let midi = (octave + 1) * 12 + semitone

@@ -7,11 +7,14 @@ public final class LogTap: NodeType {
     public static let typeName = "LogTap"
     public static let summary = "Tap: log packets, text, events or PCM frames on an edge, rate-limited."
     private enum Param {
-        static let kind: ParameterKey<MediaKind> = .choice("kind", [.opus, .ogg, .text, .event, .pcm], default: .event,
-                                                           "What the tapped edge carries.")
-        static let maxPerSecond: ParameterKey<Int> = .int("max_per_second", 1...1000, default: 5,
-                                                          "Lines per second at most; the rest are counted.")
-        static let bytes: ParameterKey<Int> = .int("bytes", 0...64, default: 8, "How many leading bytes of each packet to show in hex.")
+        static let kind: ParameterKey<MediaKind> = .choice(
+            "kind", [.opus, .ogg, .text, .event, .pcm], default: .event,
+            "What the tapped edge carries.")
+        static let maxPerSecond: ParameterKey<Int> = .int(
+            "max_per_second", 1...1000, default: 5,
+            "Lines per second at most; the rest are counted.")
+        static let bytes: ParameterKey<Int> = .int(
+            "bytes", 0...64, default: 8, "How many leading bytes of each packet to show in hex.")
     }
     public static let parameters = [Param.kind.spec, Param.maxPerSecond.spec, Param.bytes.spec]
 
@@ -47,11 +50,18 @@ public final class LogTap: NodeType {
         let s = tick.index / Int64(Tick.perSecond)
         if s != second {
             if suppressed > 0 { log.info("… \(suppressed) more line(s) suppressed in the last second") }
-            second = s; linesThisSecond = 0; suppressed = 0
+            second = s
+            linesThisSecond = 0
+            suppressed = 0
         }
         switch kind {
         case .opus, .ogg:
-            packets.forEach { p in emit { "\(kind.displayName) \(p.count) bytes: " + p.prefix(showBytes).map { String(format: "%02x", $0) }.joined(separator: " ") } }
+            packets.forEach { p in
+                emit {
+                    "\(kind.displayName) \(p.count) bytes: "
+                        + p.prefix(showBytes).map { String(format: "%02x", $0) }.joined(separator: " ")
+                }
+            }
         case .text:
             packets.forEach { p in emit { "text \"" + String(decoding: p, as: UTF8.self) + "\"" } }
         case .event:
@@ -62,7 +72,11 @@ public final class LogTap: NodeType {
     }
 
     private func emit(_ line: () -> String) {
-        guard linesThisSecond < limit else { suppressed += 1; suppressedTotal += 1; return }
+        guard linesThisSecond < limit else {
+            suppressed += 1
+            suppressedTotal += 1
+            return
+        }
         linesThisSecond += 1
         written += 1
         log.info(line())

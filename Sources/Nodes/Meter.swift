@@ -8,7 +8,8 @@ public final class Meter: NodeType {
     public static let summary = "Tap: log RMS and peak level (dBFS) of a PCM edge at an interval."
     private enum Param {
         static let interval: ParameterKey<Double> = .duration("interval", default: 1, "How often to log a reading.")
-        static let label: ParameterKey<String?> = .optionalString("label", "Name shown in the log (default: the node name).")
+        static let label: ParameterKey<String?> = .optionalString(
+            "label", "Name shown in the log (default: the node name).")
     }
     public static let parameters = [Param.interval.spec, Param.label.spec]
 
@@ -61,7 +62,10 @@ public final class Meter: NodeType {
         lastReading = (rms, peakDB)
         let absent = absentTicks > 0 ? ", no signal in \(absentTicks) frame(s)" : ""
         log.info(String(format: "RMS %.1f dBFS, peak %.1f dBFS", rms, peakDB) + absent)
-        sumSquares = 0; samples = 0; peak = 0; absentTicks = 0
+        sumSquares = 0
+        samples = 0
+        peak = 0
+        absentTicks = 0
     }
 
     /// Level in dB relative to full scale (1.0); -inf for silence.

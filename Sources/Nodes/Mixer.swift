@@ -9,24 +9,38 @@ public final class Mixer: NodeType {
     public static let summary = "Mix any number of PCM inputs and per-speaker streams (average or sum, soft limiter)."
     private enum Param {
         static let rate: ParameterKey<Int> = .sampleRate("rate", default: 48_000, "Sample rate of inputs and output.")
-        static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 2, "Channel count of inputs and output.")
-        static let mode: ParameterKey<String> = .choice("mode", ["average", "sum"], default: "average",
-                                                        "average: divide by the number of active inputs (seed 000); sum: plain sum.")
-        static let gain: ParameterKey<Double> = .double("gain_db", -60...24, default: 0, "Gain applied after mixing, in dB.")
-        static let limiter: ParameterKey<Bool> = .bool("limiter", default: true,
-                                                       "Soft-limit peaks above -1 dBFS instead of hard clipping.")
+        static let channels: ParameterKey<Int> = .int(
+            "channels", 1...8, default: 2, "Channel count of inputs and output.")
+        static let mode: ParameterKey<String> = .choice(
+            "mode", ["average", "sum"], default: "average",
+            "average: divide by the number of active inputs (seed 000); sum: plain sum.")
+        static let gain: ParameterKey<Double> = .double(
+            "gain_db", -60...24, default: 0, "Gain applied after mixing, in dB.")
+        static let limiter: ParameterKey<Bool> = .bool(
+            "limiter", default: true,
+            "Soft-limit peaks above -1 dBFS instead of hard clipping.")
     }
-    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.mode.spec, Param.gain.spec, Param.limiter.spec]
+    public static let parameters = [
+        Param.rate.spec, Param.channels.spec, Param.mode.spec, Param.gain.spec, Param.limiter.spec,
+    ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(
             inputs: [
-                InputSpec("in", .pcm, .exact(format), required: false, many: true, doc: "PCM inputs; a tick without a frame is an inactive input."),
-                InputSpec("streams", .pcmStreams, .exact(format), required: false, many: true, doc: "Per-speaker streams (speakers appear and disappear)."),
+                InputSpec(
+                    "in", .pcm, .exact(format), required: false, many: true,
+                    doc: "PCM inputs; a tick without a frame is an inactive input."),
+                InputSpec(
+                    "streams", .pcmStreams, .exact(format), required: false, many: true,
+                    doc: "Per-speaker streams (speakers appear and disappear)."),
             ],
-            outputs: [OutputSpec("out", .pcm(format), doc: "The mix, every tick."),
-                      OutputSpec("events", MediaFormat(.event), doc: "speaker joined/left as per-speaker streams appear and disappear.")])
+            outputs: [
+                OutputSpec("out", .pcm(format), doc: "The mix, every tick."),
+                OutputSpec(
+                    "events", MediaFormat(.event),
+                    doc: "speaker joined/left as per-speaker streams appear and disappear."),
+            ])
     }
 
     private let inputs: PCMInput
@@ -154,7 +168,7 @@ func pow10(_ value: Double, over: Double) -> Double {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -8,7 +8,8 @@ public final class OggTap: NodeType {
     public static let typeName = "OggTap"
     public static let summary = "Tap: record an Ogg Opus edge to a .opus file, byte for byte."
     private enum Param {
-        static let path: ParameterKey<String?> = .requiredPath("path", "The .opus file to write (replaced if it exists).")
+        static let path: ParameterKey<String?> = .requiredPath(
+            "path", "The .opus file to write (replaced if it exists).")
     }
     public static let parameters = [Param.path.spec]
 
@@ -38,7 +39,9 @@ public final class OggTap: NodeType {
         self.path = path
         do {
             try createParentDirectory(of: path)
-            guard let f = fopen(path, "wb") else { throw NodeError("cannot create '\(path)': \(String(cString: strerror(errno)))") }
+            guard let f = fopen(path, "wb") else {
+                throw NodeError("cannot create '\(path)': \(String(cString: strerror(errno)))")
+            }
             file = f
         } catch {
             fail("\(error)")

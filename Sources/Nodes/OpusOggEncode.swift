@@ -11,23 +11,29 @@ public final class OpusOggEncode: NodeType {
     public static let typeName = "OpusOggEncode"
     public static let summary = "Encode PCM to a continuous Ogg Opus stream (libopus + libogg); restart on event."
     private enum Param {
-        static let rate: ParameterKey<Int> = .choice("rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
-                                                     "Input sample rate.")
+        static let rate: ParameterKey<Int> = .choice(
+            "rate", [8_000, 12_000, 16_000, 24_000, 48_000], default: 24_000,
+            "Input sample rate.")
         static let channels: ParameterKey<Int> = .int("channels", 1...2, default: 1, "Input channel count.")
-        static let frameMs: ParameterKey<Int> = .choice("frame_ms", [10, 20, 40, 60], default: 20, "Opus frame duration.")
-        static let bitrate: ParameterKey<Int> = .int("bitrate", 6_000...510_000, default: 32_000,
-                                                     "Target bitrate in bits per second.")
+        static let frameMs: ParameterKey<Int> = .choice(
+            "frame_ms", [10, 20, 40, 60], default: 20, "Opus frame duration.")
+        static let bitrate: ParameterKey<Int> = .int(
+            "bitrate", 6_000...510_000, default: 32_000,
+            "Target bitrate in bits per second.")
         static let complexity: ParameterKey<Int> = .int("complexity", 0...10, default: 5, "Encoder complexity 0...10.")
         static let application: ParameterKey<String> = .choice(
             "application", ["voip", "audio", "lowdelay"], default: "audio",
-            "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay.")
-        static let packetsPerPage: ParameterKey<Int> = .int("packets_per_page", 1...50, default: 1,
-                                                            "Opus packets per Ogg page (a page is closed when full).")
+            "libopus profile: audio (CELT, waveform-faithful, sample-aligned), voip (SILK speech model, lower bitrates, not waveform-faithful), lowdelay."
+        )
+        static let packetsPerPage: ParameterKey<Int> = .int(
+            "packets_per_page", 1...50, default: 1,
+            "Opus packets per Ogg page (a page is closed when full).")
         static let pagesPerFlush: ParameterKey<Int> = .int(
             "pages_per_flush", 1...50, default: 1,
             "Complete pages held back and sent together as one output item (1: each page at once).")
-        static let serial: ParameterKey<Int> = .int("serial", 0...Int(UInt32.max), default: 0,
-                                                    "Ogg serial number; 0 picks a random one per stream.")
+        static let serial: ParameterKey<Int> = .int(
+            "serial", 0...Int(UInt32.max), default: 0,
+            "Ogg serial number; 0 picks a random one per stream.")
     }
     public static let parameters = [
         Param.rate.spec, Param.channels.spec, Param.frameMs.spec, Param.bitrate.spec, Param.complexity.spec,
@@ -37,9 +43,13 @@ public final class OpusOggEncode: NodeType {
     public static func ports(_ params: Parameters) -> PortLayout {
         let format = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
         return PortLayout(
-            inputs: [InputSpec("in", .pcm, .exact(format), doc: "PCM to encode."),
-                     InputSpec("control", .event, required: false, doc: "stream-restart starts a new logical stream.")],
-            outputs: [OutputSpec("out", MediaFormat(.ogg), doc: "Ogg pages; one item per flush of pages_per_flush pages.")])
+            inputs: [
+                InputSpec("in", .pcm, .exact(format), doc: "PCM to encode."),
+                InputSpec("control", .event, required: false, doc: "stream-restart starts a new logical stream."),
+            ],
+            outputs: [
+                OutputSpec("out", MediaFormat(.ogg), doc: "Ogg pages; one item per flush of pages_per_flush pages.")
+            ])
     }
 
     private let input: PCMInput
@@ -68,8 +78,9 @@ public final class OpusOggEncode: NodeType {
             throw NodeError("frame_ms \(p[Param.frameMs]) is not an Opus frame duration")
         }
         let application = Self.application(named: p[Param.application])
-        let opus = try OpusEncoder(sampleRate: rate, channels: channels, application: application,
-                                   bitrate: p[Param.bitrate], complexity: p[Param.complexity], frameDuration: frameDuration)
+        let opus = try OpusEncoder(
+            sampleRate: rate, channels: channels, application: application,
+            bitrate: p[Param.bitrate], complexity: p[Param.complexity], frameDuration: frameDuration)
         let serial = p[Param.serial]
         fixedSerial = serial == 0 ? nil : UInt32(serial)
         var firstSerial = UInt32.random(in: 1...UInt32.max)
@@ -120,7 +131,9 @@ public final class OpusOggEncode: NodeType {
             while pendingCount >= frameSamples {
                 try encoder.encode(UnsafeBufferPointer(rebasing: pending[0..<frameSamples]))
                 pendingCount -= frameSamples
-                if pendingCount > 0 { pending.baseAddress!.update(from: pending.baseAddress! + frameSamples, count: pendingCount) }
+                if pendingCount > 0 {
+                    pending.baseAddress!.update(from: pending.baseAddress! + frameSamples, count: pendingCount)
+                }
             }
         }
         if input.allEnded && !finished {

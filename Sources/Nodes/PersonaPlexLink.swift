@@ -9,7 +9,8 @@ import RouterCore
 /// and the link forwards from that stream's BOS page on (the server dies on a stream without headers).
 public final class PersonaPlexLink: NodeType, ReportsLatency {
     public static let typeName = "PersonaPlexLink"
-    public static let summary = "Bridge to a PersonaPlex server over WebSocket: Ogg Opus both ways, text pieces, link states."
+    public static let summary =
+        "Bridge to a PersonaPlex server over WebSocket: Ogg Opus both ways, text pieces, link states."
     /// The schema: each parameter's type, default and documentation, declared once.
     enum Param {
         static let url: ParameterKey<String?> = .requiredString("url", "ws:// or wss://HOST:8998/api/chat")
@@ -45,7 +46,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             outputs: [
                 OutputSpec("audio", MediaFormat(.ogg), doc: "The server's Ogg pages (24 kHz mono, 80 ms packets)."),
                 OutputSpec("text", MediaFormat(.text), doc: "The server's text pieces."),
-                OutputSpec("events", MediaFormat(.event), doc: "Link states; stream-restart when going live (link to the encoder's control)."),
+                OutputSpec(
+                    "events", MediaFormat(.event),
+                    doc: "Link states; stream-restart when going live (link to the encoder's control)."),
             ])
     }
 
@@ -58,18 +61,24 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         }
         if let prompt = params[Param.textPrompt] {  // (validation reports a missing one before calling check)
             do { _ = try PersonaPlexChatQuery.validatedTextPrompt(prompt) } catch {
-                problems.append(NodeCheckProblem("text_prompt", "\(error)", hint: "give a non-empty prompt of at most 1000 characters"))
+                problems.append(
+                    NodeCheckProblem(
+                        "text_prompt", "\(error)", hint: "give a non-empty prompt of at most 1000 characters"))
             }
         }
         do {
             _ = try PersonaPlexVoices.validated(params[Param.voicePrompt], voiceDirectory: params[Param.voiceDirectory])
         } catch {
-            problems.append(NodeCheckProblem("voice_prompt", "\(error)",
-                                             hint: "use one of NATF0-3, NATM0-3, VARF0-4, VARM0-4 (e.g. NATF0.pt), or a file in voice_dir"))
+            problems.append(
+                NodeCheckProblem(
+                    "voice_prompt", "\(error)",
+                    hint: "use one of NATF0-3, NATM0-3, VARF0-4, VARM0-4 (e.g. NATF0.pt), or a file in voice_dir"))
         }
         if let ca = params[Param.caFile], !FileManager.default.isReadableFile(atPath: ca) {
-            problems.append(NodeCheckProblem("ca_file", "cannot read ca_file '\(ca)'",
-                                             hint: "give the PEM file of PersonaPlex's CA (mkcert's rootCA.pem), or leave ca_file empty"))
+            problems.append(
+                NodeCheckProblem(
+                    "ca_file", "cannot read ca_file '\(ca)'",
+                    hint: "give the PEM file of PersonaPlex's CA (mkcert's rootCA.pem), or leave ca_file empty"))
         }
         return problems
     }
@@ -92,8 +101,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     /// warm-up) are never retried.
     static func reconnectPolicy(_ p: Parameters) -> ReconnectPolicy? {
         guard p[Param.reconnect] else { return nil }
-        return ReconnectPolicy(maxAttempts: p[Param.reconnectAttempts], initialDelay: p[Param.reconnectDelay],
-                               multiplier: 2, maxDelay: 30)
+        return ReconnectPolicy(
+            maxAttempts: p[Param.reconnectAttempts], initialDelay: p[Param.reconnectDelay],
+            multiplier: 2, maxDelay: 30)
     }
 
     private let input: PacketInput
@@ -124,8 +134,10 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     public private(set) var lastCounters = PersonaPlexCounters()
 
     public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
-        [("uplink (PCM frame into the encoder -> its page written to the socket)", uplinkLatency),
-         ("downlink frame alignment (socket read -> next tick picks the page up)", downlinkAlignment)]
+        [
+            ("uplink (PCM frame into the encoder -> its page written to the socket)", uplinkLatency),
+            ("downlink frame alignment (socket read -> next tick picks the page up)", downlinkAlignment),
+        ]
     }
 
     /// Link states are final; the node holds the session open until its client reached one (bounded by the close
@@ -190,7 +202,9 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             }
         case .closing(_, let since, _):
             if !drained && tick.index - since > Tick.count(seconds: configuration.closeGracePeriod + 2) {
-                log.warning("the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it")
+                log.warning(
+                    "the session did not end within \(configuration.closeGracePeriod + 2) s of closing; giving up on it"
+                )
                 drained = true
             }
         case .ended:
@@ -198,13 +212,19 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         case .notStarted, .waitingToReconnect:
             break
         }
-        if case .live(_, let since, forwarding: false) = run, !warnedNoStream, tick.index - since > Int64(Tick.perSecond) {
+        if case .live(_, let since, forwarding: false) = run, !warnedNoStream,
+            tick.index - since > Int64(Tick.perSecond)
+        {
             warnedNoStream = true
-            log.error("live for 1 s but no fresh Ogg stream arrived: link '<this node>.events -> <encoder>.control' so the encoder restarts its stream")
+            log.error(
+                "live for 1 s but no fresh Ogg stream arrived: link '<this node>.events -> <encoder>.control' so the encoder restarts its stream"
+            )
         }
         // Straight from the client's ring into the output lanes: no copy in between, no lock.
         let receivedCount = client.drainReceived { kind, bytes, receivedAt in
-            if tick.startNanos > 0 { downlinkAlignment.record(Nanoseconds.elapsed(from: receivedAt, to: tick.startNanos)) }
+            if tick.startNanos > 0 {
+                downlinkAlignment.record(Nanoseconds.elapsed(from: receivedAt, to: tick.startNanos))
+            }
             switch kind {
             case .audio:
                 audioOut.append(bytes)
@@ -224,9 +244,15 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     /// Sends one encoder page once live, from the BOS page of a fresh stream on.
     @inline(__always)
     private func forward(_ page: UnsafeRawBufferPointer, stamp: UInt64) {
-        guard case .live(let client, let since, let forwarding) = run else { pagesHeldBack += 1; return }
+        guard case .live(let client, let since, let forwarding) = run else {
+            pagesHeldBack += 1
+            return
+        }
         if !forwarding {
-            guard OggPage.isBeginningOfStream(page) else { pagesHeldBack += 1; return }
+            guard OggPage.isBeginningOfStream(page) else {
+                pagesHeldBack += 1
+                return
+            }
             run = .live(client, since: since, forwarding: true)
         }
         if client.send(audio: page, originNanos: stamp) != .queued { sendDrops += 1 }
@@ -246,9 +272,10 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         if case .waitingForServer(.serverBusyOrWarmingUp) = state {
             // Silence after the upgrade is either a busy server or a slow warm-up; the wire cannot tell which, so
             // the event stays "warming up" and the log says what may be going on.
-            log.warning("no handshake after \(Int(configuration.waitingNotice)) s: the server may be busy with another "
-                + "session (PersonaPlex serves one session at a time and queues the rest silently) or still processing "
-                + "the prompts; waiting up to handshake_timeout (\(Int(configuration.handshakeTimeout)) s)")
+            log.warning(
+                "no handshake after \(Int(configuration.waitingNotice)) s: the server may be busy with another "
+                    + "session (PersonaPlex serves one session at a time and queues the rest silently) or still processing "
+                    + "the prompts; waiting up to handshake_timeout (\(Int(configuration.handshakeTimeout)) s)")
         } else {
             log.info("link \(state)")
         }
@@ -284,7 +311,10 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     public func stop() {
         guard let client = run.client else { return }
         let done = DispatchSemaphore(value: 0)
-        Task { await client.close(); done.signal() }  // idempotent: joins a close already under way
+        Task {
+            await client.close()
+            done.signal()
+        }  // idempotent: joins a close already under way
         if done.wait(timeout: .now() + configuration.closeGracePeriod + 2) == .timedOut {
             log.warning("the server did not acknowledge the close in time; socket dropped")
         }
@@ -292,11 +322,12 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         recordSendTimings(client)  // pages written after the last tick
         lastCounters = client.counters
         let c = lastCounters
-        log.info("link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
-            + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
-            + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
-            + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped, "
-            + "\(c.emptyDrains) scheduled drains found no page")
+        log.info(
+            "link stopped: \(c.audioSent) pages (\(c.bytesSent) bytes) written, \(c.audioReceived) pages and "
+                + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
+                + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
+                + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped, "
+                + "\(c.emptyDrains) scheduled drains found no page")
         run = .ended(nil)
     }
 }

@@ -11,18 +11,24 @@ public final class Resample: NodeType {
     public static let summary = "Convert PCM to another sample rate and channel count (speexdsp)."
     private enum Param {
         static let rate: ParameterKey<Int> = .requiredSampleRate("rate", probe: 48_000, "Output sample rate in Hz.")
-        static let channels: ParameterKey<Int> = .int("channels", 1...8, default: 1,
-                                                      "Output channel count (down-mix averages, up-mix copies).")
-        static let quality: ParameterKey<Int> = .int("quality", 0...10, default: 5, "speexdsp quality: 0 fastest, 10 best.")
-        static let compensateDelay: ParameterKey<Bool> = .bool("compensate_delay", default: true,
-                                                               "Remove the filter delay so output aligns with input.")
+        static let channels: ParameterKey<Int> = .int(
+            "channels", 1...8, default: 1,
+            "Output channel count (down-mix averages, up-mix copies).")
+        static let quality: ParameterKey<Int> = .int(
+            "quality", 0...10, default: 5, "speexdsp quality: 0 fastest, 10 best.")
+        static let compensateDelay: ParameterKey<Bool> = .bool(
+            "compensate_delay", default: true,
+            "Remove the filter delay so output aligns with input.")
     }
-    public static let parameters = [Param.rate.spec, Param.channels.spec, Param.quality.spec, Param.compensateDelay.spec]
+    public static let parameters = [
+        Param.rate.spec, Param.channels.spec, Param.quality.spec, Param.compensateDelay.spec,
+    ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
         let out = PCMFormat(sampleRate: params[Param.rate], channels: params[Param.channels])
-        return PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")],
-                          outputs: [OutputSpec("out", .pcm(out), doc: "PCM in the configured format.")])
+        return PortLayout(
+            inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")],
+            outputs: [OutputSpec("out", .pcm(out), doc: "PCM in the configured format.")])
     }
 
     private let input: PCMInput
@@ -43,17 +49,20 @@ public final class Resample: NodeType {
         guard let from = input.lanes.first?.pcmFormat else { throw NodeError("input 'in' is not linked") }
         let to = output.pcmFormat
         inputChannels = from.channels
-        resampler = try Resampler(inputRate: from.sampleRate, inputChannels: from.channels,
-                                  outputRate: to.sampleRate, outputChannels: to.channels,
-                                  quality: setup.params[Param.quality],
-                                  skipZeros: setup.params[Param.compensateDelay])
+        resampler = try Resampler(
+            inputRate: from.sampleRate, inputChannels: from.channels,
+            outputRate: to.sampleRate, outputChannels: to.channels,
+            quality: setup.params[Param.quality],
+            skipZeros: setup.params[Param.compensateDelay])
     }
 
     /// After the flush: output samples per channel still due, so the stream totals the input length × the rate ratio
     /// (plus the filter delay when it is not compensated). speexdsp's flushed tail can run a few samples long at
     /// fractional ratios (44.1 -> 48 kHz), which would otherwise add a padded frame at the end.
     private var remaining: Int {
-        let total = (inputSamples * resampler.outputRate + resampler.inputRate / 2) / resampler.inputRate + resampler.latencySamples
+        let total =
+            (inputSamples * resampler.outputRate + resampler.inputRate / 2) / resampler.inputRate
+            + resampler.latencySamples
         return max(0, total - outputSamples)
     }
 
@@ -69,11 +78,14 @@ public final class Resample: NodeType {
             _ = resampler.flush(output: nothing)
         }
         let perChannel = output.pcmFormat.samplesPerChannel
-        let available = flushed ? min(resampler.bufferedSamplesPerChannel, remaining) : resampler.bufferedSamplesPerChannel
+        let available =
+            flushed ? min(resampler.bufferedSamplesPerChannel, remaining) : resampler.bufferedSamplesPerChannel
         if available >= perChannel || (flushed && available > 0) {
             let channels = output.pcmFormat.channels
             output.write { out in
-                let n = min(resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: out), available * channels)
+                let n = min(
+                    resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: out),
+                    available * channels)
                 if n < out.count { UnsafeMutableBufferPointer(rebasing: out[n...]).update(repeating: 0) }
                 outputSamples += n / channels
             }

@@ -8,26 +8,37 @@ public final class TextRelay: NodeType {
     public static let typeName = "TextRelay"
     public static let summary = "Assemble text pieces into sentences; deliver to the log or a file (and the out port)."
     private enum Param {
-        static let sink: ParameterKey<String> = .choice("sink", ["log", "file", "none"], default: "log",
-                                                        "Where sentences go besides the out port.")
-        static let path: ParameterKey<String?> = .optionalPath("path", "The text file for sink: file (appended, one sentence per line).")
-        static let flushAfter: ParameterKey<Double> = .duration("flush_after", default: 1.2,
-                                                                "Flush an unfinished sentence after this long without a piece.")
-        static let timestamps: ParameterKey<Bool> = .bool("timestamps", default: true,
-                                                          "Prefix each line with the session time [mm:ss.cc].")
-        static let prefix: ParameterKey<String> = .string("prefix", default: "", "Text put before each sentence (e.g. 'AI: ').")
+        static let sink: ParameterKey<String> = .choice(
+            "sink", ["log", "file", "none"], default: "log",
+            "Where sentences go besides the out port.")
+        static let path: ParameterKey<String?> = .optionalPath(
+            "path", "The text file for sink: file (appended, one sentence per line).")
+        static let flushAfter: ParameterKey<Double> = .duration(
+            "flush_after", default: 1.2,
+            "Flush an unfinished sentence after this long without a piece.")
+        static let timestamps: ParameterKey<Bool> = .bool(
+            "timestamps", default: true,
+            "Prefix each line with the session time [mm:ss.cc].")
+        static let prefix: ParameterKey<String> = .string(
+            "prefix", default: "", "Text put before each sentence (e.g. 'AI: ').")
     }
-    public static let parameters = [Param.sink.spec, Param.path.spec, Param.flushAfter.spec, Param.timestamps.spec,
-                                    Param.prefix.spec]
+    public static let parameters = [
+        Param.sink.spec, Param.path.spec, Param.flushAfter.spec, Param.timestamps.spec,
+        Param.prefix.spec,
+    ]
 
     public static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .text, doc: "Text pieces.")],
-                   outputs: [OutputSpec("out", MediaFormat(.text), doc: "Whole sentences.")])
+        PortLayout(
+            inputs: [InputSpec("in", .text, doc: "Text pieces.")],
+            outputs: [OutputSpec("out", MediaFormat(.text), doc: "Whole sentences.")])
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         if params[Param.sink] == "file" && params[Param.path] == nil {
-            return [NodeCheckProblem("sink", "sink: file needs a 'path'", hint: "add 'path: captions.txt', or use 'sink: log'")]
+            return [
+                NodeCheckProblem(
+                    "sink", "sink: file needs a 'path'", hint: "add 'path: captions.txt', or use 'sink: log'")
+            ]
         }
         return []
     }
@@ -62,7 +73,9 @@ public final class TextRelay: NodeType {
                     throw NodeError("cannot create '\(path)'")
                 }
             }
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw NodeError("cannot open '\(path)' for writing") }
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw NodeError("cannot open '\(path)' for writing")
+            }
             handle.seekToEndOfFile()
             file = handle
         }
@@ -88,9 +101,13 @@ public final class TextRelay: NodeType {
                 pending += piece
             }
             lastPieceTick = tick.index
-            if let last = pending.trimmingCharacters(in: .whitespaces).last, ".?!".contains(last) { flush() }
+            if let last = pending.trimmingCharacters(in: .whitespaces).last, ".?!".contains(last) {
+                flush()
+            }
             // A server that never ends a sentence nor pauses must not grow `pending` for ever.
-            else if pending.utf8.count >= Self.maxSentenceBytes { flush() }
+            else if pending.utf8.count >= Self.maxSentenceBytes {
+                flush()
+            }
         }
         if !pending.isEmpty && tick.index - lastPieceTick >= flushTicks { flush() }
         if input.allEnded && !pending.isEmpty { flush() }
@@ -109,7 +126,9 @@ public final class TextRelay: NodeType {
         sentences.append(sentence)
         output.append(Array(sentence.utf8))
         let seconds = Tick.seconds(startedAt)
-        let stamp = timestamps ? String(format: "[%02d:%05.2f] ", Int(seconds) / 60, seconds.truncatingRemainder(dividingBy: 60)) : ""
+        let stamp =
+            timestamps
+            ? String(format: "[%02d:%05.2f] ", Int(seconds) / 60, seconds.truncatingRemainder(dividingBy: 60)) : ""
         let line = stamp + prefix + sentence
         if toLog { log.info(line) }
         file?.write(Data((line + "\n").utf8))

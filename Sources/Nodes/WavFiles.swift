@@ -9,15 +9,21 @@ public final class WavIn: NodeType {
     public static let summary = "Source: play a WAV file in real time or as fast as possible, then end."
     private enum Param {
         static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to play.")
-        static let pace: ParameterKey<String> = .choice("pace", ["realtime", "fast"], default: "realtime",
-                                                        "fast runs the session as fast as possible (file processing).")
-        static let loop: ParameterKey<Bool> = .bool("loop", default: false, "Start again at the end (never ends by itself).")
-        static let tail: ParameterKey<Double> = .duration("tail", default: 0, "Silence to play after the file before ending.")
+        static let pace: ParameterKey<String> = .choice(
+            "pace", ["realtime", "fast"], default: "realtime",
+            "fast runs the session as fast as possible (file processing).")
+        static let loop: ParameterKey<Bool> = .bool(
+            "loop", default: false, "Start again at the end (never ends by itself).")
+        static let tail: ParameterKey<Double> = .duration(
+            "tail", default: 0, "Silence to play after the file before ending.")
         static let start: ParameterKey<String> = .choice(
             "start", ["immediately", "on-live"], default: "immediately",
-            "on-live: play silence until the control input reports a link live, then the file (nothing is lost while a link warms up).")
+            "on-live: play silence until the control input reports a link live, then the file (nothing is lost while a link warms up)."
+        )
     }
-    public static let parameters = [Param.path.spec, Param.pace.spec, Param.loop.spec, Param.tail.spec, Param.start.spec]
+    public static let parameters = [
+        Param.path.spec, Param.pace.spec, Param.loop.spec, Param.tail.spec, Param.start.spec,
+    ]
 
     /// The format `out` is described with before a file is named or while it cannot be read (`router nodes`, a
     /// pipeline whose check already reports the file): the file decides the real one.
@@ -28,13 +34,17 @@ public final class WavIn: NodeType {
         if let path = params[Param.path], let reader = try? WAVReader(path: path) {
             format = PCMFormat(sampleRate: reader.format.sampleRate, channels: reader.format.channels)
         }
-        return PortLayout(inputs: [InputSpec("control", .event, required: false, doc: "Link states (with start: on-live).")],
-                          outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
+        return PortLayout(
+            inputs: [InputSpec("control", .event, required: false, doc: "Link states (with start: on-live).")],
+            outputs: [OutputSpec("out", .pcm(format), doc: "The file's audio in its own rate and channel count.")])
     }
 
     public static func check(_ params: Parameters) -> [NodeCheckProblem] {
         guard let path = params[Param.path] else {
-            return [NodeCheckProblem("path", "path is empty", hint: "give the WAV file to play, e.g. 'path: samples/speech-like.wav'")]
+            return [
+                NodeCheckProblem(
+                    "path", "path is empty", hint: "give the WAV file to play, e.g. 'path: samples/speech-like.wav'")
+            ]
         }
         do {
             let reader = try WAVReader(path: path)
@@ -42,22 +52,39 @@ public final class WavIn: NodeType {
             // they become a multi-gigabyte frame.
             guard ParameterType.sampleRateRange.contains(reader.format.sampleRate) else {
                 let range = ParameterType.sampleRateRange
-                return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz is outside "
-                    + "\(range.lowerBound)...\(range.upperBound) Hz",
-                    hint: "convert the file to a common rate, e.g. sox in.wav -r 48000 out.wav")]
+                return [
+                    NodeCheckProblem(
+                        "path",
+                        "\(path): \(reader.format.sampleRate) Hz is outside "
+                            + "\(range.lowerBound)...\(range.upperBound) Hz",
+                        hint: "convert the file to a common rate, e.g. sox in.wav -r 48000 out.wav")
+                ]
             }
             guard reader.format.channels <= maxChannels else {
-                return [NodeCheckProblem("path", "\(path): \(reader.format.channels) channels; WavIn plays at most "
-                    + "\(maxChannels)", hint: "mix the file down, e.g. sox in.wav -c 2 out.wav")]
+                return [
+                    NodeCheckProblem(
+                        "path",
+                        "\(path): \(reader.format.channels) channels; WavIn plays at most "
+                            + "\(maxChannels)", hint: "mix the file down, e.g. sox in.wav -c 2 out.wav")
+                ]
             }
             guard reader.format.sampleRate % Tick.perSecond == 0 else {
-                return [NodeCheckProblem("path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames",
-                                         hint: "convert the file to a rate that is a multiple of 50 Hz, e.g. sox in.wav -r 48000 out.wav")]
+                return [
+                    NodeCheckProblem(
+                        "path", "\(path): \(reader.format.sampleRate) Hz cannot be cut into 20 ms frames",
+                        hint: "convert the file to a rate that is a multiple of 50 Hz, e.g. sox in.wav -r 48000 out.wav"
+                    )
+                ]
             }
             return []
         } catch {
-            return [NodeCheckProblem("path", "cannot play '\(path)': \(error)",
-                                     hint: "give an existing 16/24/32-bit PCM or float WAV file; relative paths start at the current folder")]
+            return [
+                NodeCheckProblem(
+                    "path", "cannot play '\(path)': \(error)",
+                    hint:
+                        "give an existing 16/24/32-bit PCM or float WAV file; relative paths start at the current folder"
+                )
+            ]
         }
     }
 
@@ -86,7 +113,9 @@ public final class WavIn: NodeType {
         output = setup.pcmOutput("out")
         loops = setup.params[Param.loop]
         tailTicks = Int(Tick.count(seconds: setup.params[Param.tail]))
-        setup.log.info("playing \(path): \(output.pcmFormat), \(reader.frameCount / max(1, output.pcmFormat.sampleRate / 1000)) ms")
+        setup.log.info(
+            "playing \(path): \(output.pcmFormat), \(reader.frameCount / max(1, output.pcmFormat.sampleRate / 1000)) ms"
+        )
     }
 
     public func process(_ tick: Tick) throws {
@@ -102,7 +131,8 @@ public final class WavIn: NodeType {
             if frames < output.pcmFormat.samplesPerChannel && loops {
                 reader.close()
                 reader = try WAVReader(path: path)
-                frames += try reader.read(into: UnsafeMutableBufferPointer(rebasing: output.samples[(frames * output.pcmFormat.channels)...]))
+                frames += try reader.read(
+                    into: UnsafeMutableBufferPointer(rebasing: output.samples[(frames * output.pcmFormat.channels)...]))
             }
             if frames > 0 {
                 let used = frames * output.pcmFormat.channels
@@ -135,7 +165,8 @@ final class WAVFileSink {
         let encoding: WAVSampleEncoding = setup.params[WAVSinkNode.Param.encoding] == "float32" ? .float32 : .pcm16
         guard let path = setup.params[WAVSinkNode.Param.path] else { throw NodeError("path is empty") }
         try createParentDirectory(of: path)
-        writer = try WAVWriter(path: path, format: WAVFormat(sampleRate: format.sampleRate, channels: format.channels, encoding: encoding))
+        writer = try WAVWriter(
+            path: path, format: WAVFormat(sampleRate: format.sampleRate, channels: format.channels, encoding: encoding))
         self.writesGaps = writesGaps
         silence = .allocate(capacity: format.samplesPerFrame)
         silence.initialize(repeating: 0)
@@ -166,8 +197,9 @@ final class WAVFileSink {
 public class WAVSinkNode {
     enum Param {
         static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to write (replaced if it exists).")
-        static let encoding: ParameterKey<String> = .choice("encoding", ["pcm16", "float32"], default: "pcm16",
-                                                            "Sample encoding.")
+        static let encoding: ParameterKey<String> = .choice(
+            "encoding", ["pcm16", "float32"], default: "pcm16",
+            "Sample encoding.")
     }
     public static let parameters = [Param.path.spec, Param.encoding.spec]
 
@@ -195,7 +227,7 @@ public class WAVSinkNode {
         metrics = setup.metrics
         do {
             sink = try WAVFileSink(setup: setup, input: input, writesGaps: Self.writesGaps)
-        } catch where Self.survivesErrors {
+        } catch  where Self.survivesErrors {
             stopRecording(after: error)
         }
     }
@@ -204,7 +236,7 @@ public class WAVSinkNode {
         guard let sink else { return }
         do {
             try sink.consume(input)
-        } catch where Self.survivesErrors {
+        } catch  where Self.survivesErrors {
             stopRecording(after: error)
         }
     }

@@ -54,7 +54,11 @@ extension PersonaPlexClient {
             let promise = eventLoop.makePromise(of: Void.self)
             promise.futureResult.whenComplete { result in
                 self.acknowledgeStalled(force: true)
-                if case .success = result { self.acknowledge(pages, written: true) } else { self.acknowledge(pages, written: false) }
+                if case .success = result {
+                    self.acknowledge(pages, written: true)
+                } else {
+                    self.acknowledge(pages, written: false)
+                }
             }
             context.writeAndFlush(NIOAny(buffer), promise: promise)
             sendBuffer = buffer
@@ -116,8 +120,10 @@ extension PersonaPlexClient {
         }
         let key = UInt32.random(in: .min ... .max, using: &maskRandom)
         buffer.writeInteger(key)
-        let mask = (UInt8(truncatingIfNeeded: key >> 24), UInt8(truncatingIfNeeded: key >> 16),
-                    UInt8(truncatingIfNeeded: key >> 8), UInt8(truncatingIfNeeded: key))
+        let mask = (
+            UInt8(truncatingIfNeeded: key >> 24), UInt8(truncatingIfNeeded: key >> 16),
+            UInt8(truncatingIfNeeded: key >> 8), UInt8(truncatingIfNeeded: key)
+        )
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
             out[0] = PersonaPlexMessage.Kind.audio.rawValue ^ mask.0
             for i in 0..<payload.count {
@@ -143,8 +149,12 @@ extension PersonaPlexClient {
         for i in 0..<count {
             let page = unacknowledged[i]
             bytes += page.bytes
-            if written, timings.record(PersonaPlexSendTiming(requestedAtNanos: page.requestedAt,
-                                                             writtenAtNanos: writtenAt, bytes: page.bytes)) {
+            if written,
+                timings.record(
+                    PersonaPlexSendTiming(
+                        requestedAtNanos: page.requestedAt,
+                        writtenAtNanos: writtenAt, bytes: page.bytes))
+            {
                 lost += 1
             }
         }
@@ -191,9 +201,14 @@ extension PersonaPlexClient {
             unacknowledged.append(PersonaPlexUnacknowledged(requestedAt: slot.stamp, bytes: slot.bytes.count))
             let promise = eventLoop.makePromise(of: Void.self)
             promise.futureResult.whenComplete { result in
-                if case .success = result { self.acknowledge(1, written: true) } else { self.acknowledge(1, written: false) }
+                if case .success = result {
+                    self.acknowledge(1, written: true)
+                } else {
+                    self.acknowledge(1, written: false)
+                }
             }
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer), promise: promise)
+            channel.writeAndFlush(
+                WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer), promise: promise)
         }
     }
 }

@@ -25,8 +25,9 @@ extension PersonaPlexClient {
         let upgrader = NIOWebSocketClientUpgrader(requestKey: webSocketKey, maxFrameSize: 1 << 20) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
-                try sync.addHandler(NIOWebSocketFrameAggregator(
-                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: 1 << 20))
+                try sync.addHandler(
+                    NIOWebSocketFrameAggregator(
+                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: 1 << 20))
                 try sync.addHandler(PersonaPlexFrameHandler(client: self))
                 self.didUpgrade()
             }
@@ -43,14 +44,18 @@ extension PersonaPlexClient {
                 let removable = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
                 try sync.addHTTPClientHandlers(
                     leftOverBytesStrategy: .forwardBytes,
-                    withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                        context.pipeline.syncOperations.removeHandler(removable.value, promise: nil)
-                    }))
+                    withClientUpgrade: (
+                        upgraders: [upgrader],
+                        completionHandler: { context in
+                            context.pipeline.syncOperations.removeHandler(removable.value, promise: nil)
+                        }
+                    ))
                 try sync.addHandler(requestHandler)
             }
         }
-        let connecting = connector.connect(eventLoop, endpoint.host, endpoint.port,
-                                           Self.timeAmount(configuration.connectTimeout), initializer)
+        let connecting = connector.connect(
+            eventLoop, endpoint.host, endpoint.port,
+            Self.timeAmount(configuration.connectTimeout), initializer)
         connecting.whenComplete { result in
             switch result {
             case let .success(channel):
@@ -124,8 +129,9 @@ extension PersonaPlexClient {
         case (.live, PersonaPlexProtocol.Kind.audio), (.live, PersonaPlexProtocol.Kind.text):
             let messageKind: PersonaPlexMessage.Kind = kind == PersonaPlexProtocol.Kind.audio ? .audio : .text
             if let onMessage {
-                let message = PersonaPlexMessage(kind: messageKind, payload: Array(payload.readableBytesView),
-                                                 receivedAtNanos: receivedAt)
+                let message = PersonaPlexMessage(
+                    kind: messageKind, payload: Array(payload.readableBytesView),
+                    receivedAtNanos: receivedAt)
                 if messageKind == .audio {
                     PersonaPlexCounterCells.bump(counterCells.audioReceived)
                 } else {
@@ -177,7 +183,8 @@ extension PersonaPlexClient {
             return
         }
         if configuration.endpoint.secure, !tlsDone, PersonaPlexTLS.isHandshakeError(error) {
-            finish(.failed(.tlsFailure(reason: "\(error)", plaintextReply: PersonaPlexTLS.looksLikePlaintextReply(error))))
+            finish(
+                .failed(.tlsFailure(reason: "\(error)", plaintextReply: PersonaPlexTLS.looksLikePlaintextReply(error))))
         } else if current == .connecting {
             let endpoint = configuration.endpoint
             finish(.failed(.connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")))
@@ -193,8 +200,11 @@ extension PersonaPlexClient {
         case .idle, .closed, .failed:
             return
         case .connecting:
-            finish(.failed(.connectionFailed(
-                host: endpoint.host, port: endpoint.port, reason: "the connection closed before the WebSocket upgrade")))
+            finish(
+                .failed(
+                    .connectionFailed(
+                        host: endpoint.host, port: endpoint.port,
+                        reason: "the connection closed before the WebSocket upgrade")))
         case .upgraded, .waitingForServer:
             finish(.failed(.closedDuringWarmUp(closeCode: serverCloseCode)))
         case .live:
@@ -306,8 +316,9 @@ extension PersonaPlexClient {
             return .connectionFailed(host: endpoint.host, port: endpoint.port, reason: connection.description)
         }
         if let channelError = error as? ChannelError, case .connectTimeout = channelError {
-            return .connectionFailed(host: endpoint.host, port: endpoint.port,
-                                     reason: "no answer within \(configuration.connectTimeout) s")
+            return .connectionFailed(
+                host: endpoint.host, port: endpoint.port,
+                reason: "no answer within \(configuration.connectTimeout) s")
         }
         return .connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")
     }

@@ -118,9 +118,10 @@ public final class PersonaPlexClient: @unchecked Sendable {
         onStateChange: (@Sendable (PersonaPlexState) -> Void)? = nil,
         onMessage: (@Sendable (PersonaPlexMessage) -> Void)? = nil
     ) {
-        self.init(configuration: configuration, eventLoopGroup: eventLoopGroup, clock: clock, logger: logger,
-                  onStateChange: onStateChange, onMessage: onMessage, connector: .socket,
-                  webSocketKey: NIOWebSocketClientUpgrader.randomRequestKey())
+        self.init(
+            configuration: configuration, eventLoopGroup: eventLoopGroup, clock: clock, logger: logger,
+            onStateChange: onStateChange, onMessage: onMessage, connector: .socket,
+            webSocketKey: NIOWebSocketClientUpgrader.randomRequestKey())
     }
 
     /// The full initialiser: `connector` and `webSocketKey` let a test play the server on an `EmbeddedChannel`.
@@ -186,14 +187,17 @@ public final class PersonaPlexClient: @unchecked Sendable {
             requestTarget = try configuration.validatedRequestTarget()
             tlsContext = configuration.endpoint.secure ? try PersonaPlexTLS.makeContext(configuration.tls) : nil
         } catch {
-            let failure = error as? PersonaPlexError ?? .connectionFailed(
-                host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
+            let failure =
+                error as? PersonaPlexError
+                ?? .connectionFailed(
+                    host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
             finish(.failed(failure))
             promise.fail(failure)
             return
         }
         if configuration.endpoint.secure, let warning = configuration.tls.insecureWarning,
-           PersonaPlexSessionRegistry.claimInsecureWarning() {
+            PersonaPlexSessionRegistry.claimInsecureWarning()
+        {
             logger?(.warning, warning)
         }
         beginConnecting(requestTarget: requestTarget, tlsContext: tlsContext, promise: promise)
@@ -218,7 +222,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
         }
         let pending = pendingSendBytes.wrappingAdd(count, ordering: .relaxed).oldValue
         guard pending + count <= configuration.maxPendingSendBytes || pending == 0,
-              outbox.push(bytes: audio, tag: 0, stamp: requestedAt) else {
+            outbox.push(bytes: audio, tag: 0, stamp: requestedAt)
+        else {
             pendingSendBytes.wrappingSubtract(count, ordering: .relaxed)
             PersonaPlexCounterCells.bump(counterCells.sendsDroppedBacklog)
             return .droppedBacklog

@@ -39,7 +39,8 @@ public struct PersonaPlexEndpoint: Sendable, Equatable {
         }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard components.query == nil else {
-            throw PersonaPlexError.invalidURL(url, reason: "leave out the query: text_prompt and voice_prompt are added")
+            throw PersonaPlexError.invalidURL(
+                url, reason: "leave out the query: text_prompt and voice_prompt are added")
         }
         self.host = host
         port = components.port ?? Self.defaultPort
@@ -206,8 +207,8 @@ public enum PersonaPlexChatQuery {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(byte)
             default:
                 out.append(UInt8(ascii: "%"))

@@ -7,9 +7,11 @@ struct PersonaPlexConnector: Sendable {
     typealias Initializer = @Sendable (Channel) -> EventLoopFuture<Void>
 
     /// Connects to `host:port` on `eventLoop` within `timeout`, running `initializer` on the new channel.
-    let connect: @Sendable (
-        _ eventLoop: EventLoop, _ host: String, _ port: Int, _ timeout: TimeAmount, _ initializer: @escaping Initializer
-    ) -> EventLoopFuture<Channel>
+    let connect:
+        @Sendable (
+            _ eventLoop: EventLoop, _ host: String, _ port: Int, _ timeout: TimeAmount,
+            _ initializer: @escaping Initializer
+        ) -> EventLoopFuture<Channel>
 
     /// A real TCP connection (NIO's `ClientBootstrap`).
     static let socket = PersonaPlexConnector { eventLoop, host, port, timeout, initializer in

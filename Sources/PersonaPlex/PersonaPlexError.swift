@@ -43,7 +43,8 @@ public enum PersonaPlexError: Error, Equatable, Sendable, CustomStringConvertibl
             return "text_prompt is \(length) characters long; the limit is \(limit)"
         case let .unknownVoice(voice, suggestions, directory):
             let hint = suggestions.isEmpty ? "" : "; did you mean \(suggestions.joined(separator: ", "))?"
-            let checked = directory.map { "the files in voice_dir \($0)" }
+            let checked =
+                directory.map { "the files in voice_dir \($0)" }
                 ?? "the 18 stock voices (NATF0-3, NATM0-3, VARF0-4, VARM0-4 .pt); set voice_dir to check a custom voice folder"
             return "unknown voice_prompt '\(voice)': not among \(checked)\(hint)"
         case let .voiceDirectoryUnreadable(path, reason):

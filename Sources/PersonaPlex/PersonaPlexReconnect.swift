@@ -18,8 +18,10 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// `text_prompt`/`voice_prompt`, and retrying it in a loop only hammers the server.
     public var retryAfterWarmUpClose: Bool
 
-    public init(maxAttempts: Int? = 5, initialDelay: Double = 0.5, multiplier: Double = 2, maxDelay: Double = 30,
-                jitter: Double = 0.2, retryAfterWarmUpClose: Bool = false) {
+    public init(
+        maxAttempts: Int? = 5, initialDelay: Double = 0.5, multiplier: Double = 2, maxDelay: Double = 30,
+        jitter: Double = 0.2, retryAfterWarmUpClose: Bool = false
+    ) {
         self.maxAttempts = maxAttempts
         self.initialDelay = initialDelay
         self.multiplier = multiplier
@@ -76,15 +78,18 @@ extension PersonaPlexClient {
         var attempt = 0
         while true {
             attempt += 1
-            let client = PersonaPlexClient(configuration: configuration, eventLoopGroup: eventLoopGroup,
-                                           logger: logger, onStateChange: onStateChange, onMessage: onMessage)
+            let client = PersonaPlexClient(
+                configuration: configuration, eventLoopGroup: eventLoopGroup,
+                logger: logger, onStateChange: onStateChange, onMessage: onMessage)
             do {
                 try await client.connect()
                 return client
             } catch {
                 await client.close()
-                let failure = error as? PersonaPlexError ?? .connectionFailed(
-                    host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
+                let failure =
+                    error as? PersonaPlexError
+                    ?? .connectionFailed(
+                        host: configuration.endpoint.host, port: configuration.endpoint.port, reason: "\(error)")
                 let exhausted = policy.maxAttempts.map { attempt >= $0 } ?? false
                 guard policy.shouldRetry(failure), !exhausted, !Task.isCancelled else { throw failure }
                 let delay = policy.delay(afterFailedAttempt: attempt, using: &generator)

@@ -42,7 +42,7 @@ enum PersonaPlexTLS {
         if let sslError = error as? NIOSSLError {
             switch sslError {
             case .handshakeFailed, .unableToValidateCertificate, .noCertificateToValidate, .cannotMatchULabel,
-                 .cannotFindPeerIP:
+                .cannotFindPeerIP:
                 return true
             default:
                 return false
@@ -55,7 +55,8 @@ enum PersonaPlexTLS {
     /// BoringSSL reports it as a wrong record version or an HTTP request/response.
     static func looksLikePlaintextReply(_ error: Error) -> Bool {
         let text = String(describing: error).uppercased()
-        return text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("HTTPS_PROXY_REQUEST")
+        return text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST")
+            || text.contains("HTTPS_PROXY_REQUEST")
             || text.contains("PACKET_LENGTH_TOO_LONG")
     }
 }

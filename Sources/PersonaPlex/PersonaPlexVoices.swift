@@ -30,8 +30,9 @@ public enum PersonaPlexVoices {
         let name = normalised(voice)
         let known = try available(voiceDirectory: voiceDirectory)
         if !name.contains("/"), known.contains(name) { return name }
-        throw PersonaPlexError.unknownVoice(voice, suggestions: closeMatches(to: name, in: known),
-                                            voiceDirectory: voiceDirectory)
+        throw PersonaPlexError.unknownVoice(
+            voice, suggestions: closeMatches(to: name, in: known),
+            voiceDirectory: voiceDirectory)
     }
 
     /// Up to three names close to `name`: same name ignoring case, same prefix, or edit distance ≤ 2.

@@ -87,8 +87,9 @@ final class StandInSessionHandler: ChannelInboundHandler, @unchecked Sendable {
             let code = data.readInteger(as: UInt16.self) ?? 1000
             var reply = context.channel.allocator.buffer(capacity: 2)
             reply.writeInteger(code == 1005 ? 1000 : code)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)),
-                                  promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)),
+                promise: nil)
             closeNow()
         case .ping:
             context.writeAndFlush(
@@ -109,7 +110,9 @@ final class StandInSessionHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         hub.count { $0.pagesReceived += 1 }
-        let said = message.withUnsafeReadableBytes { bytes in voice.receive(UnsafeRawBufferPointer(rebasing: bytes.dropFirst())) }
+        let said = message.withUnsafeReadableBytes { bytes in
+            voice.receive(UnsafeRawBufferPointer(rebasing: bytes.dropFirst()))
+        }
         let errors = voice.takeNewErrors()
         if errors > 0 { hub.count { $0.decodeErrors += errors } }
         voice.drainPages { send(kind: 0x01, bytes: $0, context: context) }
@@ -119,7 +122,9 @@ final class StandInSessionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func say(_ sentence: String, context: ChannelHandlerContext) {
         for piece in StandInVoice.pieces(sentence) {
-            piece.utf8CString.withUnsafeBytes { send(kind: 0x02, bytes: UnsafeRawBufferPointer(rebasing: $0.dropLast()), context: context) }
+            piece.utf8CString.withUnsafeBytes {
+                send(kind: 0x02, bytes: UnsafeRawBufferPointer(rebasing: $0.dropLast()), context: context)
+            }
         }
     }
 

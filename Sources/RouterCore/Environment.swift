@@ -26,8 +26,11 @@ public struct PipelineEnvironment: Sendable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
             guard let eq = line.firstIndex(of: "=") else {
-                throw PipelineErrors([PipelineDiagnostic(SourceLocation(file: file, line: number + 1, column: 1),
-                                                         "expected KEY=VALUE", hint: "comment the line out with #")])
+                throw PipelineErrors([
+                    PipelineDiagnostic(
+                        SourceLocation(file: file, line: number + 1, column: 1),
+                        "expected KEY=VALUE", hint: "comment the line out with #")
+                ])
             }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
             var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
@@ -47,11 +50,26 @@ public struct PipelineEnvironment: Sendable {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            guard c == "$", i + 1 < chars.count else { out.append(c); i += 1; continue }
-            if chars[i + 1] == "$" { out.append("$"); i += 2; continue }
-            guard chars[i + 1] == "{" else { out.append(c); i += 1; continue }
+            guard c == "$", i + 1 < chars.count else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            if chars[i + 1] == "$" {
+                out.append("$")
+                i += 2
+                continue
+            }
+            guard chars[i + 1] == "{" else {
+                out.append(c)
+                i += 1
+                continue
+            }
             guard let close = chars[(i + 2)...].firstIndex(of: "}") else {
-                return .failure(InterpolationProblem(offset: i, message: "unterminated '${' in '\(text)'", hint: "close it with '}' or write '$$' for a literal '$'"))
+                return .failure(
+                    InterpolationProblem(
+                        offset: i, message: "unterminated '${' in '\(text)'",
+                        hint: "close it with '}' or write '$$' for a literal '$'"))
             }
             let body = String(chars[(i + 2)..<close])
             var name = body, fallback: String?
@@ -59,19 +77,24 @@ public struct PipelineEnvironment: Sendable {
                 name = String(body[..<r.lowerBound])
                 fallback = String(body[r.upperBound...])
             }
-            let validName = !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+            let validName =
+                !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
                 && !(name.first!.isNumber)
             guard validName else {
-                return .failure(InterpolationProblem(offset: i, message: "'${\(body)}' is not a valid variable reference",
-                                 hint: "write ${NAME} or ${NAME:-default}"))
+                return .failure(
+                    InterpolationProblem(
+                        offset: i, message: "'${\(body)}' is not a valid variable reference",
+                        hint: "write ${NAME} or ${NAME:-default}"))
             }
             if let value = variables[name], !(value.isEmpty && fallback != nil) {
                 out += value
             } else if let fallback {
                 out += fallback
             } else {
-                return .failure(InterpolationProblem(offset: i, message: "environment variable \(name) is not set",
-                                 hint: "set it (in the environment or .env), or give a default: ${\(name):-value}"))
+                return .failure(
+                    InterpolationProblem(
+                        offset: i, message: "environment variable \(name) is not set",
+                        hint: "set it (in the environment or .env), or give a default: ${\(name):-value}"))
             }
             i = close + 1
         }

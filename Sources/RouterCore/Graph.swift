@@ -57,8 +57,10 @@ public final class NodeSetup {
     let inputs: [String: [Lane]]
     let outputs: [String: Lane]
 
-    init(name: String, typeName: String, params: Parameters, runsFast: Bool, clock: any MonotonicClock,
-         inputs: [String: [Lane]], outputs: [String: Lane]) {
+    init(
+        name: String, typeName: String, params: Parameters, runsFast: Bool, clock: any MonotonicClock,
+        inputs: [String: [Lane]], outputs: [String: Lane]
+    ) {
         self.name = name
         self.typeName = typeName
         self.params = params
@@ -71,12 +73,18 @@ public final class NodeSetup {
     }
 
     /// The lanes linked into input `port` (empty when unlinked).
-    public func pcmInput(_ port: String) -> PCMInput { PCMInput(lanes: (inputs[port] ?? []).compactMap { $0 as? PCMLane }) }
-    public func packetInput(_ port: String) -> PacketInput { PacketInput(lanes: (inputs[port] ?? []).compactMap { $0 as? PacketLane }) }
+    public func pcmInput(_ port: String) -> PCMInput {
+        PCMInput(lanes: (inputs[port] ?? []).compactMap { $0 as? PCMLane })
+    }
+    public func packetInput(_ port: String) -> PacketInput {
+        PacketInput(lanes: (inputs[port] ?? []).compactMap { $0 as? PacketLane })
+    }
     public func streamsInput(_ port: String) -> PCMStreamsInput {
         PCMStreamsInput(lanes: (inputs[port] ?? []).compactMap { $0 as? PCMStreamsLane })
     }
-    public func eventInput(_ port: String) -> EventInput { EventInput(lanes: (inputs[port] ?? []).compactMap { $0 as? EventLane }) }
+    public func eventInput(_ port: String) -> EventInput {
+        EventInput(lanes: (inputs[port] ?? []).compactMap { $0 as? EventLane })
+    }
 
     /// The lane behind output `port`. Outputs always exist, linked or not, so nodes can write unconditionally.
     public func pcmOutput(_ port: String) -> PCMLane { lane(port) }
@@ -89,7 +97,8 @@ public final class NodeSetup {
 
     private func lane<L: Lane>(_ port: String) -> L {
         guard let lane = outputs[port] as? L else {
-            preconditionFailure("\(typeName) asked for output '\(port)' as \(L.self), which its port layout does not declare")
+            preconditionFailure(
+                "\(typeName) asked for output '\(port)' as \(L.self), which its port layout does not declare")
         }
         return lane
     }
@@ -158,8 +167,9 @@ public final class Graph {
                 if let resolved = node.outputFormats[output.name] {
                     format = resolved
                 } else if output.kind.carriesPCM {
-                    throw SessionError.nodeFailed(node: node.name, type: node.type.typeName,
-                                                  reason: "the format of output '\(output.name)' is unknown (its input is not linked)")
+                    throw SessionError.nodeFailed(
+                        node: node.name, type: node.type.typeName,
+                        reason: "the format of output '\(output.name)' is unknown (its input is not linked)")
                 } else {
                     format = MediaFormat(output.kind)
                 }
@@ -171,20 +181,25 @@ public final class Graph {
             var inputs: [String: [Lane]] = [:]
             for input in node.layout.inputs where input.kind == .event { inputs[input.name] = [sessionEvents] }
             for link in pipeline.links where link.toNode == node.name {
-                if let lane = lanes["\(link.fromNode).\(link.fromPort)"] { inputs[link.toPort, default: []].append(lane) }
+                if let lane = lanes["\(link.fromNode).\(link.fromPort)"] {
+                    inputs[link.toPort, default: []].append(lane)
+                }
             }
             var outputs: [String: Lane] = [:]
             for output in node.layout.outputs { outputs[output.name] = lanes["\(node.name).\(output.name)"] }
-            let setup = NodeSetup(name: node.name, typeName: node.type.typeName, params: node.params,
-                                  runsFast: pipeline.runsFast, clock: clock, inputs: inputs, outputs: outputs)
+            let setup = NodeSetup(
+                name: node.name, typeName: node.type.typeName, params: node.params,
+                runsFast: pipeline.runsFast, clock: clock, inputs: inputs, outputs: outputs)
             let instance: any Node
             do {
                 instance = try node.type.init(setup)
             } catch {
                 throw SessionError.nodeFailed(node: node.name, type: node.type.typeName, reason: "\(error)")
             }
-            built.append(GraphNode(name: node.name, typeName: node.type.typeName, node: instance, metrics: setup.metrics,
-                                   inputs: inputs.values.flatMap { $0 }, outputs: node.layout.outputs.compactMap { outputs[$0.name] }))
+            built.append(
+                GraphNode(
+                    name: node.name, typeName: node.type.typeName, node: instance, metrics: setup.metrics,
+                    inputs: inputs.values.flatMap { $0 }, outputs: node.layout.outputs.compactMap { outputs[$0.name] }))
         }
         self.nodes = built
         self.lanes = lanes

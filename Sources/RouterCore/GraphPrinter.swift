@@ -19,7 +19,9 @@ public enum GraphPrinter {
     /// One line per output port in data-path order: `node (Type) .port ─▶ targets  [format]`.
     static func ascii(_ pipeline: ValidatedPipeline) -> String {
         let title = pipeline.spec.name ?? pipeline.spec.file
-        var lines = ["\(title): \(pipeline.nodes.count) nodes, \(pipeline.links.count) links, \(pipeline.runsFast ? "fast" : "real-time") pace"]
+        var lines = [
+            "\(title): \(pipeline.nodes.count) nodes, \(pipeline.links.count) links, \(pipeline.runsFast ? "fast" : "real-time") pace"
+        ]
         let nameWidth = pipeline.nodes.map { $0.name.count + $0.type.typeName.count + 3 }.max() ?? 0
         for node in pipeline.nodes {
             let head = "\(node.name) (\(node.type.typeName))"
@@ -42,13 +44,18 @@ public enum GraphPrinter {
     }
 
     static func dot(_ pipeline: ValidatedPipeline) -> String {
-        var lines = ["digraph \"\(escape(pipeline.spec.name ?? "pipeline"))\" {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
+        var lines = [
+            "digraph \"\(escape(pipeline.spec.name ?? "pipeline"))\" {", "  rankdir=LR;",
+            "  node [shape=box, style=rounded];",
+        ]
         for node in pipeline.nodes {
             lines.append("  \"\(node.name)\" [label=\"\(node.name)\\n\(node.type.typeName)\"];")
         }
         for link in pipeline.links {
             let style = link.kind == .event ? ", style=dashed" : ""
-            lines.append("  \"\(link.fromNode)\" -> \"\(link.toNode)\" [label=\"\(link.fromPort)→\(link.toPort)\\n\(escape(formatOf(link, in: pipeline)))\"\(style)];")
+            lines.append(
+                "  \"\(link.fromNode)\" -> \"\(link.toNode)\" [label=\"\(link.fromPort)→\(link.toPort)\\n\(escape(formatOf(link, in: pipeline)))\"\(style)];"
+            )
         }
         lines.append("}")
         return lines.joined(separator: "\n")
@@ -71,7 +78,9 @@ public enum GraphPrinter {
         }
         for link in pipeline.links {
             let arrow = link.kind == .event ? "-.->" : "-->"
-            lines.append("  \(id(link.fromNode)) \(arrow)|\"\(link.fromPort)→\(link.toPort): \(formatOf(link, in: pipeline))\"| \(id(link.toNode))")
+            lines.append(
+                "  \(id(link.fromNode)) \(arrow)|\"\(link.fromPort)→\(link.toPort): \(formatOf(link, in: pipeline))\"| \(id(link.toNode))"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -31,8 +31,10 @@ public final class NodeHarness<N: NodeType> {
     /// Builds the node with `params` (YAML-style text values, parsed by the node's schema) and one harness-owned lane
     /// per input in `inputs` (port name → format). Formats are explicit: a pass-through output (`sameAs:`) whose
     /// input format is not given is an error, as an unlinked input is in a pipeline.
-    public init(params: [String: String] = [:], inputs: [String: MediaFormat] = [:], runsFast: Bool = true,
-                clock: ManualClock = ManualClock()) throws {
+    public init(
+        params: [String: String] = [:], inputs: [String: MediaFormat] = [:], runsFast: Bool = true,
+        clock: ManualClock = ManualClock()
+    ) throws {
         var parameters = NodeRegistry.defaults(of: N.self)
         for (key, text) in params {
             guard let spec = N.parameters.first(where: { $0.name == key }) else {
@@ -67,8 +69,9 @@ public final class NodeHarness<N: NodeType> {
                 if let given = inputs[input] {
                     format = MediaFormat(output.kind, pcm: given.pcm)
                 } else if output.kind.carriesPCM {
-                    throw NodeError("the format of \(N.typeName).\(output.name) follows input '\(input)': "
-                        + "give that input's format in `inputs:`")
+                    throw NodeError(
+                        "the format of \(N.typeName).\(output.name) follows input '\(input)': "
+                            + "give that input's format in `inputs:`")
                 } else {
                     format = MediaFormat(output.kind)
                 }
@@ -80,8 +83,9 @@ public final class NodeHarness<N: NodeType> {
         for input in layout.inputs where input.kind == .event {
             linked[input.name] = [sessionEvents] + (ins[input.name].map { [$0] } ?? [])
         }
-        let setup = NodeSetup(name: N.typeName.lowercased(), typeName: N.typeName, params: parameters, runsFast: runsFast,
-                              clock: clock, inputs: linked, outputs: outs)
+        let setup = NodeSetup(
+            name: N.typeName.lowercased(), typeName: N.typeName, params: parameters, runsFast: runsFast,
+            clock: clock, inputs: linked, outputs: outs)
         node = try N(setup)
         metrics = setup.metrics
         self.clock = clock
@@ -110,7 +114,9 @@ public final class NodeHarness<N: NodeType> {
     }
 
     private func output<L: Lane>(_ port: String) -> L {
-        guard let lane = outputLanes[port] as? L else { preconditionFailure("\(N.typeName) has no \(L.self) output '\(port)'") }
+        guard let lane = outputLanes[port] as? L else {
+            preconditionFailure("\(N.typeName) has no \(L.self) output '\(port)'")
+        }
         return lane
     }
 
@@ -185,12 +191,15 @@ public final class NodeHarness<N: NodeType> {
         for lane in mediaInputs where !lane.ended { lane.finish() }
         try tick()
         var leftovers: [String] = []
-        for lane in mediaOutputs where lane.itemCount > 0 { leftovers.append("\(lane.itemCount) item(s) on \(lane.label)") }
+        for lane in mediaOutputs where lane.itemCount > 0 {
+            leftovers.append("\(lane.itemCount) item(s) on \(lane.label)")
+        }
         if !node.isDrained { leftovers.append("isDrained is false") }
         stop()
         if !leftovers.isEmpty {
-            throw NodeError("\(N.typeName) kept undrained output after its inputs ended: "
-                + leftovers.joined(separator: ", ") + "; tick until it drains and read it before finish()")
+            throw NodeError(
+                "\(N.typeName) kept undrained output after its inputs ended: "
+                    + leftovers.joined(separator: ", ") + "; tick until it drains and read it before finish()")
         }
     }
 
@@ -210,8 +219,10 @@ public final class EmbeddedSession {
     /// engine's clock reads cost what they cost in production).
     public let clock: any MonotonicClock
 
-    public init(yaml: String, registry: NodeRegistry, environment: PipelineEnvironment = PipelineEnvironment([:]),
-                file: String = "test.yaml", clock: any MonotonicClock = ManualClock()) throws {
+    public init(
+        yaml: String, registry: NodeRegistry, environment: PipelineEnvironment = PipelineEnvironment([:]),
+        file: String = "test.yaml", clock: any MonotonicClock = ManualClock()
+    ) throws {
         pipeline = try PipelineValidator(registry: registry).validate(yaml: yaml, file: file, environment: environment)
         self.clock = clock
         session = Session(graph: try Graph(pipeline, clock: clock))

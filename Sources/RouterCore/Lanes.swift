@@ -1,4 +1,5 @@
 import Synchronization
+
 /// The buffer behind one output port. The producing node writes it during its turn in a tick; every linked input
 /// (fan-out) reads the same buffer afterwards, read-only. Buffers are allocated once and reused every tick, so the
 /// steady-state audio path does not allocate.
@@ -46,7 +47,8 @@ public final class PCMLane: Lane {
         storage = .allocate(capacity: pcm.samplesPerFrame + page)
         storage.initialize(repeating: 0)
         let aligned = (page - (Int(bitPattern: storage.baseAddress!) / MemoryLayout<Float>.stride) % page) % page
-        samples = UnsafeMutableBufferPointer(rebasing: storage[(aligned + offset) % page ..< (aligned + offset) % page + pcm.samplesPerFrame])
+        samples = UnsafeMutableBufferPointer(
+            rebasing: storage[(aligned + offset) % page..<(aligned + offset) % page + pcm.samplesPerFrame])
         super.init(format: .pcm(pcm), label: label)
     }
 

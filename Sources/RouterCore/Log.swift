@@ -1,10 +1,11 @@
 import Foundation
 import Realtime
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Log severity, least to most severe.
@@ -127,8 +128,9 @@ public final class RouterLog: Sendable {
             Self.writeQueuedLines(&w)
             let total = dropped.load(ordering: .relaxed)
             if total > w.reportedDrops {
-                Self.write(&w, .warning, "log",
-                           "\(total - w.reportedDrops) line(s) dropped: the audio thread's log queue was full")
+                Self.write(
+                    &w, .warning, "log",
+                    "\(total - w.reportedDrops) line(s) dropped: the audio thread's log queue was full")
                 w.reportedDrops = total
             }
         }
@@ -150,7 +152,9 @@ public final class RouterLog: Sendable {
     }
 
     private func startWriterThread() {
-        guard writerStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        guard writerStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else {
+            return
+        }
         let thread = Thread { [self] in
             while true {
                 queued.wait()

@@ -91,10 +91,12 @@ public enum MetricsReport {
     public static func render(_ metrics: [NodeMetrics]) -> String {
         var rows = [["node", "type", "in", "out", "drops", "errors", "queue", "p50 µs", "p99 µs", "max µs"]]
         for m in metrics {
-            rows.append([m.nodeName, m.typeName, String(m.itemsIn), String(m.itemsOut), String(m.drops),
-                         String(m.errors), String(m.queueDepth),
-                         micro(m.processing.percentile(0.5)), micro(m.processing.percentile(0.99)),
-                         micro(m.processing.maxValue)])
+            rows.append([
+                m.nodeName, m.typeName, String(m.itemsIn), String(m.itemsOut), String(m.drops),
+                String(m.errors), String(m.queueDepth),
+                micro(m.processing.percentile(0.5)), micro(m.processing.percentile(0.99)),
+                micro(m.processing.maxValue),
+            ])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
@@ -109,7 +111,9 @@ public enum MetricsReport {
         for (name, node) in graph.namedNodes {
             guard let reporter = node as? ReportsLatency else { continue }
             for (label, h) in reporter.latencyReport where h.count > 0 {
-                lines.append("\(name) \(label): p50 \(milli(h.percentile(0.5))) ms, p99 \(milli(h.percentile(0.99))) ms, max \(milli(h.maxValue)) ms (n=\(h.count))")
+                lines.append(
+                    "\(name) \(label): p50 \(milli(h.percentile(0.5))) ms, p99 \(milli(h.percentile(0.99))) ms, max \(milli(h.maxValue)) ms (n=\(h.count))"
+                )
             }
         }
         return lines.joined(separator: "\n")

@@ -19,8 +19,10 @@ public struct InputSpec: Sendable {
     public var acceptsMany: Bool
     public var doc: String
 
-    public init(_ name: String, _ kind: MediaKind, _ requirement: PCMRequirement = .any,
-                required: Bool = true, many: Bool = false, doc: String) {
+    public init(
+        _ name: String, _ kind: MediaKind, _ requirement: PCMRequirement = .any,
+        required: Bool = true, many: Bool = false, doc: String
+    ) {
         self.name = name
         self.kind = kind
         self.requirement = requirement

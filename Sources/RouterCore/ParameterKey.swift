@@ -19,8 +19,10 @@ public struct ParameterKey<Value: Sendable>: Sendable {
 
 extension ParameterKey where Value == Int {
     /// An integer with a default, optionally bounded.
-    public static func int(_ name: String, _ range: ClosedRange<Int>? = nil, default value: Int,
-                           _ doc: String) -> Self {
+    public static func int(
+        _ name: String, _ range: ClosedRange<Int>? = nil, default value: Int,
+        _ doc: String
+    ) -> Self {
         Self(spec: .optional(name, .int(range), default: .int(value), doc), fallback: value, decode: Self.int)
     }
 
@@ -37,9 +39,10 @@ extension ParameterKey where Value == Int {
 
     /// One of a fixed set of whole numbers (written as words in the schema: `8000|16000|...`), with a default.
     public static func choice(_ name: String, _ values: [Int], default value: Int, _ doc: String) -> Self {
-        Self(spec: .optional(name, .choice(values.map(String.init)), default: .string(String(value)), doc),
-             fallback: value,
-             decode: { if case .string(let word) = $0 { return Int(word) } else { return nil } })
+        Self(
+            spec: .optional(name, .choice(values.map(String.init)), default: .string(String(value)), doc),
+            fallback: value,
+            decode: { if case .string(let word) = $0 { return Int(word) } else { return nil } })
     }
 
     @Sendable private static func int(_ value: ParameterValue) -> Int? {
@@ -50,8 +53,10 @@ extension ParameterKey where Value == Int {
 
 extension ParameterKey where Value == Double {
     /// A number with a default, optionally bounded.
-    public static func double(_ name: String, _ range: ClosedRange<Double>? = nil, default value: Double,
-                              _ doc: String) -> Self {
+    public static func double(
+        _ name: String, _ range: ClosedRange<Double>? = nil, default value: Double,
+        _ doc: String
+    ) -> Self {
         Self(spec: .optional(name, .double(range), default: .double(value), doc), fallback: value, decode: Self.double)
     }
 
@@ -72,8 +77,9 @@ extension ParameterKey where Value == Double {
 extension ParameterKey where Value == Bool {
     /// A flag with a default.
     public static func bool(_ name: String, default value: Bool, _ doc: String) -> Self {
-        Self(spec: .optional(name, .bool, default: .bool(value), doc), fallback: value,
-             decode: { if case .bool(let v) = $0 { return v } else { return nil } })
+        Self(
+            spec: .optional(name, .bool, default: .bool(value), doc), fallback: value,
+            decode: { if case .bool(let v) = $0 { return v } else { return nil } })
     }
 }
 
@@ -97,8 +103,10 @@ extension ParameterKey where Value == String {
 extension ParameterKey where Value: RawRepresentable, Value.RawValue == String {
     /// One of a fixed set of words that are the raw values of `Value`'s cases, with a default.
     public static func choice(_ name: String, _ cases: [Value], default value: Value, _ doc: String) -> Self {
-        Self(spec: .optional(name, .choice(cases.map(\.rawValue)), default: .string(value.rawValue), doc), fallback: value,
-             decode: { if case .string(let word) = $0 { return Value(rawValue: word) } else { return nil } })
+        Self(
+            spec: .optional(name, .choice(cases.map(\.rawValue)), default: .string(value.rawValue), doc),
+            fallback: value,
+            decode: { if case .string(let word) = $0 { return Value(rawValue: word) } else { return nil } })
     }
 }
 
@@ -110,7 +118,9 @@ extension ParameterKey where Value == String? {
 
     /// Optional text without a default: nil when unset.
     public static func optionalString(_ name: String, _ doc: String) -> Self {
-        Self(spec: .optional(name, .string, default: nil, doc), fallback: nil, decode: { ParameterKey<String>.string($0) })
+        Self(
+            spec: .optional(name, .string, default: nil, doc), fallback: nil,
+            decode: { ParameterKey<String>.string($0) })
     }
 
     /// A file the pipeline must give (nil only while probing ports, or when given empty).

@@ -66,7 +66,9 @@ public struct ParameterSpec: Sendable {
     public var doc: String
 
     /// An optional parameter with a default.
-    public static func optional(_ name: String, _ type: ParameterType, default value: ParameterValue?, _ doc: String) -> ParameterSpec {
+    public static func optional(_ name: String, _ type: ParameterType, default value: ParameterValue?, _ doc: String)
+        -> ParameterSpec
+    {
         ParameterSpec(name: name, type: type, defaultValue: value, isRequired: false, doc: doc)
     }
 
@@ -80,15 +82,21 @@ public struct ParameterSpec: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         switch type {
         case .int(let range):
-            guard let v = Int(trimmed) else { return .failure(ParameterProblem("'\(name)' must be an integer, not '\(text)'")) }
+            guard let v = Int(trimmed) else {
+                return .failure(ParameterProblem("'\(name)' must be an integer, not '\(text)'"))
+            }
             if let range, !range.contains(v) {
-                return .failure(ParameterProblem("'\(name)' must be in \(range.lowerBound)...\(range.upperBound), not \(v)"))
+                return .failure(
+                    ParameterProblem("'\(name)' must be in \(range.lowerBound)...\(range.upperBound), not \(v)"))
             }
             return .success(.int(v))
         case .double(let range):
-            guard let v = Double(trimmed), v.isFinite else { return .failure(ParameterProblem("'\(name)' must be a number, not '\(text)'")) }
+            guard let v = Double(trimmed), v.isFinite else {
+                return .failure(ParameterProblem("'\(name)' must be a number, not '\(text)'"))
+            }
             if let range, !range.contains(v) {
-                return .failure(ParameterProblem("'\(name)' must be in \(range.lowerBound)...\(range.upperBound), not \(trimmed)"))
+                return .failure(
+                    ParameterProblem("'\(name)' must be in \(range.lowerBound)...\(range.upperBound), not \(trimmed)"))
             }
             return .success(.double(v))
         case .bool:
@@ -101,18 +109,25 @@ public struct ParameterSpec: Sendable {
             return .success(.string(text))
         case .choice(let words):
             guard words.contains(trimmed) else {
-                return .failure(ParameterProblem("'\(name)' must be one of \(words.joined(separator: ", ")), not '\(text)'."
-                    + Spelling.didYouMean(trimmed, among: words)))
+                return .failure(
+                    ParameterProblem(
+                        "'\(name)' must be one of \(words.joined(separator: ", ")), not '\(text)'."
+                            + Spelling.didYouMean(trimmed, among: words)))
             }
             return .success(.string(trimmed))
         case .sampleRate:
             let rates = ParameterType.commonSampleRates.map(String.init).joined(separator: ", ")
             guard let v = Int(trimmed), ParameterType.sampleRateRange.contains(v), v % Tick.perSecond == 0 else {
-                let why = Int(trimmed).map { ParameterType.sampleRateRange.contains($0)
-                    ? "\($0) Hz does not split into whole 20 ms frames" : "\($0) Hz is outside 8000...192000" }
+                let why =
+                    Int(trimmed).map {
+                        ParameterType.sampleRateRange.contains($0)
+                            ? "\($0) Hz does not split into whole 20 ms frames" : "\($0) Hz is outside 8000...192000"
+                    }
                     ?? "'\(text)' is not a whole number of Hz"
-                return .failure(ParameterProblem("'\(name)' must be a sample rate: \(why)",
-                                                 hint: "use a multiple of 50 Hz in 8000...192000, e.g. \(rates)"))
+                return .failure(
+                    ParameterProblem(
+                        "'\(name)' must be a sample rate: \(why)",
+                        hint: "use a multiple of 50 Hz in 8000...192000, e.g. \(rates)"))
             }
             return .success(.int(v))
         case .duration:
@@ -121,7 +136,8 @@ public struct ParameterSpec: Sendable {
             }
             // Nodes turn durations into sample counts; an absurd value would overflow Int and trap at run time.
             guard seconds <= Self.maxDurationSeconds else {
-                return .failure(ParameterProblem("'\(name)' must be at most \(Int(Self.maxDurationSeconds)) s, not '\(text)'"))
+                return .failure(
+                    ParameterProblem("'\(name)' must be at most \(Int(Self.maxDurationSeconds)) s, not '\(text)'"))
             }
             return .success(.double(seconds))
         }
@@ -131,9 +147,13 @@ public struct ParameterSpec: Sendable {
     static let maxDurationSeconds: Double = 1_000_000
 
     static func parseDuration(_ text: String) -> Double? {
-        if text.hasSuffix("ms") { return Double(text.dropLast(2).trimmingCharacters(in: .whitespaces)).map { $0 / 1000 } }
+        if text.hasSuffix("ms") {
+            return Double(text.dropLast(2).trimmingCharacters(in: .whitespaces)).map { $0 / 1000 }
+        }
         if text.hasSuffix("s") { return Double(text.dropLast().trimmingCharacters(in: .whitespaces)) }
-        if text.hasSuffix("min") { return Double(text.dropLast(3).trimmingCharacters(in: .whitespaces)).map { $0 * 60 } }
+        if text.hasSuffix("min") {
+            return Double(text.dropLast(3).trimmingCharacters(in: .whitespaces)).map { $0 * 60 }
+        }
         return Double(text)
     }
 }

@@ -44,18 +44,27 @@ public struct NodeRegistry: Sendable {
             for i in layout.inputs {
                 var fmt = i.kind.displayName
                 if case .exact(let f) = i.requirement {
-                    fmt = Self.describe(f, kind: i.kind, of: type) { $0.inputs.first { $0.name == i.name }.flatMap(Self.exactFormat) }
-                } else if i.kind == .pcm || i.kind == .pcmStreams { fmt = "any-rate \(fmt)" }
-                let flags = [i.isRequired ? "required" : "optional", i.acceptsMany ? "many links" : nil].compactMap { $0 }
+                    fmt = Self.describe(f, kind: i.kind, of: type) {
+                        $0.inputs.first { $0.name == i.name }.flatMap(Self.exactFormat)
+                    }
+                } else if i.kind == .pcm || i.kind == .pcmStreams {
+                    fmt = "any-rate \(fmt)"
+                }
+                let flags = [i.isRequired ? "required" : "optional", i.acceptsMany ? "many links" : nil].compactMap {
+                    $0
+                }
                 out.append("  in  \(i.name): \(fmt) (\(flags.joined(separator: ", "))) — \(i.doc)")
             }
             for o in layout.outputs {
                 let fmt: String
                 switch o.rule {
                 case .fixed(let f):
-                    fmt = f.pcm.map { pcm in
-                        Self.describe(pcm, kind: o.kind, of: type) { $0.outputs.first { $0.name == o.name }.flatMap(Self.fixedFormat) }
-                    } ?? f.description
+                    fmt =
+                        f.pcm.map { pcm in
+                            Self.describe(pcm, kind: o.kind, of: type) {
+                                $0.outputs.first { $0.name == o.name }.flatMap(Self.fixedFormat)
+                            }
+                        } ?? f.description
                 case .sameAsInput(let input): fmt = "\(o.kind.displayName), same format as \(input)"
                 }
                 out.append("  out \(o.name): \(fmt) — \(o.doc)")
@@ -78,8 +87,10 @@ public struct NodeRegistry: Sendable {
     /// A port's PCM format in the catalogue. Shown as a value only when no parameter changes it; otherwise the
     /// parameters that set it are named (with the default format when they all have defaults), and a format that
     /// follows a required file is said to come from the file.
-    static func describe(_ format: PCMFormat, kind: MediaKind, of type: any NodeType.Type,
-                         _ portFormat: (PortLayout) -> PCMFormat?) -> String {
+    static func describe(
+        _ format: PCMFormat, kind: MediaKind, of type: any NodeType.Type,
+        _ portFormat: (PortLayout) -> PCMFormat?
+    ) -> String {
         let defaults = Self.defaults(of: type)
         var dependencies: [ParameterSpec] = []
         for spec in type.parameters {

@@ -1,8 +1,9 @@
 import Foundation
 import Realtime
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a session could not run or ended badly.
@@ -64,7 +65,9 @@ public final class Session: @unchecked Sendable {
 
     /// True once every node with media ports has finished (sources ended and everything downstream drained).
     /// Nodes that only handle events follow the session; they do not hold it open.
-    public var isFinished: Bool { graph.nodes.allSatisfy { $0.finished || ($0.mediaInputs.isEmpty && $0.mediaOutputs.isEmpty) } }
+    public var isFinished: Bool {
+        graph.nodes.allSatisfy { $0.finished || ($0.mediaInputs.isEmpty && $0.mediaOutputs.isEmpty) }
+    }
 
     /// Asks a running session to stop: the next tick delivers `sessionStopping` to every event input and is the last.
     /// Safe from any thread and from signal handlers' queues.
@@ -148,11 +151,15 @@ public final class Session: @unchecked Sendable {
     /// `runOnThread` from async code. `maxTicks` bounds the run (nil: unbounded). Log lines from this thread are
     /// queued while it runs (it never waits for the log) and all written before it returns.
     public func run(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) -> SessionOutcome {
-        RouterLog.shared.queueingLines { runTicks(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval) }
+        RouterLog.shared.queueingLines {
+            runTicks(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval)
+        }
     }
 
     private func runTicks(realtime: Bool, maxTicks: Int64?, metricsInterval: Double?) -> SessionOutcome {
-        do { try start() } catch let e as SessionError { return .failed(e) } catch { return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)")) }
+        do { try start() } catch let e as SessionError { return .failed(e) } catch {
+            return .failed(.nodeFailed(node: "?", type: "?", reason: "\(error)"))
+        }
         defer { stop() }
         var deadline = SystemClock.now()
         let metricsEvery = metricsInterval.map { Tick.count(seconds: $0) }
@@ -179,10 +186,13 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Runs the session on a dedicated thread (audio must not share Swift's cooperative pool) and returns its outcome.
-    public func runOnThread(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) async -> SessionOutcome {
+    public func runOnThread(realtime: Bool, maxTicks: Int64? = nil, metricsInterval: Double? = nil) async
+        -> SessionOutcome
+    {
         await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
-                continuation.resume(returning: run(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval))
+                continuation.resume(
+                    returning: run(realtime: realtime, maxTicks: maxTicks, metricsInterval: metricsInterval))
             }
             thread.name = "router-session"
             thread.qualityOfService = .userInteractive
@@ -194,11 +204,11 @@ public final class Session: @unchecked Sendable {
 /// Sleeps until an absolute `SystemClock` (CLOCK_MONOTONIC) deadline (restarting on signals), so pacing never drifts.
 public func sleepUntil(_ deadlineNanoseconds: UInt64) {
     #if canImport(Glibc)
-    let deadline = min(deadlineNanoseconds, UInt64(Int.max))
-    var ts = timespec(tv_sec: Int(deadline / Nanoseconds.perSecond), tv_nsec: Int(deadline % Nanoseconds.perSecond))
-    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+        let deadline = min(deadlineNanoseconds, UInt64(Int.max))
+        var ts = timespec(tv_sec: Int(deadline / Nanoseconds.perSecond), tv_nsec: Int(deadline % Nanoseconds.perSecond))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
     #else
-    let now = SystemClock.now()
-    if deadlineNanoseconds > now { usleep(UInt32((deadlineNanoseconds - now) / 1000)) }
+        let now = SystemClock.now()
+        if deadlineNanoseconds > now { usleep(UInt32((deadlineNanoseconds - now) / 1000)) }
     #endif
 }

@@ -45,15 +45,18 @@ enum YAMLDocument {
             _ = try reader.next()  // document end
             let after = try reader.next()
             if case .documentStart(let location) = after {
-                throw PipelineDiagnostic(location, "YAML syntax: a pipeline file holds one document, but another one starts here",
-                                         hint: "remove the '---' line and everything after it, or split the file")
+                throw PipelineDiagnostic(
+                    location, "YAML syntax: a pipeline file holds one document, but another one starts here",
+                    hint: "remove the '---' line and everything after it, or split the file")
             }
             return .success(root)
         } catch let diagnostic as PipelineDiagnostic {
             return .failure(diagnostic)
         } catch {
-            return .failure(PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)",
-                                               hint: "check the file's YAML syntax"))
+            return .failure(
+                PipelineDiagnostic(
+                    SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)",
+                    hint: "check the file's YAML syntax"))
         }
     }
 
@@ -66,8 +69,9 @@ enum YAMLDocument {
             anchor = a
         case .alias(let name, let location):
             guard let target = reader.anchors[name] else {
-                throw PipelineDiagnostic(location, "YAML syntax: '*\(name)' refers to no anchor '&\(name)' above it",
-                                         hint: "define '&\(name)' on a value before using '*\(name)'")
+                throw PipelineDiagnostic(
+                    location, "YAML syntax: '*\(name)' refers to no anchor '&\(name)' above it",
+                    hint: "define '&\(name)' on a value before using '*\(name)'")
             }
             return target
         case .sequenceStart(let location, let a):
@@ -93,16 +97,18 @@ enum YAMLDocument {
             anchor = a
         case .streamStart, .documentStart, .documentEnd, .streamEnd, .collectionEnd:
             // libyaml only emits these between nodes; reaching one here means the stream is not a document.
-            throw PipelineDiagnostic(reader.location, "YAML syntax: unexpected end of the document",
-                                     hint: "check indentation and ':' after keys")
+            throw PipelineDiagnostic(
+                reader.location, "YAML syntax: unexpected end of the document",
+                hint: "check indentation and ':' after keys")
         }
         if let anchor { reader.anchors[anchor] = node }
         return node
     }
 
     private static func tooDeep(_ location: SourceLocation) -> PipelineDiagnostic {
-        PipelineDiagnostic(location, "YAML nesting deeper than \(maxDepth) levels",
-                           hint: "a pipeline needs only nodes, their parameters and links: flatten the structure")
+        PipelineDiagnostic(
+            location, "YAML nesting deeper than \(maxDepth) levels",
+            hint: "a pipeline needs only nodes, their parameters and links: flatten the structure")
     }
 }
 
@@ -146,7 +152,8 @@ private final class YAMLEventReader {
         var event = yaml_event_t()
         guard yaml_parser_parse(&parser, &event) == 1 else { throw syntaxError() }
         defer { yaml_event_delete(&event) }
-        location = SourceLocation(file: file, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+        location = SourceLocation(
+            file: file, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
         switch event.type {
         case YAML_STREAM_START_EVENT: return .streamStart
         case YAML_STREAM_END_EVENT: return .streamEnd
@@ -154,8 +161,10 @@ private final class YAMLEventReader {
         case YAML_DOCUMENT_END_EVENT: return .documentEnd
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT: return .collectionEnd
         case YAML_ALIAS_EVENT: return .alias(Self.text(event.data.alias.anchor) ?? "", location)
-        case YAML_SEQUENCE_START_EVENT: return .sequenceStart(location, anchor: Self.text(event.data.sequence_start.anchor))
-        case YAML_MAPPING_START_EVENT: return .mappingStart(location, anchor: Self.text(event.data.mapping_start.anchor))
+        case YAML_SEQUENCE_START_EVENT:
+            return .sequenceStart(location, anchor: Self.text(event.data.sequence_start.anchor))
+        case YAML_MAPPING_START_EVENT:
+            return .mappingStart(location, anchor: Self.text(event.data.mapping_start.anchor))
         case YAML_SCALAR_EVENT:
             let s = event.data.scalar
             let value = String(decoding: UnsafeBufferPointer(start: s.value, count: Int(s.length)), as: UTF8.self)
@@ -174,14 +183,16 @@ private final class YAMLEventReader {
     private func syntaxError() -> PipelineDiagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
         if parser.error == YAML_READER_ERROR {
-            return PipelineDiagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(problem)",
-                                      hint: "pipeline files must be UTF-8 text")
+            return PipelineDiagnostic(
+                SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(problem)",
+                hint: "pipeline files must be UTF-8 text")
         }
         var message = "YAML syntax: \(problem)"
         if let context = parser.context {
             message += " (\(String(cString: context)) at line \(parser.context_mark.line + 1))"
         }
-        let at = SourceLocation(file: file, line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+        let at = SourceLocation(
+            file: file, line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
         return PipelineDiagnostic(at, message, hint: "check indentation and ':' after keys; use spaces, not tabs")
     }
 }

@@ -1,6 +1,6 @@
 import DAVE
-import MLS
 import Foundation
+import MLS
 import Realtime
 
 /// Release-build measurements: per-frame DAVE encrypt/decrypt, and commit/Welcome processing by group size.
@@ -8,16 +8,22 @@ enum Bench {
     /// Each figure is the median of `rounds` runs (the machine is shared).
     static func run(rounds: Int = 5) throws {
         let frameRuns = try (0..<rounds).map { _ in try frames() }
-        print(String(format: "frame (120 B Opus = one 20 ms frame, median of %d × 20000): encrypt %.2f µs, decrypt %.2f µs",
-                     rounds, median(frameRuns.map(\.encrypt)), median(frameRuns.map(\.decrypt))))
+        print(
+            String(
+                format: "frame (120 B Opus = one 20 ms frame, median of %d × 20000): encrypt %.2f µs, decrypt %.2f µs",
+                rounds, median(frameRuns.map(\.encrypt)), median(frameRuns.map(\.decrypt))))
         for size in [2, 10, 50] {
             let runs = try (0..<rounds).map { _ in try groupTransitions(size: size) }
-            print(String(format: "group %2d → %2d members, Add (no path), median of %d: process commit %.2f ms, "
-                         + "process welcome %.2f ms", size, size + 1, rounds,
-                         median(runs.map(\.addCommit)), median(runs.map(\.welcome))))
-            print(String(format: "group %2d → %2d members, Remove + UpdatePath, median of %d: create commit %.2f ms, "
-                         + "process commit %.2f ms", size + 1, size, rounds,
-                         median(runs.map(\.removeCreate)), median(runs.map(\.removeProcess))))
+            print(
+                String(
+                    format: "group %2d → %2d members, Add (no path), median of %d: process commit %.2f ms, "
+                        + "process welcome %.2f ms", size, size + 1, rounds,
+                    median(runs.map(\.addCommit)), median(runs.map(\.welcome))))
+            print(
+                String(
+                    format: "group %2d → %2d members, Remove + UpdatePath, median of %d: create commit %.2f ms, "
+                        + "process commit %.2f ms", size + 1, size, rounds,
+                    median(runs.map(\.removeCreate)), median(runs.map(\.removeProcess))))
         }
     }
 
@@ -101,7 +107,8 @@ enum Bench {
         let welcomeReply = try joiner.handleWelcome(DAVEWelcomePayload(transitionID: 2, welcome: welcome).encoded)
         let welcomeTime = milliseconds(since: start)
         guard commitReply == [.readyForTransition(transitionID: 2)], welcomeReply == commitReply,
-              joiner.epochAuthenticator == receiver.epochAuthenticator else {
+            joiner.epochAuthenticator == receiver.epochAuthenticator
+        else {
             throw InteropFailure("bench Add for \(size) members did not converge")
         }
         _ = try sessions[0].handleAnnounceCommit(announce)
@@ -115,18 +122,21 @@ enum Bench {
         let removeCreate = milliseconds(since: start)
         let removeCommit = try DAVECommitWelcome(payload: removeBody).commit
         guard case .publicMessage(let message) = removeCommit, case .commit(let body) = message.content.body,
-              body.path != nil else { throw InteropFailure("bench Remove commit has no UpdatePath") }
+            body.path != nil
+        else { throw InteropFailure("bench Remove commit has no UpdatePath") }
         let removeAnnounce = DAVEAnnounceCommit(transitionID: 3, commit: removeCommit).encoded
         start = now()
         let removeReply = try joiner.handleAnnounceCommit(removeAnnounce)
         let removeProcess = milliseconds(since: start)
         _ = try sessions[0].handleAnnounceCommit(removeAnnounce)
         guard removeReply == [.readyForTransition(transitionID: 3)], joiner.members.count == size,
-              joiner.epochAuthenticator == sessions[0].epochAuthenticator else {
+            joiner.epochAuthenticator == sessions[0].epochAuthenticator
+        else {
             throw InteropFailure("bench Remove for \(size + 1) members did not converge")
         }
-        return Transitions(addCommit: addCommit, welcome: welcomeTime, removeCreate: removeCreate,
-                           removeProcess: removeProcess)
+        return Transitions(
+            addCommit: addCommit, welcome: welcomeTime, removeCreate: removeCreate,
+            removeProcess: removeProcess)
     }
 
     private static func op28(_ session: DAVESession, _ proposals: [UInt8]) throws -> [UInt8] {

@@ -23,7 +23,8 @@ struct Checks {
             let peers = verifying ? members.filter { $0 !== member }.map(\.userID) : []
             let state = try member.state(verifying: peers)
             if member.exposesEpoch, state.epoch != server.epoch {
-                throw InteropFailure("\(member.name) is at epoch \(state.epoch.map(String.init) ?? "none"), server at \(server.epoch)")
+                throw InteropFailure(
+                    "\(member.name) is at epoch \(state.epoch.map(String.init) ?? "none"), server at \(server.epoch)")
             }
             guard !state.authenticator.isEmpty, state.privacyCode.count == 30 else {
                 throw InteropFailure("\(member.name) has no epoch authenticator / privacy code")
@@ -43,7 +44,9 @@ struct Checks {
         }
         if checkVerificationCodes, comparedCodes == 0 { throw InteropFailure("no peer exposed a verification code") }
         try verifyFrames()
-        log("epoch \(server.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")")
+        log(
+            "epoch \(server.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")"
+        )
     }
 
     /// Every member DAVE-encrypts `framesPerSender` Opus frames; each of the other members decrypts every one of
@@ -71,21 +74,29 @@ struct Checks {
             }
             for receiver in members where receiver !== sender {
                 let count = decrypted[ObjectIdentifier(receiver)] ?? 0
-                guard count == framesPerSender else { throw InteropFailure("\(receiver.name) decrypted \(count) frames") }
+                guard count == framesPerSender else {
+                    throw InteropFailure("\(receiver.name) decrypted \(count) frames")
+                }
                 if logPairs { log("frames \(sender.name) → \(receiver.name): \(count) byte-exact") }
             }
         }
     }
 
     /// Returns how many peers' codes were compared.
-    private func compareVerificationCodes(of member: InteropMember, state: MemberState, members: [InteropMember]) throws -> Int {
+    private func compareVerificationCodes(of member: InteropMember, state: MemberState, members: [InteropMember]) throws
+        -> Int
+    {
         var compared = 0
         for peer in members where peer !== member {
             guard let code = state.verificationCodes[peer.userID] else { continue }
-            guard code.count == 45 else { throw InteropFailure("\(member.name) verification code is \(code.count) digits") }
+            guard code.count == 45 else {
+                throw InteropFailure("\(member.name) verification code is \(code.count) digits")
+            }
             let peerState = try peer.state(verifying: [member.userID])
             guard let peerCode = peerState.verificationCodes[member.userID] else { continue }
-            guard peerCode == code else { throw InteropFailure("verification codes of \(member.name) and \(peer.name) differ") }
+            guard peerCode == code else {
+                throw InteropFailure("verification codes of \(member.name) and \(peer.name) differ")
+            }
             log("\(member.name) and \(peer.name) show the same verification code")
             compared += 1
         }
@@ -95,11 +106,12 @@ struct Checks {
     /// A plausible 20 ms Opus packet (TOC byte + payload), deterministic per seed.
     static func opusFrame(seed: UInt64, length: Int = 80) -> [UInt8] {
         var state = seed | 1
-        return [0x78] + (1..<length).map { _ in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
+        return [0x78]
+            + (1..<length).map { _ in
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            }
     }
 }

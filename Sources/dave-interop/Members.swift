@@ -47,8 +47,10 @@ final class PythonMember: InteropMember {
         self.userID = userID
         self.driver = driver
         exposesEpoch = kind == "davey"
-        _ = try driver.call(["cmd": "new", "member": name, "kind": kind, "user_id": String(userID),
-                             "channel_id": String(channelID)])
+        _ = try driver.call([
+            "cmd": "new", "member": name, "kind": kind, "user_id": String(userID),
+            "channel_id": String(channelID),
+        ])
     }
 
     private func call(_ command: String, _ payload: [UInt8] = [], extra: [String: Any] = [:]) throws -> [String: Any] {
@@ -94,13 +96,16 @@ final class PythonMember: InteropMember {
         let reply = try call("state", extra: ["peers": peers.map(String.init)])
         var codes: [UInt64: String] = [:]
         for (key, value) in reply["verification"] as? [String: String] ?? [:] { codes[UInt64(key) ?? 0] = value }
-        return MemberState(epoch: (reply["epoch"] as? NSNumber)?.uint64Value,
-                           authenticator: try Hex.decode(reply["authenticator"] as? String ?? ""),
-                           privacyCode: reply["privacy_code"] as? String ?? "", verificationCodes: codes)
+        return MemberState(
+            epoch: (reply["epoch"] as? NSNumber)?.uint64Value,
+            authenticator: try Hex.decode(reply["authenticator"] as? String ?? ""),
+            privacyCode: reply["privacy_code"] as? String ?? "", verificationCodes: codes)
     }
 
     func encrypt(_ frame: [UInt8]) throws -> [UInt8] {
-        guard let encrypted = try payload(call("encrypt", frame)) else { throw InteropFailure("\(name): encrypt failed") }
+        guard let encrypted = try payload(call("encrypt", frame)) else {
+            throw InteropFailure("\(name): encrypt failed")
+        }
         return encrypted
     }
 

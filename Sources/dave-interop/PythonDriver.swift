@@ -36,7 +36,8 @@ final class PythonDriver {
                     throw InteropFailure("driver sent a non-object reply")
                 }
                 guard object["ok"] as? Bool == true else {
-                    throw InteropFailure("driver \(request["cmd"] ?? "?") failed: \(object["error"] ?? "unknown error")")
+                    throw InteropFailure(
+                        "driver \(request["cmd"] ?? "?") failed: \(object["error"] ?? "unknown error")")
                 }
                 return object
             }

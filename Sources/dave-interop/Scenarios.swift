@@ -5,8 +5,10 @@ import MLS
 /// The interop scenarios; each builds a channel with our member, a dave.py member and a davey member.
 struct Scenarios {
     static let channelID: UInt64 = 927_310_423_890_473_011
-    static let names = ["three-members", "frames-each-way", "swift-commits", "swift-welcomed", "invalid-commit",
-                        "external-proposals"]
+    static let names = [
+        "three-members", "frames-each-way", "swift-commits", "swift-welcomed", "invalid-commit",
+        "external-proposals",
+    ]
 
     let driver: PythonDriver
     let log: (String) -> Void
@@ -38,8 +40,9 @@ struct Scenarios {
 
     private mutating func python(_ kind: String) throws -> PythonMember {
         let userID = newUserID()
-        return try PythonMember(kind: kind, name: "\(kind)-\(userID % 10_000)", userID: userID,
-                                channelID: Self.channelID, driver: driver)
+        return try PythonMember(
+            kind: kind, name: "\(kind)-\(userID % 10_000)", userID: userID,
+            channelID: Self.channelID, driver: driver)
     }
 
     private func server() throws -> VoiceServer {
@@ -85,8 +88,9 @@ struct Scenarios {
         guard let leaf = server.disconnect(davey) else { throw InteropFailure("davey has no leaf") }
         try server.commit(removing: [leaf], committer: ours)
         try checks.verify()
-        let daveyAgain = try PythonMember(kind: "davey", name: "davey-rejoin", userID: davey.userID,
-                                          channelID: Self.channelID, driver: driver)
+        let daveyAgain = try PythonMember(
+            kind: "davey", name: "davey-rejoin", userID: davey.userID,
+            channelID: Self.channelID, driver: driver)
         try server.connect(daveyAgain)
         try server.commit(committer: ours)
         try checks.verify()
@@ -158,7 +162,8 @@ struct Scenarios {
             if let recommit = try member.proposals(revoke, recognized: recognized) {
                 let parsed = try DAVECommitWelcome(payload: recommit)
                 guard case .publicMessage(let message) = parsed.commit, case .commit(let body) = message.content.body,
-                      parsed.welcome == nil, !body.proposals.contains(.reference(add.reference)) else {
+                    parsed.welcome == nil, !body.proposals.contains(.reference(add.reference))
+                else {
                     throw InteropFailure("\(member.name) still commits the revoked Add")
                 }
             }

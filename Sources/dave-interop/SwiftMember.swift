@@ -53,8 +53,9 @@ final class SwiftMember: InteropMember {
     func state(verifying peers: [UInt64]) throws -> MemberState {
         var codes: [UInt64: String] = [:]
         for peer in peers { codes[peer] = try session.verificationCode(for: peer) }
-        return MemberState(epoch: session.epoch, authenticator: session.epochAuthenticator ?? [],
-                           privacyCode: session.privacyCode ?? "", verificationCodes: codes)
+        return MemberState(
+            epoch: session.epoch, authenticator: session.epochAuthenticator ?? [],
+            privacyCode: session.privacyCode ?? "", verificationCodes: codes)
     }
 
     func encrypt(_ frame: [UInt8]) throws -> [UInt8] { try session.encrypt(opus: frame) }

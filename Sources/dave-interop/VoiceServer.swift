@@ -54,15 +54,19 @@ final class VoiceServer {
     /// relays the commit and Welcome, and executes the transition. `corrupt` members get a damaged op 29.
     /// Returns members that answered op 31 (they have re-initialised and wait with a fresh op 26).
     @discardableResult
-    func commit(removing removedLeaves: [UInt32] = [], committer: InteropMember,
-                corrupting corrupt: Set<UInt64> = []) throws -> [InteropMember] {
+    func commit(
+        removing removedLeaves: [UInt32] = [], committer: InteropMember,
+        corrupting corrupt: Set<UInt64> = []
+    ) throws -> [InteropMember] {
         // A new group starts as the committer's pending group, which already holds the committer.
         let forming = leaves.isEmpty
         let joining = waitingKeyPackages.filter { !(forming && $0.member === committer) }
         waitingKeyPackages = []
         var messages: [MLSMessage] = []
         for leaf in removedLeaves { messages.append(try role.remove(leafIndex: leaf, epoch: epoch).message) }
-        for entry in joining { messages.append(try role.add(keyPackagePayload: entry.keyPackage, epoch: epoch).message) }
+        for entry in joining {
+            messages.append(try role.add(keyPackagePayload: entry.keyPackage, epoch: epoch).message)
+        }
         let proposals = DAVEProposalsPayload.append(messages).encoded
 
         let existing = forming ? [committer] : groupMembers

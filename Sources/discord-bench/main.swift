@@ -24,14 +24,16 @@ func rssKiB() -> Int {
 
 func dispatchBench(count: Int) throws {
     let bench = GatewayDispatchBench()
-    let guildCreate = #"{"op":0,"s":1,"t":"GUILD_CREATE","d":{"id":"1000000000000000000","name":"g","channels":[{"id":"1000000000000000001","type":0,"name":"general"}],"members":[],"voice_states":[]}}"#
+    let guildCreate =
+        #"{"op":0,"s":1,"t":"GUILD_CREATE","d":{"id":"1000000000000000000","name":"g","channels":[{"id":"1000000000000000001","type":0,"name":"general"}],"members":[],"voice_states":[]}}"#
     _ = try bench.handle(Data(guildCreate.utf8))
     var samples: [Double] = []
     samples.reserveCapacity(count)
     var frameBytes = 0
     for index in 0..<count {
         let content = "message number \(index) with some ordinary chat text in it, about sixty chars"
-        let frame = #"{"op":0,"s":\#(index + 2),"t":"MESSAGE_CREATE","d":{"id":"\#(1_100_000_000_000_000_000 + index)","type":0,"channel_id":"1000000000000000001","guild_id":"1000000000000000000","author":{"id":"1000000000000000099","username":"human","discriminator":"0","global_name":null,"avatar":null,"bot":false,"public_flags":0},"member":{"roles":[],"joined_at":"2024-01-01T00:00:00.000000+00:00","deaf":false,"mute":false,"flags":0},"content":"\#(content)","timestamp":"2026-12-03T17:00:00.000000+00:00","edited_timestamp":null,"tts":false,"mention_everyone":false,"mentions":[],"mention_roles":[],"attachments":[],"embeds":[],"pinned":false,"flags":0,"components":[]}}"#
+        let frame =
+            #"{"op":0,"s":\#(index + 2),"t":"MESSAGE_CREATE","d":{"id":"\#(1_100_000_000_000_000_000 + index)","type":0,"channel_id":"1000000000000000001","guild_id":"1000000000000000000","author":{"id":"1000000000000000099","username":"human","discriminator":"0","global_name":null,"avatar":null,"bot":false,"public_flags":0},"member":{"roles":[],"joined_at":"2024-01-01T00:00:00.000000+00:00","deaf":false,"mute":false,"flags":0},"content":"\#(content)","timestamp":"2026-12-03T17:00:00.000000+00:00","edited_timestamp":null,"tts":false,"mention_everyone":false,"mentions":[],"mention_roles":[],"attachments":[],"embeds":[],"pinned":false,"flags":0,"components":[]}}"#
         let data = Data(frame.utf8)
         frameBytes = data.count
         let start = DispatchTime.now().uptimeNanoseconds
@@ -39,8 +41,10 @@ func dispatchBench(count: Int) throws {
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
     }
     let measured = Array(samples.dropFirst(count / 10)).sorted()
-    print(String(format: "MESSAGE_CREATE handling: p50 %.1f µs, p99 %.1f µs (n=%d, frame %d bytes)",
-                 percentile(measured, 0.5), percentile(measured, 0.99), measured.count, frameBytes))
+    print(
+        String(
+            format: "MESSAGE_CREATE handling: p50 %.1f µs, p99 %.1f µs (n=%d, frame %d bytes)",
+            percentile(measured, 0.5), percentile(measured, 0.99), measured.count, frameBytes))
 }
 
 /// Child: connects; exits after Identify (`BENCH_EXIT_AFTER_IDENTIFY`) or after `BENCH_GUILDS` GUILD_CREATEs and
@@ -51,13 +55,15 @@ func clientMode() async throws {
     var logger = Logger(label: "bench")
     logger.logLevel = .error
     let exitAfterIdentify = env["BENCH_EXIT_AFTER_IDENTIFY"] != nil
-    let client = try DiscordClient(configuration: configuration, logger: logger, identifySent: { _ in
-        if exitAfterIdentify {
-            // Give the frame a moment to leave the socket buffer before exiting.
-            usleep(100_000)
-            exit(0)
-        }
-    })
+    let client = try DiscordClient(
+        configuration: configuration, logger: logger,
+        identifySent: { _ in
+            if exitAfterIdentify {
+                // Give the frame a moment to leave the socket buffer before exiting.
+                usleep(100_000)
+                exit(0)
+            }
+        })
     let expected = Int(env["BENCH_GUILDS"] ?? "0") ?? 0
     let idle = Double(env["BENCH_IDLE_SECONDS"] ?? "3") ?? 3
     let run = Task { try await client.run() }
@@ -94,7 +100,8 @@ func rssBench(guilds: Int) async throws {
     ])
     let output = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
     process.waitUntilExit()
-    print("guilds \(guilds): " + String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    print(
+        "guilds \(guilds): " + String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     server.cancel()
 }
 
@@ -116,8 +123,10 @@ func identifyLatency(runs: Int) async throws {
         process.waitUntilExit()
     }
     let sorted = samples.sorted()
-    print(String(format: "process start → Identify received: p50 %.1f ms, min %.1f, max %.1f (n=%d)",
-                 percentile(sorted, 0.5), sorted.first ?? 0, sorted.last ?? 0, sorted.count))
+    print(
+        String(
+            format: "process start → Identify received: p50 %.1f ms, min %.1f, max %.1f (n=%d)",
+            percentile(sorted, 0.5), sorted.first ?? 0, sorted.last ?? 0, sorted.count))
     server.cancel()
 }
 

@@ -21,9 +21,11 @@ if let heartbeat = value("--heartbeat-ms") { configuration.heartbeatIntervalMill
 let simulator = DiscordSimulator(configuration: configuration)
 try await simulator.run(port: value("--port") ?? 0) { port in
     // Unbuffered, so a parent process reading the pipe sees the lines at once.
-    FileHandle.standardOutput.write(Data("""
-        DISCORD_API_BASE=http://127.0.0.1:\(port)/api/v10
-        DISCORD_GATEWAY_URL=\(simulator.gatewayURL)
+    FileHandle.standardOutput.write(
+        Data(
+            """
+            DISCORD_API_BASE=http://127.0.0.1:\(port)/api/v10
+            DISCORD_GATEWAY_URL=\(simulator.gatewayURL)
 
-        """.utf8))
+            """.utf8))
 }

@@ -77,17 +77,24 @@ enum BenchCases {
     /// The bench graph with only its `Bench…` feed nodes and no links.
     static func feedsOnlyYAML(_ yaml: String) -> String {
         let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
-        return (["nodes:"] + lines.filter { $0.contains("type: Bench") }.map(String.init)).joined(separator: "\n") + "\n"
+        return (["nodes:"] + lines.filter { $0.contains("type: Bench") }.map(String.init)).joined(separator: "\n")
+            + "\n"
     }
 
-    static func measure(_ name: String, bareCall: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws -> BenchRow {
+    static func measure(_ name: String, bareCall: String, yaml: String, frames: Int, bare: (Int) throws -> Void) throws
+        -> BenchRow
+    {
         // The system clock, as in production: the engine's clock reads are part of its cost.
         let session = try EmbeddedSession(yaml: yaml, registry: registry, clock: SystemClock.shared)
         // The same feeds alone: their runtime bookkeeping is the feeds' cost, not the node's, so it is subtracted.
         let feedsOnly = try EmbeddedSession(yaml: feedsOnlyYAML(yaml), registry: registry, clock: SystemClock.shared)
         var engine = [Int64](repeating: 0, count: frames), plain = [Int64](repeating: 0, count: frames)
         let warmUp = 50
-        for i in 0..<warmUp { try bare(i); try session.tick(); try feedsOnly.tick() }  // warm up every path
+        for i in 0..<warmUp {
+            try bare(i)
+            try session.tick()
+            try feedsOnly.tick()
+        }  // warm up every path
         // Interleaved, and the order alternates each frame, so neither side always runs on the other's warm cache.
         for i in warmUp..<(warmUp + frames) {
             func timeBare() throws -> Int64 {
@@ -139,8 +146,10 @@ enum BenchCases {
         let n = PCMFormat.discord.samplesPerFrame
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         defer { out.deallocate() }
-        return try measure("Mixer (4 inputs, 48k stereo)", bareCall: "MixAccumulator over the same 4 frames (the mix loop alone)",
-                           yaml: yaml, frames: frames) { i in
+        return try measure(
+            "Mixer (4 inputs, 48k stereo)", bareCall: "MixAccumulator over the same 4 frames (the mix loop alone)",
+            yaml: yaml, frames: frames
+        ) { i in
             signal.stereo48k.withUnsafeBufferPointer { src in
                 let total = src.count - n
                 var mix = MixAccumulator(out)
@@ -162,12 +171,15 @@ enum BenchCases {
             links:
               - feed -> down
             """
-        let resampler = try Resampler(inputRate: 48_000, inputChannels: 2, outputRate: 24_000, outputChannels: 1, skipZeros: true)
+        let resampler = try Resampler(
+            inputRate: 48_000, inputChannels: 2, outputRate: 24_000, outputChannels: 1, skipZeros: true)
         let n = PCMFormat.discord.samplesPerFrame
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: 480)
         defer { out.deallocate() }
-        return try measure("Resample 48k stereo -> 24k mono", bareCall: "speexdsp Resampler.process on the same frame",
-                           yaml: yaml, frames: frames) { i in
+        return try measure(
+            "Resample 48k stereo -> 24k mono", bareCall: "speexdsp Resampler.process on the same frame",
+            yaml: yaml, frames: frames
+        ) { i in
             signal.stereo48k.withUnsafeBufferPointer { src in
                 let start = (i * n) % (src.count - n)
                 _ = resampler.process(input: UnsafeBufferPointer(rebasing: src[start..<(start + n)]), output: out)
@@ -186,14 +198,17 @@ enum BenchCases {
               - feed -> encode
             """
         // The node's work: libopus encode, then libogg paging (one packet per page) and handing the page on.
-        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
+        let encoder = try OpusEncoder(
+            sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
         let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
         writer.drainPages { _ in }  // OpusHead and OpusTags: the node sends them once too
         let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: OpusEncoder.maxPacketBytes, alignment: 16)
         defer { packet.deallocate() }
         var pageBytes = 0
-        let row = try measure("OpusOggEncode 24k mono", bareCall: "libopus encode + libogg page (OggOpusStreamWriter)",
-                              yaml: yaml, frames: frames) { i in
+        let row = try measure(
+            "OpusOggEncode 24k mono", bareCall: "libopus encode + libogg page (OggOpusStreamWriter)",
+            yaml: yaml, frames: frames
+        ) { i in
             try signal.mono24k.withUnsafeBufferPointer { src in
                 let start = (i * 480) % (src.count - 480)
                 let size = try encoder.encode(UnsafeBufferPointer(rebasing: src[start..<(start + 480)]), into: packet)
@@ -207,14 +222,17 @@ enum BenchCases {
 
     static func decode(_ signal: BenchSignal, frames: Int) throws -> BenchRow {
         // Encode the signal once into Ogg pages, grouped by tick: the node and the bare reader get the same pages.
-        let encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
+        let encoder = try OpusEncoder(
+            sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000, complexity: 5)
         let writer = try OggOpusStreamWriter(encoder: encoder, serial: 0x5EED)
         var pages: [[[UInt8]]] = []
         var buffer = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         let count = signal.mono24k.count / 480 - 1
         for i in 0..<count {
             let size = try signal.mono24k.withUnsafeBufferPointer { src in
-                try buffer.withUnsafeMutableBytes { try encoder.encode(UnsafeBufferPointer(rebasing: src[(i * 480)..<(i * 480 + 480)]), into: $0) }
+                try buffer.withUnsafeMutableBytes {
+                    try encoder.encode(UnsafeBufferPointer(rebasing: src[(i * 480)..<(i * 480 + 480)]), into: $0)
+                }
             }
             try buffer.withUnsafeBytes { try writer.write(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
             var tickPages: [[UInt8]] = []
@@ -235,8 +253,10 @@ enum BenchCases {
         let pcm = UnsafeMutableBufferPointer<Float>.allocate(capacity: 5760)
         defer { pcm.deallocate() }
         var decodedPackets = 0
-        let row = try measure("Decode 24k mono", bareCall: "libogg page parse (OggOpusStreamReader) + libopus decode",
-                              yaml: yaml, frames: min(frames, count - 600)) { i in
+        let row = try measure(
+            "Decode 24k mono", bareCall: "libogg page parse (OggOpusStreamReader) + libopus decode",
+            yaml: yaml, frames: min(frames, count - 600)
+        ) { i in
             for page in pages[i] { page.withUnsafeBytes { reader.push($0) } }
             while let event = reader.next() {
                 if case .packet(let packet) = event {

@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         #if DEBUG
-        print("note: this is a debug build; use `swift build -c release` for meaningful figures")
+            print("note: this is a debug build; use `swift build -c release` for meaningful figures")
         #endif
         guard (10...1_000_000).contains(frames) else { throw ValidationError("--frames must be in 10...1000000") }
         // Long enough for every case: the decode case also needs its warm-up and allocation-count ticks without wrapping.
@@ -39,8 +39,12 @@ struct BenchCommand: ParsableCommand {
         print(BenchRow.table(rows))
         for row in rows { print("  bare for \(row.name): \(row.bareCall)") }
         let met = rows.filter(\.meetsTarget).count
-        print("engine overhead target (p50 ≤ \(Int(BenchRow.overheadTarget * 100)) % over the bare call): \(met) of \(rows.count) nodes met it")
-        print("allocations counted: \(alloc_counter_active() != 0 ? "yes (malloc interposer active)" : "no (interposer inactive on this platform)")")
+        print(
+            "engine overhead target (p50 ≤ \(Int(BenchRow.overheadTarget * 100)) % over the bare call): \(met) of \(rows.count) nodes met it"
+        )
+        print(
+            "allocations counted: \(alloc_counter_active() != 0 ? "yes (malloc interposer active)" : "no (interposer inactive on this platform)")"
+        )
         if !pipelines.isEmpty && !CheckTiming.run(pipelines: pipelines, envFile: ".env") { throw ExitCode(1) }
     }
 }
@@ -92,11 +96,15 @@ enum CheckTiming {
             process.waitUntilExit()
             times.append(benchNanoseconds() - t0)
             guard process.terminationStatus == 0 else {
-                print("check (subprocess): FAILED — `router check` exited \(process.terminationStatus):\n\(String(decoding: stderr, as: UTF8.self))")
+                print(
+                    "check (subprocess): FAILED — `router check` exited \(process.terminationStatus):\n\(String(decoding: stderr, as: UTF8.self))"
+                )
                 return false
             }
         }
-        print("router check \(pipelines.joined(separator: " ")): \(milliseconds(median(times))) ms (median of 11, whole CLI as a subprocess)")
+        print(
+            "router check \(pipelines.joined(separator: " ")): \(milliseconds(median(times))) ms (median of 11, whole CLI as a subprocess)"
+        )
         return true
     }
 
@@ -161,12 +169,16 @@ struct BenchRow {
 
     static func table(_ rows: [BenchRow]) -> String {
         func us(_ ns: Int64) -> String { String(format: "%.2f", Double(ns) / 1000) }
-        var lines = ["case                            engine p50/p99 µs   bare p50/p99 µs   overhead p50   ≤10 %   allocs/frame"]
+        var lines = [
+            "case                            engine p50/p99 µs   bare p50/p99 µs   overhead p50   ≤10 %   allocs/frame"
+        ]
         for r in rows {
-            lines.append(r.name.padded(32) + "\(us(percentile(r.engine, 0.5)))/\(us(percentile(r.engine, 0.99)))".padded(20)
-                + "\(us(percentile(r.bare, 0.5)))/\(us(percentile(r.bare, 0.99)))".padded(18)
-                + String(format: "%+.1f %%", r.overhead * 100).padded(15) + (r.meetsTarget ? "PASS" : "FAIL").padded(8)
-                + String(format: "%.3f", r.allocationsPerFrame))
+            lines.append(
+                r.name.padded(32) + "\(us(percentile(r.engine, 0.5)))/\(us(percentile(r.engine, 0.99)))".padded(20)
+                    + "\(us(percentile(r.bare, 0.5)))/\(us(percentile(r.bare, 0.99)))".padded(18)
+                    + String(format: "%+.1f %%", r.overhead * 100).padded(15)
+                    + (r.meetsTarget ? "PASS" : "FAIL").padded(8)
+                    + String(format: "%.3f", r.allocationsPerFrame))
         }
         return lines.joined(separator: "\n")
     }
@@ -177,5 +189,7 @@ struct BenchRow {
 func benchNanoseconds() -> Int64 { Int64(truncatingIfNeeded: SystemClock.now()) }
 
 extension String {
-    func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+    func padded(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
 }

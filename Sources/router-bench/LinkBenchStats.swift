@@ -1,8 +1,9 @@
 import CAllocCounter
 import Codecs
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One thread of this process at one instant: kernel id, name, CPU time (schedstat, ns) and heap allocations.
@@ -19,7 +20,8 @@ struct ThreadSample {
         for entry in tids {
             guard let tid = Int32(entry) else { continue }
             let dir = "/proc/self/task/\(entry)"
-            let name = (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?
+            let name =
+                (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             let stat = (try? String(contentsOfFile: dir + "/schedstat", encoding: .utf8)) ?? ""
             let cpu = Int64(stat.split(separator: " ").first ?? "") ?? 0
@@ -33,8 +35,9 @@ struct ThreadSample {
     static func delta(_ before: [Int32: ThreadSample], _ after: [Int32: ThreadSample]) -> [ThreadSample] {
         after.values.compactMap { now -> ThreadSample? in
             let then = before[now.tid]
-            let d = ThreadSample(tid: now.tid, name: now.name, cpuNanos: now.cpuNanos - (then?.cpuNanos ?? 0),
-                                 allocations: now.allocations &- (then?.allocations ?? 0))
+            let d = ThreadSample(
+                tid: now.tid, name: now.name, cpuNanos: now.cpuNanos - (then?.cpuNanos ?? 0),
+                allocations: now.allocations &- (then?.allocations ?? 0))
             return d.cpuNanos > 0 || d.allocations > 0 ? d : nil
         }.sorted { $0.cpuNanos > $1.cpuNanos }
     }
@@ -61,8 +64,9 @@ final class PacedBareOpus {
     private let tid = alloc_counter_gettid()
 
     init() throws {
-        encoder = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000,
-                                  complexity: 5, frameDuration: .ms20)
+        encoder = try OpusEncoder(
+            sampleRate: 24_000, channels: 1, application: .audio, bitrate: 32_000,
+            complexity: 5, frameDuration: .ms20)
         decoder = try OpusDecoder(sampleRate: 24_000, channels: 1)
         pcmOut = UnsafeMutableBufferPointer<Float>.allocate(capacity: decoder.maxSamplesPerChannel)
     }
@@ -78,7 +82,9 @@ final class PacedBareOpus {
         let n = 480
         let start = (index * n) % (pcm.count - n)
         let t0 = cpuNanos(CLOCK_THREAD_CPUTIME_ID)
-        _ = try pcm.withUnsafeBufferPointer { try encoder.encode(UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), into: packet) }
+        _ = try pcm.withUnsafeBufferPointer {
+            try encoder.encode(UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), into: packet)
+        }
         encodeNanos += cpuNanos(CLOCK_THREAD_CPUTIME_ID) - t0
         frames += 1
         if downlink.count > consumed {

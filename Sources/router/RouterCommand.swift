@@ -47,7 +47,8 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a pipeline.",
-        discussion: "Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node failure exits 1."
+        discussion:
+            "Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node failure exits 1."
     )
 
     @OptionGroup var pipeline: PipelineOptions
@@ -79,10 +80,13 @@ struct RunCommand: ParsableCommand {
         let signals = SignalTrap { session.requestStop() }
         defer { withExtendedLifetime(signals) {} }
         let log = Logger("router")
-        log.info("running \(validated.spec.name ?? pipeline.file): \(validated.nodes.count) nodes, \(validated.runsFast ? "fast" : "real-time")")
-        let outcome = session.run(realtime: !validated.runsFast,
-                                  maxTicks: maxDuration.map { Tick.count(seconds: $0) },
-                                  metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)
+        log.info(
+            "running \(validated.spec.name ?? pipeline.file): \(validated.nodes.count) nodes, \(validated.runsFast ? "fast" : "real-time")"
+        )
+        let outcome = session.run(
+            realtime: !validated.runsFast,
+            maxTicks: maxDuration.map { Tick.count(seconds: $0) },
+            metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)
         let seconds = Tick.seconds(session.tickIndex)
         if metrics {
             print(MetricsReport.render(session.metrics))
@@ -91,7 +95,9 @@ struct RunCommand: ParsableCommand {
         }
         switch outcome {
         case .completed, .stopped:
-            log.info("session \(outcome) after \(String(format: "%.2f", seconds)) s of audio" + (session.lateTicks > 0 ? " (\(session.lateTicks) late ticks)" : ""))
+            log.info(
+                "session \(outcome) after \(String(format: "%.2f", seconds)) s of audio"
+                    + (session.lateTicks > 0 ? " (\(session.lateTicks) late ticks)" : ""))
         case .failed(let error):
             printError("error: \(error)")
             throw ExitCode(1)
@@ -137,7 +143,8 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate pipeline files without running them.",
-        discussion: "Prints every problem as file:line:column: error: message, with a hint; exits 1 if any file has errors."
+        discussion:
+            "Prints every problem as file:line:column: error: message, with a hint; exits 1 if any file has errors."
     )
 
     @Argument(help: "Pipeline files (YAML).")
@@ -159,7 +166,9 @@ struct CheckCommand: ParsableCommand {
             do {
                 let p = try validator.load(path: file, environment: environment)
                 let ms = Double(Nanoseconds.elapsed(from: start, to: SystemClock.now())) / 1e6
-                print("ok: \(file) (\(p.nodes.count) nodes, \(p.links.count) links) checked in \(String(format: "%.1f", ms)) ms")
+                print(
+                    "ok: \(file) (\(p.nodes.count) nodes, \(p.links.count) links) checked in \(String(format: "%.1f", ms)) ms"
+                )
             } catch let errors as PipelineErrors {
                 printError(errors.description)
                 failed = true

@@ -11,7 +11,7 @@ import Realtime
 ///
 ///     swift run -c release voice-bench [--iterations N] [--seconds S]
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -47,12 +47,13 @@ func measure(_ count: Int, _ body: () throws -> Void) rethrows -> (timings: [UIn
 }
 
 #if DEBUG
-let configuration = "DEBUG build: figures are not representative; use -c release"
+    let configuration = "DEBUG build: figures are not representative; use -c release"
 #else
-let configuration = "release build"
+    let configuration = "release build"
 #endif
-print("voice-bench (\(configuration)): \(iterations) iterations per case; allocation counter active: "
-      + "\(alloc_counter_active() == 1)")
+print(
+    "voice-bench (\(configuration)): \(iterations) iterations per case; allocation counter active: "
+        + "\(alloc_counter_active() == 1)")
 let opus: [UInt8] = [0xFC] + (0..<119).map { _ in UInt8.random(in: 0...255) }  // a 120-byte 20 ms Opus frame
 let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
 var packet = [UInt8](repeating: 0, count: 2048)
@@ -71,8 +72,9 @@ for mode in TransportMode.supported {
         }
         precondition(kind == .audio)
     }
-    print("transport encrypt+decrypt \(mode.rawValue): \(summary(result.timings)); "
-          + "allocations/packet \(result.allocations)")
+    print(
+        "transport encrypt+decrypt \(mode.rawValue): \(summary(result.timings)); "
+            + "allocations/packet \(result.allocations)")
 }
 
 // 2. DAVE + transport, and 3. the receive path, with two members in one DAVE group.
@@ -96,8 +98,9 @@ for mode in TransportMode.supported {
         }
         guard case .opus = bob.decrypt(userID: 1, frame: opener.payload) else { fatalError("DAVE decrypt failed") }
     }
-    print("DAVE + transport encrypt+decrypt \(mode.rawValue): \(summary(both.timings)); "
-          + "allocations/frame \(both.allocations)")
+    print(
+        "DAVE + transport encrypt+decrypt \(mode.rawValue): \(summary(both.timings)); "
+            + "allocations/frame \(both.allocations)")
     let send = try measure(iterations) {
         try opus.withUnsafeBytes { try alice.encrypt(opus: $0) }
         _ = try alice.withEncrypted { f in try packet.withUnsafeMutableBytes { try sealer.seal(frame: f, into: $0) } }
@@ -108,24 +111,28 @@ for mode in TransportMode.supported {
     var frames: [[UInt8]] = []
     for _ in 0..<(iterations + 1000) {
         try opus.withUnsafeBytes { try alice.encrypt(opus: $0) }
-        frames.append(try RTPPacketBuilder.packet(cipher: cipher, sequence: 1, timestamp: 960, ssrc: 7,
-                                                  extensionBody: [0x10, 1, 0, 0],
-                                                  payload: alice.withEncrypted { Array($0) }, padding: 4, nonce: 1))
+        frames.append(
+            try RTPPacketBuilder.packet(
+                cipher: cipher, sequence: 1, timestamp: 960, ssrc: 7,
+                extensionBody: [0x10, 1, 0, 0],
+                payload: alice.withEncrypted { Array($0) }, padding: 4, nonce: 1))
     }
     var index = 0
     let receivePath = measure(iterations) {
         let now = SystemClock.now()
         frames[index].withUnsafeBytes { raw in
             guard opener.open(raw, isKnown: { $0 == 7 }) == .audio,
-                  case .opus = bob.decrypt(userID: 1, frame: opener.payload) else { fatalError("receive failed") }
+                case .opus = bob.decrypt(userID: 1, frame: opener.payload)
+            else { fatalError("receive failed") }
             bob.withDecrypted { _ = receive.push(userID: 1, header: opener.header, arrival: now, opus: $0) }
         }
         receive.drainFrames { _ in }
         index += 1
     }
-    print("receive path (packet in → Opus frame out, \(mode.rawValue)): \(summary(receivePath.timings)); "
-          + "allocations/packet \(receivePath.allocations); "
-          + "send path (DAVE + seal) allocations/packet \(sendAllocations)")
+    print(
+        "receive path (packet in → Opus frame out, \(mode.rawValue)): \(summary(receivePath.timings)); "
+            + "allocations/packet \(receivePath.allocations); "
+            + "send path (DAVE + seal) allocations/packet \(sendAllocations)")
 }
 
 // 4. Pacing against the simulator: two connections, 20 ms frames from a tick thread on absolute deadlines.
@@ -137,11 +144,13 @@ func pacing(seconds: Int, opus: [UInt8]) async throws {
     let endpoint = try await server.start()
     var connections: [VoiceConnection] = []
     for user in [11, 12] as [UInt64] {
-        let info = VoiceServerInfo(guildID: Snowflake(1), channelID: Snowflake(42), userID: Snowflake(user),
-                                   sessionID: "s\(user)", token: "t\(user)", endpoint: endpoint)
+        let info = VoiceServerInfo(
+            guildID: Snowflake(1), channelID: Snowflake(42), userID: Snowflake(user),
+            sessionID: "s\(user)", token: "t\(user)", endpoint: endpoint)
         await server.authorize(userID: user, sessionID: info.sessionID, token: info.token)
-        let connection = try VoiceConnection(eventLoop: group.next(), control: nil,
-                                             configuration: VoiceConnectionConfiguration(secure: false))
+        let connection = try VoiceConnection(
+            eventLoop: group.next(), control: nil,
+            configuration: VoiceConnectionConfiguration(secure: false))
         await connection.voiceServerReady(info)
         connections.append(connection)
     }
@@ -170,14 +179,17 @@ func pacing(seconds: Int, opus: [UInt8]) async throws {
     try await Task.sleep(nanoseconds: UInt64(seconds) * 1_000_000_000 + 500_000_000)
     if let status = await sender.status() {
         let s = status.send
-        print(String(format: "pacing over %d s: lateness p99 %.2f ms, worst %.2f ms; sent %d, silence %d, "
-                     + "deficit %d, late(>2 ms) %d, overflow %d", seconds,
-                     Double(status.pacingLatenessP99) / 1e6, Double(s.worstLateness) / 1e6, s.sent, s.silence,
-                     s.deficit, s.late, s.overflow))
+        print(
+            String(
+                format: "pacing over %d s: lateness p99 %.2f ms, worst %.2f ms; sent %d, silence %d, "
+                    + "deficit %d, late(>2 ms) %d, overflow %d", seconds,
+                Double(status.pacingLatenessP99) / 1e6, Double(s.worstLateness) / 1e6, s.sent, s.silence,
+                s.deficit, s.late, s.overflow))
     }
     if let status = await receiver.status() {
-        print("receiver: audio packets \(status.receive.audio), DAVE failures "
-              + "\(status.dave.values.map(\.failed).reduce(0, +)), ring drops \(status.receiveRingDrops)")
+        print(
+            "receiver: audio packets \(status.receive.audio), DAVE failures "
+                + "\(status.dave.values.map(\.failed).reduce(0, +)), ring drops \(status.receiveRingDrops)")
     }
     for connection in connections { await connection.close() }
     await server.shutdown()

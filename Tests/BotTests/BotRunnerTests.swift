@@ -1,9 +1,10 @@
-@testable import Bot
 import Discord
 import Logging
 import Realtime
 import Synchronization
 import XCTest
+
+@testable import Bot
 
 /// The runner with in-process doubles of the transport and the voice sessions (the end-to-end tests against the
 /// Discord simulator are in BotSimulatorTests).
@@ -28,22 +29,28 @@ final class BotRunnerTests: XCTestCase {
         }
     }
 
-    func makeHarness(directory: String = Fixture.temporaryDirectory(), backends: Int = 1,
-                     deferAfter: Duration = .seconds(2), logger: Logger = Logger(label: "test"))
-        async throws -> Harness {
+    func makeHarness(
+        directory: String = Fixture.temporaryDirectory(), backends: Int = 1,
+        deferAfter: Duration = .seconds(2), logger: Logger = Logger(label: "test")
+    )
+        async throws -> Harness
+    {
         let transport = RecordingTransport()
         let sessions = RecordingSessions()
         let store = try SettingsStore(directory: directory)
-        let handler = CommandHandler(store: store, catalog: VoiceCatalog(), prefix: "!", sessions: sessions,
-                                     logger: logger)
-        let runner = BotRunner(transport: transport, sessions: sessions, handler: handler,
-                               backends: F.backends(backends), statusChannelID: nil, commandGuildID: F.guildA,
-                               logger: logger, deferAfter: deferAfter)
+        let handler = CommandHandler(
+            store: store, catalog: VoiceCatalog(), prefix: "!", sessions: sessions,
+            logger: logger)
+        let runner = BotRunner(
+            transport: transport, sessions: sessions, handler: handler,
+            backends: F.backends(backends), statusChannelID: nil, commandGuildID: F.guildA,
+            logger: logger, deferAfter: deferAfter)
         let task = Task { await runner.run() }
         let harness = Harness(runner: runner, transport: transport, sessions: sessions, store: store, task: task)
-        await harness.send(.ready(botUserID: F.botID), .guildAvailable(F.guild(F.guildA, "Server A")),
-                           .guildAvailable(F.guild(F.guildB, "Server B")),
-                           .guildAvailable(F.guild(F.guildC, "Server C")))
+        await harness.send(
+            .ready(botUserID: F.botID), .guildAvailable(F.guild(F.guildA, "Server A")),
+            .guildAvailable(F.guild(F.guildB, "Server B")),
+            .guildAvailable(F.guild(F.guildC, "Server C")))
         return harness
     }
 
@@ -58,8 +65,9 @@ final class BotRunnerTests: XCTestCase {
         let directory = Fixture.temporaryDirectory()
         do {
             let first = try await makeHarness(directory: directory)
-            await first.send(F.message(F.alice, "!voice natm2"),
-                             F.slash(F.alice, "persona", ["preset": "teacher"]))
+            await first.send(
+                F.message(F.alice, "!voice natm2"),
+                F.slash(F.alice, "persona", ["preset": "teacher"]))
             XCTAssertEqual(first.transport.sent(to: F.textA), ["Saved. Your voice is now **NATM2**."])
             let slash = first.transport.interactionReplies
             XCTAssertEqual(slash.count, 1)
@@ -102,8 +110,9 @@ final class BotRunnerTests: XCTestCase {
 
     func testQueueAndBusyMessageWithTwoBackendsAndThreeChannels() async throws {
         let harness = try await makeHarness(backends: 2)
-        await harness.send(F.voice(F.alice, F.guildA, F.voiceA1), F.voice(F.bob, F.guildB, F.voiceB1),
-                           F.voice(F.carol, F.guildC, F.voiceC1))
+        await harness.send(
+            F.voice(F.alice, F.guildA, F.voiceA1), F.voice(F.bob, F.guildB, F.voiceB1),
+            F.voice(F.carol, F.guildC, F.voiceC1))
         XCTAssertEqual(harness.sessions.running.count, 2)
         let busy = harness.transport.sent(to: F.voiceC1)
         XCTAssertEqual(busy.count, 1)
@@ -188,8 +197,9 @@ final class BotRunnerTests: XCTestCase {
     func testAISentenceWithMentionsIsPostedDefused() async throws {
         let transport = RecordingTransport()
         let clock = ManualClock()
-        let sink = AIChatSink(transport: transport, channelID: F.voiceA1,
-                              batcher: SentenceBatcher(minimumInterval: 0), clock: clock, logger: Logger(label: "t"))
+        let sink = AIChatSink(
+            transport: transport, channelID: F.voiceA1,
+            batcher: SentenceBatcher(minimumInterval: 0), clock: clock, logger: Logger(label: "t"))
         await sink.post("Hello @everyone, and <@101> too!")
         let posted = transport.sent(to: F.voiceA1)
         XCTAssertEqual(posted.count, 1)
@@ -211,8 +221,9 @@ final class BotRunnerTests: XCTestCase {
         await harness.send(F.voice(F.alice, F.guildA, F.voiceA1), F.message(F.alice, "!help"))
         harness.sessions.failures.withLock { $0 = [:] }
         harness.transport.sendFailure.withLock { $0 = nil }
-        await harness.send(F.voice(F.bob, F.guildB, F.voiceB1), F.voice(F.carol, F.guildC, F.voiceC1),
-                           F.slash(F.bob, "prompt", ["text": F.canaryToken]), F.voice(F.bob, F.guildB, nil))
+        await harness.send(
+            F.voice(F.bob, F.guildB, F.voiceB1), F.voice(F.carol, F.guildC, F.voiceC1),
+            F.slash(F.bob, "prompt", ["text": F.canaryToken]), F.voice(F.bob, F.guildB, nil))
         await harness.stop()
         let text = captured.text
         XCTAssertFalse(text.isEmpty)

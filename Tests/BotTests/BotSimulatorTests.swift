@@ -26,8 +26,10 @@ final class BotSimulatorTests: XCTestCase {
         }
     }
 
-    func startBot(simulator: DiscordSimulator, backendPorts: [Int], dataDirectory: String,
-                  log: CapturedLog) throws -> RunningBot {
+    func startBot(
+        simulator: DiscordSimulator, backendPorts: [Int], dataDirectory: String,
+        log: CapturedLog
+    ) throws -> RunningBot {
         let configuration = try BotConfiguration.parse([
             "DISCORD_TOKEN": Self.token, "DATA_DIR": dataDirectory, "LOG_LEVEL": "trace",
             "PERSONAPLEX_URL": backendPorts.map { "ws://127.0.0.1:\($0)/api/chat" }.joined(separator: ","),
@@ -100,8 +102,9 @@ final class BotSimulatorTests: XCTestCase {
         let alice = g1.humanIDs[0]
         simulator.userSendsMessage(userID: alice, channelID: g1.textChannelID, content: "!voice ../../etc/passwd")
         simulator.userSendsMessage(userID: alice, channelID: g1.textChannelID, content: "!voice natm1")
-        simulator.userInvokesCommand(userID: alice, channelID: g1.textChannelID, name: "persona",
-                                     options: ["preset": "astronaut"])
+        simulator.userInvokesCommand(
+            userID: alice, channelID: g1.textChannelID, name: "persona",
+            options: ["preset": "astronaut"])
         var ok = await simulator.waitUntil(timeout: .seconds(20)) {
             self.messages(simulator, in: g1.textChannelID).count >= 2 && simulator.interactionResponses.count >= 1
         }
@@ -146,8 +149,9 @@ final class BotSimulatorTests: XCTestCase {
         XCTAssertTrue(ok, "left guild 1 and came to the queued user: \(simulator.postedMessages.map(\.content))")
 
         // An AI sentence with @everyone goes out with mentions disabled and defused.
-        let sink = AIChatSink(transport: bot.transport, channelID: Snowflake(g3.voiceChannelIDs[0]),
-                              logger: Logger(label: "ai"))
+        let sink = AIChatSink(
+            transport: bot.transport, channelID: Snowflake(g3.voiceChannelIDs[0]),
+            logger: Logger(label: "ai"))
         await sink.post("Attention @everyone, the reactor is fine.")
         let ai = simulator.postedMessages.last { $0.content.contains("reactor") }
         XCTAssertEqual(ai?.allowedMentionsParse, [])

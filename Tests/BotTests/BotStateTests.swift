@@ -1,7 +1,8 @@
-@testable import Bot
 import Discord
 import Realtime
 import XCTest
+
+@testable import Bot
 
 /// The session manager's rules on the pure state machine (no transport, no clock but a manual one).
 final class BotStateTests: XCTestCase {
@@ -29,8 +30,12 @@ final class BotStateTests: XCTestCase {
     func join(_ state: inout BotState, _ user: BotUser, _ guild: Snowflake, _ channel: Snowflake) -> SessionPlan? {
         let effects = state.apply(.event(F.voice(user, guild, channel)))
         guard let plan = plans(effects).first else { return nil }
-        _ = state.apply(.sessionStarted(plan.id, settings: UserSettings(userID: user.id, textPrompt: "p",
-                                                                        voice: "NATF0.pt"), voiceFallback: nil))
+        _ = state.apply(
+            .sessionStarted(
+                plan.id,
+                settings: UserSettings(
+                    userID: user.id, textPrompt: "p",
+                    voice: "NATF0.pt"), voiceFallback: nil))
         return plan
     }
 
@@ -103,8 +108,9 @@ final class BotStateTests: XCTestCase {
 
         // Dave arrives in Server A's other channel: the bot is busy in this server; he is second.
         let daveBusy = posts(state.apply(.event(F.voice(F.dave, F.guildA, F.voiceA2))))
-        XCTAssertTrue(daveBusy.first?.1.contains("I'm already in **General** on this server") == true,
-                      daveBusy.first?.1 ?? "")
+        XCTAssertTrue(
+            daveBusy.first?.1.contains("I'm already in **General** on this server") == true,
+            daveBusy.first?.1 ?? "")
         XCTAssertTrue(daveBusy.first?.1.contains("number 2 in the queue") == true)
 
         // Alice leaves: backend 0 frees; Carol (first, still in voice) gets it, and the bot says so.
@@ -115,9 +121,10 @@ final class BotStateTests: XCTestCase {
         XCTAssertEqual(next.first?.starter, F.carol)
         XCTAssertEqual(next.first?.voiceChannelID, F.voiceC1)
         XCTAssertEqual(next.first?.backendIndex, 0)
-        XCTAssertTrue(posts(freed).contains {
-            $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol")
-        })
+        XCTAssertTrue(
+            posts(freed).contains {
+                $0.0 == F.voiceC1 && $0.1.contains("I'm coming to **Studio** for Carol")
+            })
     }
 
     func testQueueServesOnlyWhenABackendFrees() {
@@ -182,8 +189,12 @@ final class BotStateTests: XCTestCase {
         let plan = plans(state.apply(.event(F.voice(F.alice, F.guildA, F.voiceA1)))).first!
         let left = state.apply(.event(F.voice(F.alice, F.guildA, nil)))
         XCTAssertEqual(left, [.stopSession(plan.id)], "not live yet: no 'ended' message")
-        let late = state.apply(.sessionStarted(plan.id, settings: UserSettings(userID: F.alice.id, textPrompt: "p",
-                                                                               voice: "NATF0.pt"), voiceFallback: nil))
+        let late = state.apply(
+            .sessionStarted(
+                plan.id,
+                settings: UserSettings(
+                    userID: F.alice.id, textPrompt: "p",
+                    voice: "NATF0.pt"), voiceFallback: nil))
         XCTAssertEqual(late, [.stopSession(plan.id)])
         XCTAssertEqual(state.holders, [nil])
     }
@@ -209,13 +220,23 @@ final class BotStateTests: XCTestCase {
         var state = makeState()
         // Not in voice: told to join first.
         var effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"),
-                                        ephemeral: false)])
+        XCTAssertEqual(
+            effects,
+            [
+                .reply(
+                    .channel(F.textA), text: BotMessages.joinVoiceFirst(prefix: "!"),
+                    ephemeral: false)
+            ])
         // In voice with the bot already there.
         let plan = join(&state, F.alice, F.guildA, F.voiceA1)!
         effects = state.apply(.event(F.message(F.alice, "!join")))
-        XCTAssertEqual(effects, [.reply(.channel(F.textA), text: BotMessages.alreadyHere(channel: "General"),
-                                        ephemeral: false)])
+        XCTAssertEqual(
+            effects,
+            [
+                .reply(
+                    .channel(F.textA), text: BotMessages.alreadyHere(channel: "General"),
+                    ephemeral: false)
+            ])
         // Leave: the session ends even though Alice is still there.
         effects = state.apply(.event(F.slash(F.alice, "leave")))
         XCTAssertTrue(effects.contains(.stopSession(plan.id)))
@@ -228,17 +249,27 @@ final class BotStateTests: XCTestCase {
     func testStartupJoinsHumansAlreadyInVoiceAndLeavesAStaleChannel() {
         var state = BotState(prefix: "!", statusChannelID: Snowflake(555), backendCount: 1, clock: ManualClock())
         _ = state.apply(.event(.ready(botUserID: F.botID)))
-        let effects = state.apply(.event(.guildAvailable(F.guild(F.guildA, "Server A", voiceStates: [
-            VoiceStateChange(guildID: F.guildA, user: F.me, channelID: F.voiceA2),
-            VoiceStateChange(guildID: F.guildA, user: F.alice, channelID: F.voiceA1),
-        ]))))
+        let effects = state.apply(
+            .event(
+                .guildAvailable(
+                    F.guild(
+                        F.guildA, "Server A",
+                        voiceStates: [
+                            VoiceStateChange(guildID: F.guildA, user: F.me, channelID: F.voiceA2),
+                            VoiceStateChange(guildID: F.guildA, user: F.alice, channelID: F.voiceA1),
+                        ]))))
         XCTAssertEqual(plans(effects).first?.voiceChannelID, F.voiceA1)
         XCTAssertEqual(plans(effects).first?.textChannelID, Snowflake(555), "STATUS_CHANNEL_ID wins")
         XCTAssertFalse(effects.contains(.leaveVoice(guildID: F.guildA)), "the join moves the bot; no racing leave")
         // With nobody in voice, the leftover channel is left.
-        let alone = state.apply(.event(.guildAvailable(F.guild(F.guildB, "Server B", voiceStates: [
-            VoiceStateChange(guildID: F.guildB, user: F.me, channelID: F.voiceB1),
-        ]))))
+        let alone = state.apply(
+            .event(
+                .guildAvailable(
+                    F.guild(
+                        F.guildB, "Server B",
+                        voiceStates: [
+                            VoiceStateChange(guildID: F.guildB, user: F.me, channelID: F.voiceB1)
+                        ]))))
         XCTAssertEqual(alone, [.leaveVoice(guildID: F.guildB)])
     }
 

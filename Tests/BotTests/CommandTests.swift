@@ -1,14 +1,16 @@
-@testable import Bot
 import Discord
 import Logging
 import XCTest
+
+@testable import Bot
 
 final class CommandTests: XCTestCase {
     func testPrefixParsing() {
         XCTAssertEqual(BotCommand.parse(message: "!voice NATM1", prefix: "!"), .voice("NATM1"))
         XCTAssertEqual(BotCommand.parse(message: "!VOICE-LIST", prefix: "!"), .voiceList)
-        XCTAssertEqual(BotCommand.parse(message: "!prompt  You are a pirate.\nArr. ", prefix: "!"),
-                       .prompt("You are a pirate.\nArr."))
+        XCTAssertEqual(
+            BotCommand.parse(message: "!prompt  You are a pirate.\nArr. ", prefix: "!"),
+            .prompt("You are a pirate.\nArr."))
         XCTAssertEqual(BotCommand.parse(message: "!persona", prefix: "!"), .persona(nil))
         XCTAssertEqual(BotCommand.parse(message: "!persona chef", prefix: "!"), .persona("chef"))
         XCTAssertEqual(BotCommand.parse(message: "?help", prefix: "?"), .help)
@@ -36,13 +38,15 @@ final class CommandTests: XCTestCase {
         let json = String(decoding: try JSONEncoder().encode(commands), as: UTF8.self)
         XCTAssertTrue(json.contains("\"max_length\":1000"), json)
         let persona = commands.first { $0.name == "persona" }!
-        XCTAssertEqual(persona.options.first?.choices?.map(\.value),
-                       ["teacher", "assistant", "customer_service", "astronaut", "chef"])
+        XCTAssertEqual(
+            persona.options.first?.choices?.map(\.value),
+            ["teacher", "assistant", "customer_service", "astronaut", "chef"])
     }
 
     func testPersonaPresetsAreTheWebUIOnes() {
-        XCTAssertEqual(PersonaPresets.all.map(\.name),
-                       ["teacher", "assistant", "customer_service", "astronaut", "chef"])
+        XCTAssertEqual(
+            PersonaPresets.all.map(\.name),
+            ["teacher", "assistant", "customer_service", "astronaut", "chef"])
         XCTAssertTrue(PersonaPresets.named("teacher")!.prompt.hasPrefix("You are a wise and friendly teacher."))
         XCTAssertTrue(PersonaPresets.named("Customer-Service")!.prompt.contains("your name is Alex"))
         XCTAssertTrue(PersonaPresets.named("astronaut")!.prompt.contains("Mars"))
@@ -56,12 +60,16 @@ final class CommandTests: XCTestCase {
     func makeHandler() throws -> (CommandHandler, RecordingSessions) {
         let sessions = RecordingSessions()
         let store = try SettingsStore(directory: Fixture.temporaryDirectory())
-        return (CommandHandler(store: store, catalog: VoiceCatalog(), prefix: "!", sessions: sessions,
-                               logger: Logger(label: "test")), sessions)
+        return (
+            CommandHandler(
+                store: store, catalog: VoiceCatalog(), prefix: "!", sessions: sessions,
+                logger: Logger(label: "test")), sessions
+        )
     }
 
-    let context = CommandContext(user: Fixture.alice, guildID: Fixture.guildA, channelID: Fixture.textA,
-                                 target: .channel(Fixture.textA))
+    let context = CommandContext(
+        user: Fixture.alice, guildID: Fixture.guildA, channelID: Fixture.textA,
+        target: .channel(Fixture.textA))
 
     func testVoiceTraversalRefusedAndNothingStored() async throws {
         let (handler, _) = try makeHandler()
@@ -78,9 +86,11 @@ final class CommandTests: XCTestCase {
     func testVoiceListIsGrouped() async throws {
         let (handler, _) = try makeHandler()
         let reply = await handler.run(.voiceList, context) ?? ""
-        for line in ["**Natural Female**: NATF0, NATF1, NATF2, NATF3", "**Natural Male**: NATM0, NATM1, NATM2, NATM3",
-                     "**Varied Female**: VARF0, VARF1, VARF2, VARF3, VARF4",
-                     "**Varied Male**: VARM0, VARM1, VARM2, VARM3, VARM4"] {
+        for line in [
+            "**Natural Female**: NATF0, NATF1, NATF2, NATF3", "**Natural Male**: NATM0, NATM1, NATM2, NATM3",
+            "**Varied Female**: VARF0, VARF1, VARF2, VARF3, VARF4",
+            "**Varied Male**: VARM0, VARM1, VARM2, VARM3, VARM4",
+        ] {
             XCTAssertTrue(reply.contains(line), reply)
         }
     }

@@ -1,7 +1,8 @@
-@testable import Bot
 import Foundation
 import RouterCore
 import XCTest
+
+@testable import Bot
 
 final class ConfigurationTests: XCTestCase {
     let token = Fixture.canaryToken
@@ -43,8 +44,10 @@ final class ConfigurationTests: XCTestCase {
 
     func testMalformedTokensAreDescribedNeverQuoted() {
         XCTAssertEqual(try BotToken("Bot " + token).secret, token, "a pasted header prefix is dropped")
-        for bad in ["bearer " + token, token + " extra", "only.two", token.replacingOccurrences(of: ".", with: ""),
-                    "\"" + token + "\""] {
+        for bad in [
+            "bearer " + token, token + " extra", "only.two", token.replacingOccurrences(of: ".", with: ""),
+            "\"" + token + "\"",
+        ] {
             XCTAssertThrowsError(try BotConfiguration.parse(["DISCORD_TOKEN": bad])) { error in
                 let text = "\(error)" + String(describing: error) + String(reflecting: error)
                 XCTAssertTrue(text.contains("DISCORD_TOKEN is malformed"), text)
@@ -54,15 +57,19 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testEachBadValueIsOneLine() {
-        XCTAssertThrowsError(try BotConfiguration.parse([
-            "DISCORD_TOKEN": token, "PERSONAPLEX_URL": "http://x:1", "COMMAND_PREFIX": "go go",
-            "STATUS_CHANNEL_ID": "general", "LOG_LEVEL": "loud", "DEFAULT_VOICE": "NATF9",
-            "VOICE_PROMPT_DIR": "/nonexistent/voices",
-        ])) { error in
+        XCTAssertThrowsError(
+            try BotConfiguration.parse([
+                "DISCORD_TOKEN": token, "PERSONAPLEX_URL": "http://x:1", "COMMAND_PREFIX": "go go",
+                "STATUS_CHANNEL_ID": "general", "LOG_LEVEL": "loud", "DEFAULT_VOICE": "NATF9",
+                "VOICE_PROMPT_DIR": "/nonexistent/voices",
+            ])
+        ) { error in
             let lines = (error as? BotConfigurationError)?.lines ?? []
             XCTAssertEqual(lines.count, 6, lines.joined(separator: "\n"))
-            for setting in ["PERSONAPLEX_URL", "COMMAND_PREFIX", "STATUS_CHANNEL_ID", "LOG_LEVEL", "DEFAULT_VOICE",
-                            "VOICE_PROMPT_DIR"] {
+            for setting in [
+                "PERSONAPLEX_URL", "COMMAND_PREFIX", "STATUS_CHANNEL_ID", "LOG_LEVEL", "DEFAULT_VOICE",
+                "VOICE_PROMPT_DIR",
+            ] {
                 XCTAssertEqual(lines.filter { $0.hasPrefix(setting + "=") }.count, 1, setting)
             }
             XCTAssertTrue(lines.allSatisfy { !$0.contains("\n") })
@@ -75,8 +82,10 @@ final class ConfigurationTests: XCTestCase {
         for name in ["NATF0.pt", "Custom.pt", "README.txt", ".hidden.pt"] {
             _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data())
         }
-        let configuration = try BotConfiguration.parse(["DISCORD_TOKEN": token, "VOICE_PROMPT_DIR": directory,
-                                                        "DEFAULT_VOICE": "custom"])
+        let configuration = try BotConfiguration.parse([
+            "DISCORD_TOKEN": token, "VOICE_PROMPT_DIR": directory,
+            "DEFAULT_VOICE": "custom",
+        ])
         XCTAssertEqual(try configuration.voiceCatalog().voices, ["Custom.pt", "NATF0.pt"])
         XCTAssertEqual(configuration.defaults.voice, "Custom.pt")
     }
@@ -95,8 +104,10 @@ final class ConfigurationTests: XCTestCase {
             .deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init)
-        let discordSettings = ["DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DISCORD_CA_FILE", "DISCORD_VOICE_SCHEME",
-                               "SHARD_COUNT", "SHARD_IDS"]
+        let discordSettings = [
+            "DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DISCORD_CA_FILE", "DISCORD_VOICE_SCHEME",
+            "SHARD_COUNT", "SHARD_IDS",
+        ]
         for name in BotConfiguration.settingNames + discordSettings {
             guard let index = lines.firstIndex(where: { $0.hasPrefix(name + "=") }) else {
                 XCTFail("\(name) is not in .env.example")
@@ -117,8 +128,10 @@ final class ConfigurationTests: XCTestCase {
         let value = try BotToken(token)
         var dumped = ""
         dump(value, to: &dumped)
-        let forms = ["\(value)", String(describing: value), String(reflecting: value), dumped,
-                     "\(Mirror(reflecting: value).children.map { "\($0.value)" })"]
+        let forms = [
+            "\(value)", String(describing: value), String(reflecting: value), dumped,
+            "\(Mirror(reflecting: value).children.map { "\($0.value)" })",
+        ]
         for form in forms { XCTAssertFalse(form.contains("CANARY"), form) }
     }
 }

@@ -1,8 +1,9 @@
-@testable import Bot
 import Discord
 import Foundation
 import Logging
 import XCTest
+
+@testable import Bot
 
 /// The adapter's mapping of gateway events to the bot's events (decoded from Discord's JSON, as the gateway does).
 final class DiscordBotTransportTests: XCTestCase {
@@ -10,9 +11,11 @@ final class DiscordBotTransportTests: XCTestCase {
     var transport: DiscordBotTransport!
 
     override func setUp() async throws {
-        let configuration = DiscordConfiguration(token: try DiscordToken(Fixture.canaryToken),
-                                                 apiBase: try DiscordURL("http://127.0.0.1:9/api/v10",
-                                                                         allowed: ["http"]))
+        let configuration = DiscordConfiguration(
+            token: try DiscordToken(Fixture.canaryToken),
+            apiBase: try DiscordURL(
+                "http://127.0.0.1:9/api/v10",
+                allowed: ["http"]))
         client = try DiscordClient(configuration: configuration, logger: Logger(label: "t"))
         transport = DiscordBotTransport(client: client)
     }
@@ -28,7 +31,9 @@ final class DiscordBotTransportTests: XCTestCase {
     }
 
     func testGuildCreateNamesChannelsAndTellsBotsFromHumans() throws {
-        let guild = try decode(Guild.self, """
+        let guild = try decode(
+            Guild.self,
+            """
             {"id":"1","name":"Server A",
              "channels":[{"id":"11","type":2,"name":"General"},{"id":"19","type":0,"name":"chat"}],
              "members":[{"user":{"id":"101","username":"alice","global_name":"Alice"},"nick":"Ali"},
@@ -41,21 +46,30 @@ final class DiscordBotTransportTests: XCTestCase {
         }
         XCTAssertEqual(snapshot.name, "Server A")
         XCTAssertEqual(snapshot.channelNames[Snowflake(11)], "General")
-        XCTAssertEqual(snapshot.voiceStates.map(\.user), [
-            BotUser(id: Snowflake(101), name: "Ali"), BotUser(id: Snowflake(150), name: "music", isBot: true),
-        ])
+        XCTAssertEqual(
+            snapshot.voiceStates.map(\.user),
+            [
+                BotUser(id: Snowflake(101), name: "Ali"), BotUser(id: Snowflake(150), name: "music", isBot: true),
+            ])
     }
 
     func testVoiceStateMessageAndInteraction() throws {
-        let state = try decode(VoiceState.self, """
+        let state = try decode(
+            VoiceState.self,
+            """
             {"guild_id":"1","channel_id":null,"user_id":"101","session_id":"a",
              "member":{"user":{"id":"101","username":"alice"}}}
             """)
-        XCTAssertEqual(transport.map(.voiceStateUpdate(state)),
-                       .voiceStateChanged(VoiceStateChange(guildID: Snowflake(1),
-                                                           user: BotUser(id: Snowflake(101), name: "alice"),
-                                                           channelID: nil)))
-        let message = try decode(DiscordMessage.self, """
+        XCTAssertEqual(
+            transport.map(.voiceStateUpdate(state)),
+            .voiceStateChanged(
+                VoiceStateChange(
+                    guildID: Snowflake(1),
+                    user: BotUser(id: Snowflake(101), name: "alice"),
+                    channelID: nil)))
+        let message = try decode(
+            DiscordMessage.self,
+            """
             {"id":"5","channel_id":"19","guild_id":"1","content":"!help",
              "author":{"id":"150","username":"music","bot":true}}
             """)
@@ -63,7 +77,9 @@ final class DiscordBotTransportTests: XCTestCase {
         XCTAssertTrue(chat.author.isBot)
         XCTAssertEqual(chat.content, "!help")
 
-        let interaction = try decode(Interaction.self, """
+        let interaction = try decode(
+            Interaction.self,
+            """
             {"id":"7","application_id":"998","type":2,"token":"secret-interaction-token","guild_id":"1",
              "channel_id":"19","member":{"user":{"id":"101","username":"alice"}},
              "data":{"name":"voice","options":[{"name":"name","type":3,"value":"NATM1"}]}}

@@ -39,7 +39,10 @@ final class RecordingTransport: BotTransport {
             }
         }
     }
-    func clear() { log.withLock { $0.removeAll() }; voice.clear() }
+    func clear() {
+        log.withLock { $0.removeAll() }
+        voice.clear()
+    }
 
     func send(_ content: String, to channelID: Snowflake) async throws {
         if let failure = sendFailure.withLock({ $0 }) { throw failure }
@@ -92,8 +95,12 @@ final class RecordingSessions: VoiceSessionService {
         var onEnd: @Sendable (VoiceSessionEnd) async -> Void
     }
 
-    private let state = Mutex<(running: [VoiceSessionID: Running], started: [VoiceSessionRequest],
-                               stopped: [VoiceSessionID])>(([:], [], []))
+    private let state = Mutex<
+        (
+            running: [VoiceSessionID: Running], started: [VoiceSessionRequest],
+            stopped: [VoiceSessionID]
+        )
+    >(([:], [], []))
     /// backend index → the problem its start throws.
     let failures = Mutex<[Int: VoiceSessionProblem]>([:])
     let code = Mutex<String?>(nil)
@@ -104,8 +111,10 @@ final class RecordingSessions: VoiceSessionService {
     var stopped: [VoiceSessionID] { state.withLock { $0.stopped } }
     var running: [VoiceSessionRequest] { state.withLock { Array($0.running.values.map(\.request)) } }
 
-    func start(_ request: VoiceSessionRequest,
-               onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void) async throws(VoiceSessionProblem) {
+    func start(
+        _ request: VoiceSessionRequest,
+        onEnd: @escaping @Sendable (VoiceSessionEnd) async -> Void
+    ) async throws(VoiceSessionProblem) {
         if let problem = failures.withLock({ $0[request.backendIndex] }) { throw problem }
         state.withLock {
             $0.started.append(request)
@@ -154,26 +163,36 @@ enum Fixture {
     static let voiceC1 = Snowflake(31)
 
     static func guild(_ id: Snowflake, _ name: String, voiceStates: [VoiceStateChange] = []) -> GuildSnapshot {
-        GuildSnapshot(id: id, name: name, channelNames: [
-            voiceA1: "General", voiceA2: "Gaming", textA: "chat", voiceB1: "Lounge", textB: "talk", voiceC1: "Studio",
-        ], voiceStates: voiceStates)
+        GuildSnapshot(
+            id: id, name: name,
+            channelNames: [
+                voiceA1: "General", voiceA2: "Gaming", textA: "chat", voiceB1: "Lounge", textB: "talk",
+                voiceC1: "Studio",
+            ], voiceStates: voiceStates)
     }
 
     static func voice(_ user: BotUser, _ guild: Snowflake, _ channel: Snowflake?) -> BotEvent {
         .voiceStateChanged(VoiceStateChange(guildID: guild, user: user, channelID: channel))
     }
 
-    static func message(_ user: BotUser, _ content: String, guild: Snowflake = guildA, channel: Snowflake = textA,
-                        id: UInt64 = 5000) -> BotEvent {
-        .messageCreated(ChatMessage(id: Snowflake(id), guildID: guild, channelID: channel, author: user,
-                                    content: content))
+    static func message(
+        _ user: BotUser, _ content: String, guild: Snowflake = guildA, channel: Snowflake = textA,
+        id: UInt64 = 5000
+    ) -> BotEvent {
+        .messageCreated(
+            ChatMessage(
+                id: Snowflake(id), guildID: guild, channelID: channel, author: user,
+                content: content))
     }
 
-    static func slash(_ user: BotUser, _ name: String, _ options: [String: String] = [:], guild: Snowflake = guildA,
-                      id: UInt64 = 7000) -> BotEvent {
-        .interactionCreated(CommandInteraction(
-            handle: InteractionHandle(id: Snowflake(id), applicationID: Snowflake(998)),
-            guildID: guild, channelID: textA, user: user, name: name, options: options))
+    static func slash(
+        _ user: BotUser, _ name: String, _ options: [String: String] = [:], guild: Snowflake = guildA,
+        id: UInt64 = 7000
+    ) -> BotEvent {
+        .interactionCreated(
+            CommandInteraction(
+                handle: InteractionHandle(id: Snowflake(id), applicationID: Snowflake(998)),
+                guildID: guild, channelID: textA, user: user, name: name, options: options))
     }
 
     static func backends(_ count: Int) -> [PersonaPlexEndpoint] {

@@ -101,8 +101,12 @@ final class GatewayVoiceSessionsTests: XCTestCase {
         while voice.updates.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
         await sessions.stop(VoiceSessionID(rawValue: 1))
         try await started
-        XCTAssertEqual(voice.updates, [.init(guild: F.guildA, channel: F.voiceA1),
-                                       .init(guild: F.guildA, channel: F.voiceA2)])
+        XCTAssertEqual(
+            voice.updates,
+            [
+                .init(guild: F.guildA, channel: F.voiceA1),
+                .init(guild: F.guildA, channel: F.voiceA2),
+            ])
         try await server.close()
     }
 

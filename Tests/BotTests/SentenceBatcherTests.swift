@@ -24,7 +24,10 @@ final class SentenceBatcherTests: XCTestCase {
         batcher.add("eight")
         var messages: [String] = []
         var now: UInt64 = 0
-        while let message = batcher.take(now: now) { messages.append(message); now += 1 }
+        while let message = batcher.take(now: now) {
+            messages.append(message)
+            now += 1
+        }
         XCTAssertTrue(messages.allSatisfy { $0.count <= 20 }, "\(messages)")
         XCTAssertEqual(messages.joined(separator: " ").split(separator: " ").count, 8)
     }

@@ -1,9 +1,10 @@
-@testable import Bot
 import Discord
 import Foundation
 import GRDB
 import Logging
 import XCTest
+
+@testable import Bot
 
 final class SettingsStoreTests: XCTestCase {
     let user = Snowflake(42)
@@ -11,8 +12,11 @@ final class SettingsStoreTests: XCTestCase {
     func testDefaultsUntilChanged() async throws {
         let store = try SettingsStore(directory: Fixture.temporaryDirectory())
         let settings = try await store.settings(for: user)
-        XCTAssertEqual(settings, UserSettings(userID: user, textPrompt: "You are a helpful assistant.",
-                                              voice: "NATF0.pt"))
+        XCTAssertEqual(
+            settings,
+            UserSettings(
+                userID: user, textPrompt: "You are a helpful assistant.",
+                voice: "NATF0.pt"))
     }
 
     func testChangesSurviveReopening() async throws {
@@ -113,10 +117,12 @@ final class SettingsStoreTests: XCTestCase {
             throw XCTSkip("runs only as the child process of testSettingsSurviveKillMinus9RightAfterConfirmation")
         }
         let store = try SettingsStore(directory: directory)
-        let handler = CommandHandler(store: store, catalog: VoiceCatalog(), prefix: "!", sessions: RecordingSessions(),
-                                     logger: Logger(label: "child"))
-        let context = CommandContext(user: BotUser(id: user, name: "U"), guildID: nil, channelID: nil,
-                                     target: .channel(Snowflake(1)))
+        let handler = CommandHandler(
+            store: store, catalog: VoiceCatalog(), prefix: "!", sessions: RecordingSessions(),
+            logger: Logger(label: "child"))
+        let context = CommandContext(
+            user: BotUser(id: user, name: "U"), guildID: nil, channelID: nil,
+            target: .channel(Snowflake(1)))
         let first = await handler.run(.voice("varm3"), context) ?? ""
         let second = await handler.run(.prompt("You are a lighthouse keeper."), context) ?? ""
         XCTAssertTrue(first.hasPrefix("Saved") && second.hasPrefix("Saved"))

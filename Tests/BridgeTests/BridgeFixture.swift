@@ -7,7 +7,8 @@ import XCTest
 
 /// Paths of the repository this test file lives in.
 enum Repo {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let python = root.appendingPathComponent(".venv/bin/python")
     static let peer = root.appendingPathComponent("Tests/peers/personaplex_peer.py")
     static let pipeline = root.appendingPathComponent("pipelines/personaplex-file.yaml")
@@ -62,7 +63,10 @@ final class SphnPeer {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 }
 
@@ -123,7 +127,9 @@ func readMono(_ path: String) throws -> (samples: [Float], rate: Int) {
 
 /// Best normalised cross-correlation of `b` against `a` over lags 0...maxLag (b delayed), and that lag; lags with
 /// fewer than `minOverlap` overlapping samples are skipped.
-func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, step: Int = 1, minOverlap: Int = 1000) -> (value: Double, lag: Int) {
+func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, step: Int = 1, minOverlap: Int = 1000) -> (
+    value: Double, lag: Int
+) {
     var best = (value: -1.0, lag: 0)
     var lag = 0
     while lag <= maxLag {
@@ -132,7 +138,9 @@ func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, step: Int = 1, min
             var ab = 0.0, aa = 0.0, bb = 0.0
             for i in 0..<n {
                 let x = Double(a[i]), y = Double(b[i + lag])
-                ab += x * y; aa += x * x; bb += y * y
+                ab += x * y
+                aa += x * x
+                bb += y * y
             }
             let c = ab / max(1e-12, (aa * bb).squareRoot())
             if c > best.value { best = (c, lag) }
@@ -154,8 +162,10 @@ class BridgeTestCase: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// A small bridge graph: WAV mic -> 24 kHz mono -> Ogg Opus -> link -> decode -> WAV, captions to a file.
-    func bridgeYAML(name: String = "ai", url: String, extra: String = "", voice: String = "NATF0.pt",
-                    prompt: String = "You are a test.", input: String, loop: Bool = false, tail: String = "1s") -> String {
+    func bridgeYAML(
+        name: String = "ai", url: String, extra: String = "", voice: String = "NATF0.pt",
+        prompt: String = "You are a test.", input: String, loop: Bool = false, tail: String = "1s"
+    ) -> String {
         """
         nodes:
           mic:    {type: WavIn, path: "\(input)", loop: \(loop), tail: \(tail)}
@@ -174,7 +184,8 @@ class BridgeTestCase: XCTestCase {
     }
 
     func session(_ yaml: String) throws -> Session {
-        let pipeline = try PipelineValidator(registry: .standard).validate(yaml: yaml, file: "bridge.yaml", environment: PipelineEnvironment([:]))
+        let pipeline = try PipelineValidator(registry: .standard).validate(
+            yaml: yaml, file: "bridge.yaml", environment: PipelineEnvironment([:]))
         return Session(graph: try Graph(pipeline))
     }
 
@@ -182,7 +193,10 @@ class BridgeTestCase: XCTestCase {
     func run(_ session: Session, seconds: Double) -> SessionOutcome {
         let outcome = OutcomeBox()
         let done = expectation(description: "session ended")
-        Thread { outcome.set(session.run(realtime: true, maxTicks: Int64(seconds * 50))); done.fulfill() }.start()
+        Thread {
+            outcome.set(session.run(realtime: true, maxTicks: Int64(seconds * 50)))
+            done.fulfill()
+        }.start()
         wait(for: [done], timeout: seconds + 30)
         return outcome.value
     }

@@ -8,17 +8,22 @@ import XCTest
 final class LinkEventTests: BridgeTestCase {
     /// The link states emitted on a harness link's event output this tick.
     private func linkStates(_ harness: NodeHarness<PersonaPlexLink>) -> [LinkState] {
-        harness.eventOutput("events").events.compactMap { if case .linkState(let s) = $0 { return s } else { return nil } }
+        harness.eventOutput("events").events.compactMap {
+            if case .linkState(let s) = $0 { return s } else { return nil }
+        }
     }
 
     private func link(_ url: String) throws -> NodeHarness<PersonaPlexLink> {
-        try NodeHarness<PersonaPlexLink>(params: ["url": url, "text_prompt": "You are a test."],
-                                         inputs: ["audio": MediaFormat(.ogg)])
+        try NodeHarness<PersonaPlexLink>(
+            params: ["url": url, "text_prompt": "You are a test."],
+            inputs: ["audio": MediaFormat(.ogg)])
     }
 
     /// Ticks the harnesses in real time (20 ms) until `done` holds; fails after `seconds`.
-    private func tick(_ harnesses: [NodeHarness<PersonaPlexLink>], seen: inout [[LinkState]], within seconds: Double,
-                      until done: ([[LinkState]]) -> Bool) throws {
+    private func tick(
+        _ harnesses: [NodeHarness<PersonaPlexLink>], seen: inout [[LinkState]], within seconds: Double,
+        until done: ([[LinkState]]) -> Bool
+    ) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !done(seen) {
             guard Date() < deadline else { throw NodeError("timed out; events so far: \(seen)") }
@@ -38,7 +43,10 @@ final class LinkEventTests: BridgeTestCase {
             (.idle, nil), (.connecting, .connecting), (.waitingForServer(.heldByThisProcess), .waiting),
             (.upgraded, .warmingUp), (.waitingForServer(.serverBusyOrWarmingUp), nil), (.live, .live),
             (.closing, nil), (.closed, .closed),
-            (.failed(.handshakeTimeout(seconds: 1)), .failed(PersonaPlexError.handshakeTimeout(seconds: 1).description)),
+            (
+                .failed(.handshakeTimeout(seconds: 1)),
+                .failed(PersonaPlexError.handshakeTimeout(seconds: 1).description)
+            ),
         ]
         for (state, expected) in cases { XCTAssertEqual(LinkState(personaPlex: state), expected, "\(state)") }
     }
@@ -58,8 +66,10 @@ final class LinkEventTests: BridgeTestCase {
         // The second link is upgraded at once but queued behind the first: it must say so, and stay queued.
         try tick([first, second], seen: &seen, within: 5) { $0[1].contains(.waiting) }
         for _ in 0..<25 {
-            try first.tick(); try second.tick()
-            seen[0] += linkStates(first); seen[1] += linkStates(second)
+            try first.tick()
+            try second.tick()
+            seen[0] += linkStates(first)
+            seen[1] += linkStates(second)
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTAssertEqual(seen[1], [.connecting, .waiting], "still queued while the first session is open")
@@ -67,7 +77,8 @@ final class LinkEventTests: BridgeTestCase {
         try tick([first, second], seen: &seen, within: 10) { $0[0].contains(.closed) && $0[1].contains(.live) }
         second.endInput("audio")
         try tick([first, second], seen: &seen, within: 10) { $0[1].contains(.closed) }
-        first.stop(); second.stop()
+        first.stop()
+        second.stop()
         XCTAssertEqual(seen[0], [.connecting, .warmingUp, .live, .closed])
         XCTAssertEqual(seen[1], [.connecting, .waiting, .warmingUp, .live, .closed])
         XCTAssertEqual(peer.waitForStats(2).map { stat($0, "early_messages") }, [0, 0])
@@ -103,7 +114,9 @@ final class EventRecorder: NodeType {
     }
     private let input: EventInput
     private(set) var events: [GraphEvent] = []
-    var linkStates: [LinkState] { events.compactMap { if case .linkState(let s) = $0 { return s } else { return nil } } }
+    var linkStates: [LinkState] {
+        events.compactMap { if case .linkState(let s) = $0 { return s } else { return nil } }
+    }
     init(_ setup: NodeSetup) throws { input = setup.eventInput("in") }
     func process(_ tick: Tick) throws { input.forEach { events.append($0) } }
 }

@@ -60,7 +60,9 @@ final class PersonaPlexLinkErrorTests: BridgeTestCase {
     func testUnknownVoiceAndEmptyPromptAreRejectedBeforeConnecting() throws {
         let validator = PipelineValidator(registry: .standard)
         let yaml = bridgeYAML(url: "ws://127.0.0.1:9/api/chat", voice: "NATF9.pt", prompt: " ", input: input)
-        XCTAssertThrowsError(try validator.validate(yaml: yaml, file: "bridge.yaml", environment: PipelineEnvironment([:]))) { error in
+        XCTAssertThrowsError(
+            try validator.validate(yaml: yaml, file: "bridge.yaml", environment: PipelineEnvironment([:]))
+        ) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("bridge.yaml:5:"), text)
             XCTAssertTrue(text.contains("NATF9"), text)
@@ -89,7 +91,9 @@ struct FreePort {
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard bound else { throw NodeError("could not find a free port") }
         port = Int(UInt16(bigEndian: addr.sin_port))
@@ -106,10 +110,12 @@ struct SelfSignedCertificate {
         key = dir + "/server.key"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                       "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
-                       "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                       "-addext", "basicConstraints=critical,CA:TRUE"]
+        p.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+        ]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

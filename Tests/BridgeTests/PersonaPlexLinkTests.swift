@@ -27,8 +27,9 @@ final class PersonaPlexLinkTests: BridgeTestCase {
         XCTAssertEqual(stat(stats, "bytes_received"), counters.bytesSent, "bytes written vs bytes the peer read")
         XCTAssertEqual(stat(stats, "messages_received"), counters.audioSent)
         let expectedFrames = (counters.audioSent - 2) * 480 / 1920
-        XCTAssertLessThanOrEqual(abs(stat(stats, "frames_decoded") - expectedFrames), 2,
-                                 "\(counters.audioSent) pages sent, expected ~\(expectedFrames) frames: \(stats)")
+        XCTAssertLessThanOrEqual(
+            abs(stat(stats, "frames_decoded") - expectedFrames), 2,
+            "\(counters.audioSent) pages sent, expected ~\(expectedFrames) frames: \(stats)")
         XCTAssertGreaterThan(counters.audioSent, 2900, "60 s of 20 ms pages minus set-up")
         XCTAssertEqual(counters.sendFailures + counters.sendsDroppedBacklog + counters.audioDropped, 0)
         XCTAssertEqual(s.metrics.first { $0.nodeName == "ai" }?.drops, 0)
@@ -45,12 +46,15 @@ final class PersonaPlexLinkTests: BridgeTestCase {
         let envelopeA = envelope(looped), envelopeB = envelope(Array(echo.prefix(22 * 24_000)))
         let env = bestCorrelation(envelopeA, envelopeB, maxLag: 150)
         let uplink = link.uplinkLatency, downlink = decode.pageToFirstFrameInTick
-        print(String(format: "latency uplink (PCM into encoder -> socket) p50 %.3f ms p99 %.3f ms; "
-                     + "downlink (socket -> first PCM frame, incl. prebuffer) p50 %.3f ms p99 %.3f ms; "
-                     + "downlink beyond alignment+prebuffer p50 %.3f ms p99 %.3f ms",
-                     Double(uplink.percentile(0.5)) / 1e6, Double(uplink.percentile(0.99)) / 1e6,
-                     Double(decode.pageToFirstFrame.percentile(0.5)) / 1e6, Double(decode.pageToFirstFrame.percentile(0.99)) / 1e6,
-                     Double(downlink.percentile(0.5)) / 1e6, Double(downlink.percentile(0.99)) / 1e6))
+        print(
+            String(
+                format: "latency uplink (PCM into encoder -> socket) p50 %.3f ms p99 %.3f ms; "
+                    + "downlink (socket -> first PCM frame, incl. prebuffer) p50 %.3f ms p99 %.3f ms; "
+                    + "downlink beyond alignment+prebuffer p50 %.3f ms p99 %.3f ms",
+                Double(uplink.percentile(0.5)) / 1e6, Double(uplink.percentile(0.99)) / 1e6,
+                Double(decode.pageToFirstFrame.percentile(0.5)) / 1e6,
+                Double(decode.pageToFirstFrame.percentile(0.99)) / 1e6,
+                Double(downlink.percentile(0.5)) / 1e6, Double(downlink.percentile(0.99)) / 1e6))
         XCTAssertGreaterThan(env.value, 0.9, "echo envelope correlation \(env)")
         let captions = try String(contentsOfFile: "\(dir!)/ai-captions.txt", encoding: .utf8)
         XCTAssertTrue(captions.contains("Hello world."), captions)
@@ -72,7 +76,8 @@ final class PersonaPlexLinkTests: BridgeTestCase {
         let peer = try SphnPeer(["--close-after", "1.5"])
         let input = "\(dir!)/speech.wav"
         try writeSpeechLikeWAV(input, seconds: 3)
-        let s = try session(bridgeYAML(url: peer.url, extra: ", reconnect: true, reconnect_delay: 200ms", input: input, loop: true))
+        let s = try session(
+            bridgeYAML(url: peer.url, extra: ", reconnect: true, reconnect_delay: 200ms", input: input, loop: true))
         XCTAssertEqual(run(s, seconds: 7), .stopped, "the link should survive drops while reconnecting")
         let stats = peer.waitForStats(2)
         XCTAssertGreaterThanOrEqual(stats.count, 2, "\(stats)")

@@ -16,7 +16,8 @@ final class ShippedPipelineTests: BridgeTestCase {
             "PERSONAPLEX_URL": peer.url, "INPUT_WAV": input, "OUTPUT_WAV": output, "CAPTIONS_FILE": captions,
             "TAIL": "1s",
         ])
-        let pipeline = try PipelineValidator(registry: .standard).load(path: Repo.pipeline.path, environment: environment)
+        let pipeline = try PipelineValidator(registry: .standard).load(
+            path: Repo.pipeline.path, environment: environment)
         let s = Session(graph: try Graph(pipeline))
         XCTAssertEqual(run(s, seconds: 25), .completed, "the run ends once the input and its tail have been played")
 
@@ -32,14 +33,17 @@ final class ShippedPipelineTests: BridgeTestCase {
         let whole = bestCorrelation(a, b, maxLag: 400, minOverlap: 300)
         XCTAssertGreaterThan(whole.value, 0.85, "echo envelope vs input \(whole)")
         let firstSecond = bestCorrelation(Array(a.prefix(100)), b, maxLag: 400, minOverlap: 90)
-        XCTAssertGreaterThan(firstSecond.value, 0.85, "the input's first second is missing from the echo \(firstSecond)")
+        XCTAssertGreaterThan(
+            firstSecond.value, 0.85, "the input's first second is missing from the echo \(firstSecond)")
         XCTAssertLessThanOrEqual(abs(firstSecond.lag - whole.lag), 2, "the first second is echoed in place")
 
         let text = try String(contentsOfFile: captions, encoding: .utf8)
         let lines = text.split(separator: "\n")
         XCTAssertGreaterThan(lines.count, 2, text)
         XCTAssertTrue(lines.dropLast().allSatisfy { $0.hasSuffix("] Hello world.") }, text)
-        print("shipped pipeline: echo correlation \(whole.value) at \(whole.lag * 10) ms; " + MetricsReport.renderLatencies(s.graph))
+        print(
+            "shipped pipeline: echo correlation \(whole.value) at \(whole.lag * 10) ms; "
+                + MetricsReport.renderLatencies(s.graph))
     }
 }
 

@@ -6,7 +6,8 @@ import XCTest
 /// TextRelay on virtual time: one tick is 20 ms, so a 1.2 s pause is 60 ticks.
 final class TextRelayTests: BridgeTestCase {
     private func relay(_ params: [String: String] = [:]) throws -> NodeHarness<TextRelay> {
-        try NodeHarness<TextRelay>(params: ["timestamps": "false"].merging(params) { $1 }, inputs: ["in": MediaFormat(.text)])
+        try NodeHarness<TextRelay>(
+            params: ["timestamps": "false"].merging(params) { $1 }, inputs: ["in": MediaFormat(.text)])
     }
 
     /// Feeds one piece per tick, then returns the sentences the out port carried during those ticks.

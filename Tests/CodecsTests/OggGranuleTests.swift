@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Codecs
 
 /// Granule positions come from the wire: implausible ones must cost a page its timing, never the process.
@@ -33,14 +34,17 @@ final class OggGranuleTests: XCTestCase {
         let head = OpusHead(channels: 1, preSkip: 0).encoded()
         let tags = Array("OpusTags".utf8) + [UInt8](repeating: 0, count: 8)
         let silence: [UInt8] = [0xF8, 0xFF, 0xFE]  // one 20 ms CELT silence frame
-        let granules: [Int64] = [960, -2, Int64.min, OggOpusStreamReader.maxGranulePosition,
-                                 OggOpusStreamReader.maxGranulePosition + 1, Int64.max, -1, 8000]
+        let granules: [Int64] = [
+            960, -2, Int64.min, OggOpusStreamReader.maxGranulePosition,
+            OggOpusStreamReader.maxGranulePosition + 1, Int64.max, -1, 8000,
+        ]
         var bytes = makeOggPage(serial: 5, sequence: 0, granule: 0, flags: 0x02, packets: [head])
         bytes += makeOggPage(serial: 5, sequence: 1, granule: 0, flags: 0, packets: [tags])
         for (index, granule) in granules.enumerated() {
             let last = index == granules.count - 1
-            bytes += makeOggPage(serial: 5, sequence: UInt32(index + 2), granule: granule, flags: last ? 0x04 : 0,
-                                 packets: [silence])
+            bytes += makeOggPage(
+                serial: 5, sequence: UInt32(index + 2), granule: granule, flags: last ? 0x04 : 0,
+                packets: [silence])
         }
         let reader = OggOpusStreamReader()
         bytes.withUnsafeBytes { reader.push($0) }

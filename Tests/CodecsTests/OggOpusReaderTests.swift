@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Codecs
 
 final class OggOpusReaderTests: XCTestCase {
@@ -41,7 +42,9 @@ final class OggOpusReaderTests: XCTestCase {
         let packet = Array(splitPages(stream)[5][28...])
         func decode(lastGranule: Int64) throws -> Int {
             var bytes = makeOggPage(serial: 3, sequence: 0, granule: 0, flags: 0x02, packets: [head])
-            bytes += makeOggPage(serial: 3, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
+            bytes += makeOggPage(
+                serial: 3, sequence: 1, granule: 0, flags: 0,
+                packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
             bytes += makeOggPage(serial: 3, sequence: 2, granule: 960, flags: 0, packets: [packet])
             bytes += makeOggPage(serial: 3, sequence: 3, granule: lastGranule, flags: 0x04, packets: [packet])
             return decodeAll(bytes, with: try OggOpusDecoder()).count
@@ -136,7 +139,8 @@ final class OggOpusReaderTests: XCTestCase {
         let head = OpusHead(channels: 1, preSkip: 0)
         let good = Array(splitPages(stream)[5][28...])  // a single-packet page body from the valid stream
         var bytes = makeOggPage(serial: 5, sequence: 0, granule: 0, flags: 0x02, packets: [head.encoded()])
-        bytes += makeOggPage(serial: 5, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
+        bytes += makeOggPage(
+            serial: 5, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
         bytes += makeOggPage(serial: 5, sequence: 2, granule: 960, flags: 0, packets: [[0xFF, 0xFF, 0xFF]])
         bytes += makeOggPage(serial: 5, sequence: 3, granule: 1920, flags: 0, packets: [good])
         let decoder = try OggOpusDecoder()
@@ -150,8 +154,10 @@ final class OggOpusReaderTests: XCTestCase {
     }
 
     func testBrokenHeadersAndForeignStreams() throws {
-        var bytes = makeOggPage(serial: 8, sequence: 0, granule: 0, flags: 0x02, packets: [Array("OpusHead".utf8) + [1, 0]])
-        bytes += makeOggPage(serial: 9, sequence: 0, granule: 0, flags: 0x02, packets: [Array("\u{01}vorbis".utf8) + [0, 0]])
+        var bytes = makeOggPage(
+            serial: 8, sequence: 0, granule: 0, flags: 0x02, packets: [Array("OpusHead".utf8) + [1, 0]])
+        bytes += makeOggPage(
+            serial: 9, sequence: 0, granule: 0, flags: 0x02, packets: [Array("\u{01}vorbis".utf8) + [0, 0]])
         bytes += stream
         let decoder = try OggOpusDecoder()
         XCTAssertTrue(decodeAll(bytes, with: decoder, chunkSizes: [13]) == reference)

@@ -1,11 +1,13 @@
 import Foundation
 import XCTest
+
 @testable import Codecs
 
 final class OggOpusWriterTests: XCTestCase {
     func testHeaderPagesAndGranulePositions() throws {
         let pcm = harmonicSignal(sampleRate: 24_000, frames: 480 * 10, channels: 1)
-        let (bytes, encoder) = try makeOggOpus(pcm, sampleRate: 24_000, channels: 1, serial: 0xCAFE_F00D, flushLookahead: false)
+        let (bytes, encoder) = try makeOggOpus(
+            pcm, sampleRate: 24_000, channels: 1, serial: 0xCAFE_F00D, flushLookahead: false)
         let pages = splitPages(bytes)
         XCTAssertEqual(pages.count, 13)
         // BOS page: only OpusHead.
@@ -17,9 +19,13 @@ final class OggOpusWriterTests: XCTestCase {
         XCTAssertEqual(Array(pages[1][28..<36]), Array("OpusTags".utf8))
         // Serial and granules (48 kHz units: every decoded sample, pre-skip included).
         for (index, page) in pages.enumerated() {
-            let serial = page[14..<18].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            let serial = page[14..<18].enumerated().reduce(UInt32(0)) {
+                $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+            }
             XCTAssertEqual(serial, 0xCAFE_F00D)
-            let granule = page[6..<14].enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * Int64($1.offset)) }
+            let granule = page[6..<14].enumerated().reduce(Int64(0)) {
+                $0 | Int64($1.element) << (8 * Int64($1.offset))
+            }
             let expected = index < 2 ? 0 : index == 12 ? -1 : Int64((index - 1) * 960)
             XCTAssertEqual(granule, expected, "page \(index)")
         }
@@ -35,8 +41,12 @@ final class OggOpusWriterTests: XCTestCase {
         let encoder = try OpusEncoder(sampleRate: 48_000, channels: 2)
         let pcm = harmonicSignal(sampleRate: 48_000, frames: 960, channels: 2)
         var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
-        let size = try pcm.withUnsafeBufferPointer { p in try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) } }
-        for _ in 0..<5 { try packet.withUnsafeBytes { try writer.write(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size])) } }
+        let size = try pcm.withUnsafeBufferPointer { p in
+            try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) }
+        }
+        for _ in 0..<5 {
+            try packet.withUnsafeBytes { try writer.write(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+        }
         XCTAssertEqual(writer.pendingPageCount, 2)
         writer.finish()
         XCTAssertEqual(writer.pendingPageCount, 3)
@@ -54,12 +64,15 @@ final class OggOpusWriterTests: XCTestCase {
         }
         let dir = try temporaryDirectory(self)
         // Empty EOS page (finish after flushed pages) and grouped pages with an EOS packet, mono and stereo.
-        let cases: [(rate: Int, channels: Int, perPage: Int, flush: Bool)] = [(48_000, 1, 1, false), (24_000, 2, 3, true)]
+        let cases: [(rate: Int, channels: Int, perPage: Int, flush: Bool)] = [
+            (48_000, 1, 1, false), (24_000, 2, 3, true),
+        ]
         for (index, c) in cases.enumerated() {
             let frames = c.rate / 50 * 100 + (c.flush ? 77 : 0)
             let pcm = harmonicSignal(sampleRate: c.rate, frames: frames, channels: c.channels)
-            let (bytes, _) = try makeOggOpus(pcm, sampleRate: c.rate, channels: c.channels, packetsPerPage: c.perPage,
-                                             bitrate: 64_000, flushLookahead: c.flush)
+            let (bytes, _) = try makeOggOpus(
+                pcm, sampleRate: c.rate, channels: c.channels, packetsPerPage: c.perPage,
+                bitrate: 64_000, flushLookahead: c.flush)
             let opusPath = dir.appendingPathComponent("case\(index).opus").path
             let wavPath = dir.appendingPathComponent("case\(index).wav").path
             try Data(bytes).write(to: URL(fileURLWithPath: opusPath))
@@ -76,7 +89,8 @@ final class OggOpusWriterTests: XCTestCase {
             let lost = c.flush ? 0 : 312 * c.channels
             XCTAssertEqual(samples.count, pcm.count - lost, "opusdec applies our pre-skip and end granule")
             for ch in 0..<c.channels {
-                XCTAssertGreaterThan(correlation(channel(pcm, ch, of: c.channels), channel(samples, ch, of: c.channels)), 0.9)
+                XCTAssertGreaterThan(
+                    correlation(channel(pcm, ch, of: c.channels), channel(samples, ch, of: c.channels)), 0.9)
             }
         }
     }

@@ -1,10 +1,12 @@
 import XCTest
+
 @testable import Codecs
 
 final class OpusCodecTests: XCTestCase {
     /// Encodes and decodes frame by frame; returns input and output (output includes the lookahead delay).
     private func roundTrip(sampleRate: Int, channels: Int, bitrate: Int, seconds: Double = 1)
-        throws -> (input: [Float], output: [Float], lookahead: Int) {
+        throws -> (input: [Float], output: [Float], lookahead: Int)
+    {
         let encoder = try OpusEncoder(sampleRate: sampleRate, channels: channels, application: .audio, bitrate: bitrate)
         let decoder = try OpusDecoder(sampleRate: sampleRate, channels: channels)
         let frame = encoder.samplesPerChannel
@@ -15,7 +17,8 @@ final class OpusCodecTests: XCTestCase {
         var pcm = [Float](repeating: 0, count: decoder.maxSamplesPerChannel * channels)
         try input.withUnsafeBufferPointer { all in
             for index in 0..<frames {
-                let slice = UnsafeBufferPointer(rebasing: all[(index * frame * channels)..<((index + 1) * frame * channels)])
+                let slice = UnsafeBufferPointer(
+                    rebasing: all[(index * frame * channels)..<((index + 1) * frame * channels)])
                 let size = try packet.withUnsafeMutableBytes { try encoder.encode(slice, into: $0) }
                 XCTAssertGreaterThan(size, 0)
                 let decoded = try packet.withUnsafeBytes { bytes in
@@ -59,19 +62,26 @@ final class OpusCodecTests: XCTestCase {
         let silence = [Float](repeating: 0, count: encoder.samplesPerChannel)
         var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         for _ in 0..<100 {
-            let size = try silence.withUnsafeBufferPointer { pcm in try packet.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) } }
+            let size = try silence.withUnsafeBufferPointer { pcm in
+                try packet.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) }
+            }
             XCTAssertGreaterThanOrEqual(size, 1)
-            let samples = try packet.withUnsafeBytes { try OpusDecoder.sampleCount(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+            let samples = try packet.withUnsafeBytes {
+                try OpusDecoder.sampleCount(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size]))
+            }
             XCTAssertEqual(samples, 960)
         }
     }
 
     func testFrameDurationsAndSettings() throws {
         for duration in OpusFrameDuration.allCases {
-            let encoder = try OpusEncoder(sampleRate: 16_000, channels: 1, bitrate: 24_000, complexity: 5, frameDuration: duration)
+            let encoder = try OpusEncoder(
+                sampleRate: 16_000, channels: 1, bitrate: 24_000, complexity: 5, frameDuration: duration)
             let pcm = harmonicSignal(sampleRate: 16_000, frames: encoder.samplesPerChannel, channels: 1)
             var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
-            let size = try pcm.withUnsafeBufferPointer { p in try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) } }
+            let size = try pcm.withUnsafeBufferPointer { p in
+                try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) }
+            }
             let samples = try packet.withUnsafeBytes {
                 try OpusDecoder.sampleCount(packet: UnsafeRawBufferPointer(rebasing: $0[0..<size]), sampleRate: 48_000)
             }
@@ -109,7 +119,10 @@ final class OpusCodecTests: XCTestCase {
         let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1)
         let pcm = [Float](repeating: 0, count: 100)
         var packet = [UInt8](repeating: 0, count: 100)
-        XCTAssertThrowsError(try pcm.withUnsafeBufferPointer { p in try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) } }) {
+        XCTAssertThrowsError(
+            try pcm.withUnsafeBufferPointer { p in try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) }
+            }
+        ) {
             guard case CodecError.invalidArgument = $0 else { return XCTFail("\($0)") }
         }
     }
@@ -118,12 +131,20 @@ final class OpusCodecTests: XCTestCase {
         let decoder = try OpusDecoder(sampleRate: 48_000, channels: 2)
         var pcm = [Float](repeating: 0, count: decoder.maxSamplesPerChannel * 2)
         let garbage: [UInt8] = [0xFF, 0xFF, 0xFF]
-        XCTAssertThrowsError(try garbage.withUnsafeBytes { p in try pcm.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) } }) {
+        XCTAssertThrowsError(
+            try garbage.withUnsafeBytes { p in
+                try pcm.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) }
+            }
+        ) {
             XCTAssertEqual($0 as? CodecError, .opus(operation: "opus_decode_float", code: -4))
             XCTAssertTrue("\($0)".contains("corrupted stream"), "\($0)")
         }
         XCTAssertThrowsError(try garbage.withUnsafeBytes { try OpusDecoder.sampleCount(packet: $0) })
-        XCTAssertThrowsError(try [UInt8]().withUnsafeBytes { p in try pcm.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) } }) {
+        XCTAssertThrowsError(
+            try [UInt8]().withUnsafeBytes { p in
+                try pcm.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) }
+            }
+        ) {
             XCTAssertEqual($0 as? CodecError, .emptyPacket)
         }
     }
@@ -137,7 +158,8 @@ final class OpusCodecTests: XCTestCase {
         try pcm.withUnsafeBufferPointer { all in
             for index in 0..<6 {
                 let size = try packet.withUnsafeMutableBytes {
-                    try encoder.encode(UnsafeBufferPointer(rebasing: all[(index * 960)..<((index + 1) * 960)]), into: $0)
+                    try encoder.encode(
+                        UnsafeBufferPointer(rebasing: all[(index * 960)..<((index + 1) * 960)]), into: $0)
                 }
                 frames.append(Array(packet[0..<size]))
             }
@@ -163,37 +185,51 @@ final class OpusCodecTests: XCTestCase {
         let decoder = try OpusDecoder(sampleRate: 48_000, channels: 1)
         XCTAssertEqual(decoder.maxSamplesPerChannel, 5760)
         var out = [Float](repeating: 0, count: decoder.maxSamplesPerChannel)
-        let n = try packet.withUnsafeBytes { p in try out.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) } }
+        let n = try packet.withUnsafeBytes { p in
+            try out.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) }
+        }
         XCTAssertEqual(n, 5760)
-        let concealed = try out.withUnsafeMutableBufferPointer { try decoder.concealLoss(samplesPerChannel: 960, into: $0) }
+        let concealed = try out.withUnsafeMutableBufferPointer {
+            try decoder.concealLoss(samplesPerChannel: 960, into: $0)
+        }
         XCTAssertEqual(concealed, 960)
         var small = [Float](repeating: 0, count: 960)
-        XCTAssertThrowsError(try packet.withUnsafeBytes { p in
-            try small.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) }
-        }) { XCTAssertEqual($0 as? CodecError, .bufferTooSmall(needed: 5760, available: 960)) }
+        XCTAssertThrowsError(
+            try packet.withUnsafeBytes { p in
+                try small.withUnsafeMutableBufferPointer { try decoder.decode(packet: p, into: $0) }
+            }
+        ) { XCTAssertEqual($0 as? CodecError, .bufferTooSmall(needed: 5760, available: 960)) }
     }
 
     func testFECDecodeRebuildsOneFrameFromTheNextPacket() throws {
         let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1)
         let tone = (0..<960).map { Float(sin(Double($0) * 0.05)) * 0.3 }
         var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
-        let size = try tone.withUnsafeBufferPointer { pcm in try packet.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) } }
+        let size = try tone.withUnsafeBufferPointer { pcm in
+            try packet.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) }
+        }
         let decoder = try OpusDecoder(sampleRate: 48_000, channels: 1)
         var out = [Float](repeating: 0, count: 960)
         let n = try packet[..<size].withUnsafeBytes { p in
-            try out.withUnsafeMutableBufferPointer { try decoder.decodeFEC(nextPacket: p, samplesPerChannel: 960, into: $0) }
+            try out.withUnsafeMutableBufferPointer {
+                try decoder.decodeFEC(nextPacket: p, samplesPerChannel: 960, into: $0)
+            }
         }
         XCTAssertEqual(n, 960)
-        XCTAssertThrowsError(try out.withUnsafeMutableBufferPointer {
-            try decoder.decodeFEC(nextPacket: UnsafeRawBufferPointer(start: nil, count: 0), samplesPerChannel: 960, into: $0)
-        }) { XCTAssertEqual($0 as? CodecError, .emptyPacket) }
+        XCTAssertThrowsError(
+            try out.withUnsafeMutableBufferPointer {
+                try decoder.decodeFEC(
+                    nextPacket: UnsafeRawBufferPointer(start: nil, count: 0), samplesPerChannel: 960, into: $0)
+            }
+        ) { XCTAssertEqual($0 as? CodecError, .emptyPacket) }
     }
 
     func testOggOpusDecoderSplits120msPacketsInto20msFrames() throws {
         let packet = try make120msPacket()
         let head = OpusHead(channels: 1, preSkip: 0, inputSampleRate: 48_000)
         var stream = makeOggPage(serial: 9, sequence: 0, granule: 0, flags: 0x02, packets: [head.encoded()])
-        stream += makeOggPage(serial: 9, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
+        stream += makeOggPage(
+            serial: 9, sequence: 1, granule: 0, flags: 0, packets: [Array("OpusTags".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]])
         stream += makeOggPage(serial: 9, sequence: 2, granule: 5760, flags: 0, packets: [packet])
         stream += makeOggPage(serial: 9, sequence: 3, granule: 11_520, flags: 0x04, packets: [packet])
         let decoder = try OggOpusDecoder(sampleRate: 48_000, channels: 1)

@@ -13,15 +13,21 @@ private struct JitterScenario {
     let buffer: RTPJitterBuffer
     var packets: [Packet] = []
 
-    init(_ configuration: RTPJitterBuffer.Configuration = .init()) { buffer = RTPJitterBuffer(configuration: configuration) }
+    init(_ configuration: RTPJitterBuffer.Configuration = .init()) {
+        buffer = RTPJitterBuffer(configuration: configuration)
+    }
 
     /// `count` packets of one spurt from `sequence`/`timestamp`, sent every 20 ms from `startMs`, each delayed by
     /// `delay(i)` ms on the way; payload byte = `firstByte + i`.
-    mutating func spurt(count: Int, sequence: UInt16 = 100, timestamp: UInt32 = 5_000, startMs: Double = 0,
-                        firstByte: UInt8 = 0, delay: (Int) -> Double = { _ in 1 }) {
+    mutating func spurt(
+        count: Int, sequence: UInt16 = 100, timestamp: UInt32 = 5_000, startMs: Double = 0,
+        firstByte: UInt8 = 0, delay: (Int) -> Double = { _ in 1 }
+    ) {
         for i in 0..<count {
-            packets.append(Packet(sequence: sequence &+ UInt16(i), timestamp: timestamp &+ UInt32(i) * 960,
-                                  arrivalMs: startMs + Double(i) * 20 + delay(i), byte: firstByte &+ UInt8(i)))
+            packets.append(
+                Packet(
+                    sequence: sequence &+ UInt16(i), timestamp: timestamp &+ UInt32(i) * 960,
+                    arrivalMs: startMs + Double(i) * 20 + delay(i), byte: firstByte &+ UInt8(i)))
         }
     }
 
@@ -34,8 +40,9 @@ private struct JitterScenario {
             while let p = pending.first, p.arrivalMs <= now {
                 pending.removeFirst()
                 [p.byte, 0xAA].withUnsafeBytes {
-                    buffer.insert(sequence: p.sequence, timestamp: p.timestamp,
-                                  arrivalNanoseconds: UInt64(p.arrivalMs * 1e6), payload: $0)
+                    buffer.insert(
+                        sequence: p.sequence, timestamp: p.timestamp,
+                        arrivalNanoseconds: UInt64(p.arrivalMs * 1e6), payload: $0)
                 }
             }
             switch buffer.next(nowNanoseconds: UInt64(now * 1e6)) {
@@ -147,7 +154,8 @@ final class RTPJitterBufferTests: XCTestCase {
 
     func testEmptyAndOversizedPayloadsAreCountedAndDropped() {
         let buffer = RTPJitterBuffer()
-        buffer.insert(sequence: 1, timestamp: 1, arrivalNanoseconds: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        buffer.insert(
+            sequence: 1, timestamp: 1, arrivalNanoseconds: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         [UInt8](repeating: 1, count: 2_000).withUnsafeBytes {
             buffer.insert(sequence: 2, timestamp: 2, arrivalNanoseconds: 0, payload: $0)
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Codecs
 
 final class ResamplerTests: XCTestCase {
@@ -36,7 +37,8 @@ final class ResamplerTests: XCTestCase {
     }
 
     func test24kMonoTo48kStereoDuplicatesChannels() throws {
-        let resampler = try Resampler(inputRate: 24_000, inputChannels: 1, outputRate: 48_000, outputChannels: 2, quality: 7)
+        let resampler = try Resampler(
+            inputRate: 24_000, inputChannels: 1, outputRate: 48_000, outputChannels: 2, quality: 7)
         let input = tone(frequency: 1000, sampleRate: 24_000, frames: 480 * 100, channels: 1)
         let (output, counts) = resampleFrames(resampler, input)
         XCTAssertEqual(Set(counts), [1920])
@@ -48,8 +50,11 @@ final class ResamplerTests: XCTestCase {
     }
 
     func testFrameCountsStayExactOverManyFrames() throws {
-        for (inRate, outRate) in [(44_100, 48_000), (48_000, 44_100), (16_000, 48_000), (48_000, 16_000), (8_000, 24_000), (32_000, 24_000)] {
-            let resampler = try Resampler(inputRate: inRate, inputChannels: 1, outputRate: outRate, outputChannels: 1, quality: 3)
+        for (inRate, outRate) in [
+            (44_100, 48_000), (48_000, 44_100), (16_000, 48_000), (48_000, 16_000), (8_000, 24_000), (32_000, 24_000),
+        ] {
+            let resampler = try Resampler(
+                inputRate: inRate, inputChannels: 1, outputRate: outRate, outputChannels: 1, quality: 3)
             let input = tone(frequency: 440, sampleRate: inRate, frames: inRate / 50 * 500, channels: 1)
             let (output, counts) = resampleFrames(resampler, input)
             XCTAssertEqual(output.count, outRate / 50 * 500, "\(inRate) -> \(outRate)")
@@ -59,7 +64,8 @@ final class ResamplerTests: XCTestCase {
     }
 
     func testSkipZerosAlignsOutputAndFlushReturnsTail() throws {
-        let resampler = try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1, skipZeros: true)
+        let resampler = try Resampler(
+            inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1, skipZeros: true)
         XCTAssertEqual(resampler.latencySamples, 0)
         let input = tone(frequency: 700, sampleRate: 48_000, frames: 960 * 20, channels: 1)
         var (output, counts) = resampleFrames(resampler, input)
@@ -82,14 +88,18 @@ final class ResamplerTests: XCTestCase {
             var start = 0, step = 1
             while start < all.count {
                 let end = min(all.count, start + 2 * (step % 997 + 1))
-                let n = out.withUnsafeMutableBufferPointer { resampler.process(input: UnsafeBufferPointer(rebasing: all[start..<end]), output: $0) }
+                let n = out.withUnsafeMutableBufferPointer {
+                    resampler.process(input: UnsafeBufferPointer(rebasing: all[start..<end]), output: $0)
+                }
                 output += out[0..<n]
                 start = end
                 step += 131
             }
         }
         while true {
-            let n = out.withUnsafeMutableBufferPointer { resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: $0) }
+            let n = out.withUnsafeMutableBufferPointer {
+                resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: $0)
+            }
             if n == 0 { break }
             output += out[0..<n]
         }
@@ -102,7 +112,9 @@ final class ResamplerTests: XCTestCase {
         XCTAssertEqual(resampler.latencySamples, 0)
         let input: [Float] = [0.2, 0.4, -1, 1]
         var out = [Float](repeating: 9, count: 4)
-        let n = input.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { resampler.process(input: i, output: $0) } }
+        let n = input.withUnsafeBufferPointer { i in
+            out.withUnsafeMutableBufferPointer { resampler.process(input: i, output: $0) }
+        }
         XCTAssertEqual(n, 2)
         XCTAssertEqual(out[0], 0.3, accuracy: 1e-6)
         XCTAssertEqual(out[1], 0, accuracy: 1e-6)
@@ -114,7 +126,9 @@ final class ResamplerTests: XCTestCase {
             let mixer = try ChannelMixer(inputChannels: inCh, outputChannels: outCh)
             let frames = samples.count / inCh
             var out = [Float](repeating: 0, count: frames * outCh)
-            samples.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { mixer.mix(i, into: $0, frames: frames) } }
+            samples.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { mixer.mix(i, into: $0, frames: frames) }
+            }
             return out
         }
         XCTAssertEqual(try mix(3, 1, input), [2, 5])
@@ -122,6 +136,7 @@ final class ResamplerTests: XCTestCase {
         XCTAssertEqual(try mix(1, 3, [7, 8]), [7, 7, 7, 8, 8, 8])
         XCTAssertEqual(try mix(2, 3, [1, 2]), [1, 2, 1])
         XCTAssertThrowsError(try ChannelMixer(inputChannels: 0, outputChannels: 1))
-        XCTAssertThrowsError(try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1, quality: 11))
+        XCTAssertThrowsError(
+            try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1, quality: 11))
     }
 }

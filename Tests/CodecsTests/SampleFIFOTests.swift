@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Codecs
 
 final class SampleFIFOTests: XCTestCase {
@@ -6,7 +7,8 @@ final class SampleFIFOTests: XCTestCase {
         let fifo = SampleFIFO(capacity: 5)
         var out = [Float](repeating: 0, count: 5)
         XCTAssertEqual([1, 2, 3].withUnsafeBufferPointer { fifo.write($0) }, 3)
-        XCTAssertEqual(out.withUnsafeMutableBufferPointer { fifo.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<2])) }, 2)
+        XCTAssertEqual(
+            out.withUnsafeMutableBufferPointer { fifo.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<2])) }, 2)
         XCTAssertEqual(Array(out[0..<2]), [1, 2])
         XCTAssertEqual([4, 5, 6, 7, 8].withUnsafeBufferPointer { fifo.write($0) }, 4, "only free space is used")
         XCTAssertEqual(fifo.count, 5)

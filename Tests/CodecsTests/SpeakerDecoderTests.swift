@@ -9,7 +9,9 @@ final class SpeakerDecoderTests: XCTestCase {
         var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         for i in 0..<count {
             let pcm = (0..<1_920).map { n in Float(sin(Double(i * 960 + n / 2) * 2 * .pi * 440 / 48_000)) * 0.3 }
-            let size = try pcm.withUnsafeBufferPointer { p in try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) } }
+            let size = try pcm.withUnsafeBufferPointer { p in
+                try packet.withUnsafeMutableBytes { try encoder.encode(p, into: $0) }
+            }
             out.append(Array(packet[..<size]))
         }
         return out
@@ -24,7 +26,8 @@ final class SpeakerDecoderTests: XCTestCase {
             let now = UInt64(tick) * 20_000_000
             if tick < 30, tick != 12 {  // packet 12 is lost
                 packets[tick].withUnsafeBytes {
-                    speaker.insert(sequence: UInt16(tick), timestamp: UInt32(tick * 960), arrivalNanoseconds: now, opus: $0)
+                    speaker.insert(
+                        sequence: UInt16(tick), timestamp: UInt32(tick * 960), arrivalNanoseconds: now, opus: $0)
                 }
             }
             if frame.withUnsafeMutableBufferPointer({ speaker.decodeFrame(nowNanoseconds: now, into: $0) }) {
@@ -47,10 +50,13 @@ final class SpeakerDecoderTests: XCTestCase {
         let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x00]  // code-3 packet with an impossible frame count
         for tick in 0..<8 {
             garbage.withUnsafeBytes {
-                speaker.insert(sequence: UInt16(tick), timestamp: UInt32(tick * 960),
-                               arrivalNanoseconds: UInt64(tick) * 20_000_000, opus: $0)
+                speaker.insert(
+                    sequence: UInt16(tick), timestamp: UInt32(tick * 960),
+                    arrivalNanoseconds: UInt64(tick) * 20_000_000, opus: $0)
             }
-            _ = frame.withUnsafeMutableBufferPointer { speaker.decodeFrame(nowNanoseconds: UInt64(tick) * 20_000_000, into: $0) }
+            _ = frame.withUnsafeMutableBufferPointer {
+                speaker.decodeFrame(nowNanoseconds: UInt64(tick) * 20_000_000, into: $0)
+            }
         }
         XCTAssertGreaterThan(speaker.decodeErrors, 0)
         XCTAssertEqual(speaker.framesDecoded, 0)

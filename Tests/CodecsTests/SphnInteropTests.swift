@@ -1,42 +1,45 @@
 import Foundation
 import XCTest
+
 @testable import Codecs
 
 /// Interop with sphn (the Ogg Opus stream library the PersonaPlex server uses), when the peer venv exists
 /// (`scripts/setup.sh --with-peers`).
 final class SphnInteropTests: XCTestCase {
     private static let script = """
-    import sys, time, numpy as np, sphn
-    mode, src, dst = sys.argv[1:4]
-    if mode == "decode":
-        data = open(src, "rb").read()
-        reader, out = sphn.OpusStreamReader(24000), []
-        for i in range(0, len(data), 97):
-            reader.append_bytes(data[i:i + 97])
-            pcm = reader.read_pcm()
-            if pcm is None:
-                sys.exit("sphn reader died")
-            out.append(pcm)
-        for _ in range(100):
-            time.sleep(0.005)
-            pcm = reader.read_pcm()
-            if pcm is None:
-                sys.exit("sphn reader died")
-            out.append(pcm)
-        np.concatenate(out).astype(np.float32).tofile(dst)
-    else:
-        pcm, writer, out = np.fromfile(src, dtype=np.float32), sphn.OpusStreamWriter(24000), b""
-        for i in range(0, len(pcm), 1920):
-            writer.append_pcm(pcm[i:i + 1920])
-            out += writer.read_bytes()
-        open(dst, "wb").write(out + writer.read_bytes())
-    """
+        import sys, time, numpy as np, sphn
+        mode, src, dst = sys.argv[1:4]
+        if mode == "decode":
+            data = open(src, "rb").read()
+            reader, out = sphn.OpusStreamReader(24000), []
+            for i in range(0, len(data), 97):
+                reader.append_bytes(data[i:i + 97])
+                pcm = reader.read_pcm()
+                if pcm is None:
+                    sys.exit("sphn reader died")
+                out.append(pcm)
+            for _ in range(100):
+                time.sleep(0.005)
+                pcm = reader.read_pcm()
+                if pcm is None:
+                    sys.exit("sphn reader died")
+                out.append(pcm)
+            np.concatenate(out).astype(np.float32).tofile(dst)
+        else:
+            pcm, writer, out = np.fromfile(src, dtype=np.float32), sphn.OpusStreamWriter(24000), b""
+            for i in range(0, len(pcm), 1920):
+                writer.append_pcm(pcm[i:i + 1920])
+                out += writer.read_bytes()
+            open(dst, "wb").write(out + writer.read_bytes())
+        """
 
     private func python() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let python = root.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python),
-              (try? runTool(python, ["-c", "import sphn, numpy"]))?.status == 0 else {
+            (try? runTool(python, ["-c", "import sphn, numpy"]))?.status == 0
+        else {
             throw XCTSkip("sphn peer venv missing (bash scripts/setup.sh --with-peers)")
         }
         return python

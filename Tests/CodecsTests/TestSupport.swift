@@ -1,10 +1,12 @@
 import Foundation
 import XCTest
+
 @testable import Codecs
 
 /// Speech-like test signal: harmonics of `fundamental` with 1/k amplitudes and slow amplitude modulation.
 func harmonicSignal(sampleRate: Int, frames: Int, channels: Int, fundamental: Double = 220, amplitude: Double = 0.3)
-    -> [Float] {
+    -> [Float]
+{
     var samples = [Float](repeating: 0, count: frames * channels)
     for c in 0..<channels {
         let f0 = fundamental * (1 + 0.5 * Double(c))
@@ -93,7 +95,8 @@ func temporaryDirectory(_ testCase: XCTestCase) throws -> URL {
 
 /// Path of an installed tool, or nil.
 func toolPath(_ name: String) -> String? {
-    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+    for dir in ["/usr/bin", "/usr/local/bin", "/bin"]
+    where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
         return "\(dir)/\(name)"
     }
     return nil
@@ -114,10 +117,13 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
 }
 
 /// Encodes `pcm` into a complete Ogg Opus stream with `OggOpusEncoder` (sample-exact end unless `flushLookahead` is false).
-func makeOggOpus(_ pcm: [Float], sampleRate: Int, channels: Int, serial: UInt32 = 0x1234_5678, packetsPerPage: Int = 1,
-                 bitrate: Int? = nil, flushLookahead: Bool = true) throws -> (bytes: [UInt8], encoder: OggOpusEncoder) {
-    let encoder = try OggOpusEncoder(encoder: OpusEncoder(sampleRate: sampleRate, channels: channels, bitrate: bitrate),
-                                     serial: serial, packetsPerPage: packetsPerPage)
+func makeOggOpus(
+    _ pcm: [Float], sampleRate: Int, channels: Int, serial: UInt32 = 0x1234_5678, packetsPerPage: Int = 1,
+    bitrate: Int? = nil, flushLookahead: Bool = true
+) throws -> (bytes: [UInt8], encoder: OggOpusEncoder) {
+    let encoder = try OggOpusEncoder(
+        encoder: OpusEncoder(sampleRate: sampleRate, channels: channels, bitrate: bitrate),
+        serial: serial, packetsPerPage: packetsPerPage)
     let frame = encoder.encoder.samplesPerChannel * channels
     let frames = pcm.count / frame
     var bytes: [UInt8] = []
@@ -168,13 +174,18 @@ func makeOggPage(serial: UInt32, sequence: UInt32, granule: Int64, flags: UInt8,
     var body: [UInt8] = []
     for packet in packets {
         var remaining = packet.count
-        while remaining >= 255 { lacing.append(255); remaining -= 255 }
+        while remaining >= 255 {
+            lacing.append(255)
+            remaining -= 255
+        }
         lacing.append(UInt8(remaining))
         body += packet
     }
     var page: [UInt8] = Array("OggS".utf8) + [0, flags]
     for k in 0..<8 { page.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: granule) >> (8 * UInt64(k)))) }
-    for value in [serial, sequence, 0] { for k in 0..<4 { page.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(k)))) } }
+    for value in [serial, sequence, 0] {
+        for k in 0..<4 { page.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(k)))) }
+    }
     page.append(UInt8(lacing.count))
     page += lacing + body
     var crc: UInt32 = 0

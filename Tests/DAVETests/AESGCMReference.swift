@@ -6,7 +6,9 @@ enum AESGCMReference {
         try AES.GCM.Nonce(data: [UInt8](repeating: 0, count: 8) + withUnsafeBytes(of: counter.littleEndian, Array.init))
     }
 
-    static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: AES.GCM.Nonce) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
+    static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: AES.GCM.Nonce) throws -> (
+        ciphertext: [UInt8], tag: [UInt8]
+    ) {
         let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), nonce: nonce)
         return (Array(box.ciphertext), Array(box.tag))
     }

@@ -54,7 +54,9 @@ final class DAVEInteropTests: XCTestCase {
     /// Opus frames encrypted by each member are decrypted by the other two, byte-exact: all six ordered pairs.
     func testInteropFramesEncryptedByEachMemberDecryptByteExactAtTheOtherTwo() throws {
         let transcript = try run("frames-each-way")
-        let pairs = transcript.split(separator: "\n").filter { $0.hasPrefix("frames ") && $0.hasSuffix(": 5 byte-exact") }
+        let pairs = transcript.split(separator: "\n").filter {
+            $0.hasPrefix("frames ") && $0.hasSuffix(": 5 byte-exact")
+        }
         XCTAssertEqual(pairs.count, 6, transcript)
         for name in ["swift", "libdave", "davey"] {
             XCTAssertEqual(pairs.filter { $0.hasPrefix("frames \(name)") }.count, 2, "\(name) as sender\n\(transcript)")

@@ -64,7 +64,8 @@ final class DAVESessionTests: XCTestCase {
         _ = try bob.handleProposals(proposals)
         let (announce, welcome) = try channel.commit(alice, proposals: proposals)
         XCTAssertNil(welcome)
-        XCTAssertEqual(try alice.handleAnnounceCommit(announce), [.readyForTransition(transitionID: channel.lastTransitionID)])
+        XCTAssertEqual(
+            try alice.handleAnnounceCommit(announce), [.readyForTransition(transitionID: channel.lastTransitionID)])
         XCTAssertEqual(try bob.handleAnnounceCommit(announce).map(\.opcode), [26])
         XCTAssertNil(bob.epoch)
         XCTAssertEqual(alice.members.map(\.userID), [1])
@@ -75,7 +76,8 @@ final class DAVESessionTests: XCTestCase {
         let alice = try channel.connect(1, recognized: [1, 2])
         try channel.connect(2, recognized: [1, 2])
         let add = try channel.role.add(keyPackagePayload: channel.keyPackages[2] ?? [], epoch: 0)
-        XCTAssertEqual(try alice.handleProposals(DAVEProposalsPayload.append([add.message]).encoded).map(\.opcode), [28])
+        XCTAssertEqual(
+            try alice.handleProposals(DAVEProposalsPayload.append([add.message]).encoded).map(\.opcode), [28])
         XCTAssertEqual(try alice.handleProposals(DAVEProposalsPayload.revoke([add.reference]).encoded), [])
     }
 
@@ -103,11 +105,13 @@ final class DAVESessionTests: XCTestCase {
         let channel = try SessionTestChannel()
         let alice = try channel.connect(1, recognized: [1, 2])
         let bob = try channel.connect(2, recognized: [1, 2])
-        guard case .commitWelcome(let body)? = try alice.handleProposals(channel.addProposals([2], epoch: 0)).first else {
+        guard case .commitWelcome(let body)? = try alice.handleProposals(channel.addProposals([2], epoch: 0)).first
+        else {
             return XCTFail("no op 28")
         }
         let parsed = try DAVECommitWelcome(payload: body)
-        XCTAssertEqual(try alice.handleAnnounceCommit(DAVEAnnounceCommit(transitionID: 0, commit: parsed.commit).encoded), [])
+        XCTAssertEqual(
+            try alice.handleAnnounceCommit(DAVEAnnounceCommit(transitionID: 0, commit: parsed.commit).encoded), [])
         let welcome = try XCTUnwrap(parsed.welcome)
         XCTAssertEqual(try bob.handleWelcome(DAVEWelcomePayload(transitionID: 0, welcome: welcome).encoded), [])
         XCTAssertEqual(try bob.decrypt(userID: 1, frame: alice.encrypt(opus: opus)), opus, "encryptor switched at once")
@@ -133,8 +137,9 @@ final class DAVESessionTests: XCTestCase {
         XCTAssertThrowsError(try bob.decrypt(userID: 1, frame: opus), "plain Opus refused while DAVE is on")
 
         for session in [alice, bob] {
-            XCTAssertEqual(session.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 0, transitionID: 9)),
-                           [.readyForTransition(transitionID: 9)])
+            XCTAssertEqual(
+                session.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 0, transitionID: 9)),
+                [.readyForTransition(transitionID: 9)])
         }
         XCTAssertEqual(try bob.decrypt(userID: 1, frame: opus), opus, "passthrough allowed after op 21 v0")
         for session in [alice, bob] { session.handleExecuteTransition(DAVEExecuteTransition(transitionID: 9)) }
@@ -166,8 +171,9 @@ final class DAVESessionTests: XCTestCase {
         try channel.formGroup(alice, [bob])
         let frame = try alice.encrypt(opus: opus)
         XCTAssertEqual(try bob.decrypt(userID: 1, frame: frame), opus)
-        XCTAssertEqual(bob.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 1, transitionID: 12)),
-                       [.readyForTransition(transitionID: 12)])
+        XCTAssertEqual(
+            bob.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 1, transitionID: 12)),
+            [.readyForTransition(transitionID: 12)])
         XCTAssertThrowsError(try bob.decrypt(userID: 1, frame: frame)) {
             XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce)
         }
@@ -179,7 +185,8 @@ final class DAVESessionTests: XCTestCase {
         let reply = try alice.handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: 1, epoch: 1, transitionID: 0))
         guard case .keyPackage(let fresh)? = reply.first else { return XCTFail("expected op 26") }
         XCTAssertNotEqual(fresh, channel.keyPackages[1])
-        XCTAssertEqual(try alice.handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: 1, epoch: 5, transitionID: 3)), [])
+        XCTAssertEqual(
+            try alice.handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: 1, epoch: 5, transitionID: 3)), [])
     }
 
     func testMalformedPayloadsGiveTypedErrors() throws {
@@ -194,7 +201,8 @@ final class DAVESessionTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try alice.handleAnnounceCommit([0x01]))
-        XCTAssertEqual(try alice.handleAnnounceCommit([0x00, 0x04, 0x00, 0x01]).first, .invalidCommitWelcome(transitionID: 4))
+        XCTAssertEqual(
+            try alice.handleAnnounceCommit([0x00, 0x04, 0x00, 0x01]).first, .invalidCommitWelcome(transitionID: 4))
         XCTAssertThrowsError(try alice.decrypt(userID: 42, frame: opus)) {
             XCTAssertEqual($0 as? DAVESessionError, .unknownUser(42))
         }

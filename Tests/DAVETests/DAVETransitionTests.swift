@@ -7,7 +7,9 @@ final class DAVETransitionTests: XCTestCase {
     private let opus: [UInt8] = [0x78] + (1..<90).map { UInt8(truncatingIfNeeded: $0 * 29) }
 
     /// A session that starts on protocol 0 (op 4 version 0) with the channel's external sender known.
-    private func plainSession(_ userID: UInt64, _ channel: SessionTestChannel, recognized: [UInt64]) throws -> DAVESession {
+    private func plainSession(_ userID: UInt64, _ channel: SessionTestChannel, recognized: [UInt64]) throws
+        -> DAVESession
+    {
         let session = DAVESession(selfUserID: userID, channelID: SessionTestChannel.channelID, clock: channel.clock)
         session.addRecognizedUsers(recognized)
         XCTAssertEqual(try session.handleSelectProtocol(version: 0), [])
@@ -81,8 +83,9 @@ final class DAVETransitionTests: XCTestCase {
         let inFlight = try (0..<3).map { _ in try alice.encrypt(opus: opus) }
 
         for session in [alice, bob] {
-            XCTAssertEqual(session.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 0, transitionID: 9)),
-                           [.readyForTransition(transitionID: 9)])
+            XCTAssertEqual(
+                session.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: 0, transitionID: 9)),
+                [.readyForTransition(transitionID: 9)])
             session.handleExecuteTransition(DAVEExecuteTransition(transitionID: 9))
         }
         XCTAssertEqual(bob.executedProtocolVersion, 0)
@@ -134,9 +137,10 @@ final class DAVETransitionTests: XCTestCase {
         try channel.connect(1, recognized: [1, 2])
         let bob = try channel.connect(2, recognized: [1, 2])
         // A committer without DAVE's duplicate check: plain MLS, adding two key packages of user 2.
-        let group = try Group.create(groupID: DAVEGroupID.bytes(channelID: SessionTestChannel.channelID),
-                                     keyPackage: KeyPackageBundle.create(userID: 1),
-                                     externalSenders: [ExternalSender(tlsEncoded: channel.role.package.encoded)])
+        let group = try Group.create(
+            groupID: DAVEGroupID.bytes(channelID: SessionTestChannel.channelID),
+            keyPackage: KeyPackageBundle.create(userID: 1),
+            externalSenders: [ExternalSender(tlsEncoded: channel.role.package.encoded)])
         let secondPackage = try KeyPackageBundle.create(userID: 2).keyPackage.tlsEncoded
         for package in [channel.keyPackages[2] ?? [], secondPackage] {
             _ = try group.processProposal(channel.role.add(keyPackagePayload: package, epoch: 0).message)
@@ -163,7 +167,8 @@ final class DAVETransitionTests: XCTestCase {
         XCTAssertEqual(try bob.decrypt(userID: 1, frame: alice.encrypt(opus: opus)), opus, "old epoch intact")
 
         _ = try bob.handleProposals(proposals)
-        XCTAssertEqual(try bob.handleAnnounceCommit(announce), [.readyForTransition(transitionID: channel.lastTransitionID)])
+        XCTAssertEqual(
+            try bob.handleAnnounceCommit(announce), [.readyForTransition(transitionID: channel.lastTransitionID)])
         XCTAssertEqual(bob.epoch, 2)
         XCTAssertEqual(try bob.handleAnnounceCommit(announce), [], "the next epoch again waits for op 27")
     }
@@ -175,7 +180,8 @@ final class DAVETransitionTests: XCTestCase {
         let bob = try channel.connect(2, recognized: [1, 2])
         let (announce, welcome) = try channel.commit(alice, proposals: channel.addProposals([2], epoch: 0))
         _ = try alice.handleAnnounceCommit(announce)
-        XCTAssertEqual(try bob.handleWelcome(welcome ?? []), [.readyForTransition(transitionID: channel.lastTransitionID)])
+        XCTAssertEqual(
+            try bob.handleWelcome(welcome ?? []), [.readyForTransition(transitionID: channel.lastTransitionID)])
         XCTAssertEqual(bob.epoch, 1)
         let reply = try bob.handleWelcome(welcome ?? [])
         XCTAssertEqual(reply.first, .invalidCommitWelcome(transitionID: channel.lastTransitionID))

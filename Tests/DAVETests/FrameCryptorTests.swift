@@ -1,6 +1,7 @@
-import XCTest
-@testable import DAVE
 import Realtime
+import XCTest
+
+@testable import DAVE
 
 final class FrameCryptorTests: XCTestCase {
     private let base = TestSupport.bytes(hex: "cedd61b1b8a1ca69046554282cf70b7b")
@@ -42,9 +43,13 @@ final class FrameCryptorTests: XCTestCase {
         let frames = try (0..<5).map { _ in try encryptor.encrypt(opus: opus) }
         XCTAssertEqual(try decryptor.decrypt(frame: frames[0]), opus)
         XCTAssertEqual(try decryptor.decrypt(frame: frames[3]), opus)
-        XCTAssertThrowsError(try decryptor.decrypt(frame: frames[3])) { XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce) }
+        XCTAssertThrowsError(try decryptor.decrypt(frame: frames[3])) {
+            XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce)
+        }
         XCTAssertEqual(try decryptor.decrypt(frame: frames[1]), opus, "recorded gap")
-        XCTAssertThrowsError(try decryptor.decrypt(frame: frames[1])) { XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce) }
+        XCTAssertThrowsError(try decryptor.decrypt(frame: frames[1])) {
+            XCTAssertEqual($0 as? DAVEFrameError, .replayedNonce)
+        }
         XCTAssertEqual(try decryptor.decrypt(frame: frames[2]), opus)
         XCTAssertEqual(try decryptor.decrypt(frame: frames[4]), opus)
     }
@@ -187,8 +192,12 @@ final class FrameCryptorTests: XCTestCase {
     }
 
     func testMissingKey() {
-        XCTAssertThrowsError(try FrameEncryptor().encrypt(opus: opus)) { XCTAssertEqual($0 as? DAVEFrameError, .missingKey) }
-        XCTAssertThrowsError(try FrameDecryptor(clock: ManualClock()).decrypt(frame: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0x0C, 0xFA, 0xFA])) {
+        XCTAssertThrowsError(try FrameEncryptor().encrypt(opus: opus)) {
+            XCTAssertEqual($0 as? DAVEFrameError, .missingKey)
+        }
+        XCTAssertThrowsError(
+            try FrameDecryptor(clock: ManualClock()).decrypt(frame: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0x0C, 0xFA, 0xFA])
+        ) {
             XCTAssertEqual($0 as? DAVEFrameError, .missingKey)
         }
     }
@@ -206,4 +215,3 @@ final class FrameCryptorTests: XCTestCase {
         XCTAssertNil(window.cipher(forGeneration: 351), "still bounded by the ratchet's age")
     }
 }
-

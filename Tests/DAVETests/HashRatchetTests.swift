@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DAVE
 
 final class HashRatchetTests: XCTestCase {

@@ -6,7 +6,9 @@ import XCTest
 final class MalformedInputTests: XCTestCase {
     private var generator = SystemRandomNumberGenerator()
 
-    private func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+    private func randomBytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
 
     /// Round `round % 3`: 0 flips one byte, 1 truncates, 2 appends random bytes — the payload always changes.
     private func mutation(of payload: [UInt8], round: Int) -> [UInt8] {
@@ -33,7 +35,8 @@ final class MalformedInputTests: XCTestCase {
         for payload in mutations(of: channel.role.package.encoded, count: 60) {
             do { _ = try carol.handleExternalSender(payload) } catch is DAVESessionError { rejected += 1 }
         }
-        for payload in mutations(of: proposals, count: 60) + (0..<40).map({ _ in randomBytes(Int.random(in: 0...64)) }) {
+        for payload in mutations(of: proposals, count: 60) + (0..<40).map({ _ in randomBytes(Int.random(in: 0...64)) })
+        {
             do { _ = try carol.handleProposals(payload) } catch is DAVESessionError { rejected += 1 }
         }
         XCTAssertGreaterThan(rejected, 0)

@@ -1,7 +1,7 @@
 import DAVE
 import MLS
-import XCTest
 import Realtime
+import XCTest
 
 /// An in-process voice server for session tests: external sender, proposals, relaying commit and Welcome.
 final class SessionTestChannel {
@@ -40,8 +40,10 @@ final class SessionTestChannel {
         }
         let parsed = try DAVECommitWelcome(payload: body)
         transitionID += 1
-        return (DAVEAnnounceCommit(transitionID: transitionID, commit: parsed.commit).encoded,
-                parsed.welcome.map { DAVEWelcomePayload(transitionID: transitionID, welcome: $0).encoded })
+        return (
+            DAVEAnnounceCommit(transitionID: transitionID, commit: parsed.commit).encoded,
+            parsed.welcome.map { DAVEWelcomePayload(transitionID: transitionID, welcome: $0).encoded }
+        )
     }
 
     /// The transition id used by the last `commit`.
@@ -54,7 +56,9 @@ final class SessionTestChannel {
         for other in others {
             XCTAssertEqual(try other.handleWelcome(welcome ?? []), [.readyForTransition(transitionID: transitionID)])
         }
-        for session in [first] + others { session.handleExecuteTransition(DAVEExecuteTransition(transitionID: transitionID)) }
+        for session in [first] + others {
+            session.handleExecuteTransition(DAVEExecuteTransition(transitionID: transitionID))
+        }
     }
 }
 

@@ -18,13 +18,15 @@ final class GatewayIntegrationTests: XCTestCase {
         XCTAssertEqual(cached.channels.count, 3)
         XCTAssertEqual(client.cache.channel(Snowflake(guild.voiceChannelIDs[0]))?.isVoice, true)
         // A human joins voice: the cache follows.
-        harness.simulator.userJoinsVoice(userID: guild.humanIDs[0], guildID: guild.id, channelID: guild.voiceChannelIDs[0])
+        harness.simulator.userJoinsVoice(
+            userID: guild.humanIDs[0], guildID: guild.id, channelID: guild.voiceChannelIDs[0])
         await eventually("voice state cached") {
             client.cache.voiceChannel(of: Snowflake(guild.humanIDs[0]), in: Snowflake(guild.id))
                 == Snowflake(guild.voiceChannelIDs[0])
         }
-        XCTAssertEqual(client.cache.usersInVoiceChannel(Snowflake(guild.voiceChannelIDs[0]), guildID: Snowflake(guild.id))
-            .map(\.isBot), [false])
+        XCTAssertEqual(
+            client.cache.usersInVoiceChannel(Snowflake(guild.voiceChannelIDs[0]), guildID: Snowflake(guild.id))
+                .map(\.isBot), [false])
         run.cancel()
         _ = try? await run.value
         await client.shutdown()
@@ -43,8 +45,9 @@ final class GatewayIntegrationTests: XCTestCase {
         harness.simulator.dropGatewayConnections()
         // Events while the client is away are buffered by the session and must be replayed on Resume.
         for index in 0..<20 {
-            harness.simulator.userSendsMessage(userID: guild.humanIDs[1], channelID: guild.textChannelID,
-                                               content: "while-away-\(index)")
+            harness.simulator.userSendsMessage(
+                userID: guild.humanIDs[1], channelID: guild.textChannelID,
+                content: "while-away-\(index)")
         }
         await eventually("RESUMED") { events.count { $0.isResumed } == 1 }
         harness.simulator.userSendsMessage(userID: guild.humanIDs[0], channelID: guild.textChannelID, content: "after")
@@ -143,8 +146,9 @@ final class GatewayIntegrationTests: XCTestCase {
             XCTAssertTrue(message.contains("token"), message)
         }
         try await Task.sleep(for: .milliseconds(600))
-        XCTAssertEqual(harness.simulator.receivedPayloads.filter { $0.op == 2 || $0.op == 6 }.count, 1,
-                       "no reconnect after 4004")
+        XCTAssertEqual(
+            harness.simulator.receivedPayloads.filter { $0.op == 2 || $0.op == 6 }.count, 1,
+            "no reconnect after 4004")
         XCTAssertEqual(harness.simulator.connectionCount, 0)
         XCTAssertTrue(events.all.contains { if case .shardStopped = $0 { return true } else { return false } })
         await client.shutdown()

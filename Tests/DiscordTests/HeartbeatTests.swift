@@ -1,6 +1,10 @@
-@testable import Discord
+import Foundation
+import NIOCore
+import NIOWebSocket
 import Synchronization
 import XCTest
+
+@testable import Discord
 
 /// Heartbeat rules in virtual time.
 final class HeartbeatTests: XCTestCase {
@@ -82,8 +86,9 @@ final class SendBudgetTests: XCTestCase {
         budget.record(now: 200_000_000)
         budget.record(now: 300_000_000)
         XCTAssertEqual(budget.count(now: 300_000_000), 110)
-        XCTAssertEqual(budget.delayBeforeSend(now: 1_000_000_000), 59_000_000_000,
-                       "the oldest send leaves the window at 60 s")
+        XCTAssertEqual(
+            budget.delayBeforeSend(now: 1_000_000_000), 59_000_000_000,
+            "the oldest send leaves the window at 60 s")
         XCTAssertEqual(budget.delayBeforeSend(now: 60_000_000_000), 0)
     }
 }
@@ -110,24 +115,25 @@ final class GatewaySenderTests: XCTestCase {
     }
 }
 
-import NIOCore
-import NIOWebSocket
-
 final class IdentifyGateTests: XCTestCase {
     private func limit(remaining: Int, concurrency: Int) -> GatewayBotInfo.SessionStartLimit {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try! decoder.decode(GatewayBotInfo.SessionStartLimit.self, from: Data("""
-            {"total": 1000, "remaining": \(remaining), "reset_after": 86400000, "max_concurrency": \(concurrency)}
-            """.utf8))
+        return try! decoder.decode(
+            GatewayBotInfo.SessionStartLimit.self,
+            from: Data(
+                """
+                {"total": 1000, "remaining": \(remaining), "reset_after": 86400000, "max_concurrency": \(concurrency)}
+                """.utf8))
     }
 
     /// One Identify per `max_concurrency` bucket per 5 s, in virtual time; a warning when few starts are left.
     func testPacingByMaxConcurrencyAndLowRemainingWarning() async throws {
         let scheduler = ManualScheduler()
         let log = CapturedLog()
-        let gate = IdentifyGate(limit: limit(remaining: 12, concurrency: 2), scheduler: scheduler,
-                                logger: log.logger())
+        let gate = IdentifyGate(
+            limit: limit(remaining: 12, concurrency: 2), scheduler: scheduler,
+            logger: log.logger())
         let passed = SharedList()
         let tasks = (0..<4).map { shard in
             Task {
@@ -146,8 +152,6 @@ final class IdentifyGateTests: XCTestCase {
         XCTAssertTrue(log.text.contains("few Discord session starts left"), log.text)
     }
 }
-
-import Foundation
 
 final class SharedList: Sendable {
     private let list = Mutex<[Int]>([])

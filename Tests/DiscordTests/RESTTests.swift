@@ -7,8 +7,9 @@ final class RESTTests: XCTestCase {
         let harness = try await Harness.start(self)
         let client = try harness.makeClient()
         let guild = try XCTUnwrap(harness.simulator.guilds.first)
-        let sent = try await client.rest.sendMessage(channelID: Snowflake(guild.textChannelID),
-                                                     text: "@everyone the model says hi to <@&123> and <@456>")
+        let sent = try await client.rest.sendMessage(
+            channelID: Snowflake(guild.textChannelID),
+            text: "@everyone the model says hi to <@&123> and <@456>")
         XCTAssertEqual(sent.count, 1)
         let posted = try XCTUnwrap(harness.simulator.postedMessages.first)
         XCTAssertEqual(posted.allowedMentionsParse, [], "allowed_mentions.parse must be empty")
@@ -107,17 +108,23 @@ final class RESTTests: XCTestCase {
         await eventually("guilds") { events.count { $0.isGuildCreate } == 2 }
         let guild = try XCTUnwrap(harness.simulator.guilds.first)
         let app = Snowflake(harness.simulator.applicationID)
-        let registered = try await client.rest.overwriteCommands(applicationID: app, guildID: Snowflake(guild.id),
-            commands: [ApplicationCommand(name: "voice", description: "Pick a voice",
-                                          options: [.init(name: "name", description: "voice file", required: true)]),
-                       ApplicationCommand(name: "settings", description: "Show your settings")])
+        let registered = try await client.rest.overwriteCommands(
+            applicationID: app, guildID: Snowflake(guild.id),
+            commands: [
+                ApplicationCommand(
+                    name: "voice", description: "Pick a voice",
+                    options: [.init(name: "name", description: "voice file", required: true)]),
+                ApplicationCommand(name: "settings", description: "Show your settings"),
+            ])
         XCTAssertEqual(registered.map(\.name), ["voice", "settings"])
         XCTAssertEqual(harness.simulator.registeredCommandNames(scope: String(guild.id)), ["voice", "settings"])
 
-        harness.simulator.userInvokesCommand(userID: guild.humanIDs[0], channelID: guild.textChannelID,
-                                             name: "voice", options: ["name": "NATF1"])
-        harness.simulator.userInvokesCommand(userID: guild.humanIDs[1], channelID: guild.textChannelID,
-                                             name: "settings")
+        harness.simulator.userInvokesCommand(
+            userID: guild.humanIDs[0], channelID: guild.textChannelID,
+            name: "voice", options: ["name": "NATF1"])
+        harness.simulator.userInvokesCommand(
+            userID: guild.humanIDs[1], channelID: guild.textChannelID,
+            name: "settings")
         await eventually("two interactions") {
             events.count { if case .interactionCreate = $0 { return true } else { return false } } == 2
         }

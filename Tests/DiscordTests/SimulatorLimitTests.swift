@@ -1,4 +1,3 @@
-@testable import Discord
 import DiscordSimulator
 import Foundation
 import NIOCore
@@ -6,13 +5,16 @@ import NIOPosix
 import NIOWebSocket
 import XCTest
 
+@testable import Discord
+
 /// The simulator enforces Discord's gateway limits as Discord does, and honours nonces; checked with a raw
 /// WebSocket (our client refuses to break the limits itself).
 final class SimulatorLimitTests: XCTestCase {
     private func rawConnection(_ harness: Harness) async throws -> GatewayWebSocket.Connection {
         let url = try DiscordURL(harness.simulator.gatewayURL + "?v=10&encoding=json", allowed: ["ws"])
-        return try await GatewayWebSocket.connect(to: url, tls: nil, group: MultiThreadedEventLoopGroup.singleton,
-                                                  userAgent: "raw-test")
+        return try await GatewayWebSocket.connect(
+            to: url, tls: nil, group: MultiThreadedEventLoopGroup.singleton,
+            userAgent: "raw-test")
     }
 
     /// Sends `payloads` as text frames and returns the close code the server sent.
@@ -20,8 +22,10 @@ final class SimulatorLimitTests: XCTestCase {
         let connection = try await rawConnection(harness)
         return try await connection.executeThenClose { inbound, outbound in
             for payload in payloads {
-                try? await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(),
-                                                         data: ByteBuffer(string: payload)))
+                try? await outbound.write(
+                    WebSocketFrame(
+                        fin: true, opcode: .text, maskKey: .random(),
+                        data: ByteBuffer(string: payload)))
             }
             for try await frame in inbound where frame.opcode == .connectionClose {
                 var data = frame.unmaskedData
@@ -52,9 +56,11 @@ final class SimulatorLimitTests: XCTestCase {
         XCTAssertEqual(unknown, 4001)
         let garbage = try await closeCode(harness, sending: ["not json"])
         XCTAssertEqual(garbage, 4002)
-        let wrongToken = try await closeCode(harness, sending: [
-            #"{"op":2,"d":{"token":"nope","intents":33409,"properties":{"os":"linux","browser":"x","device":"x"}}}"#,
-        ])
+        let wrongToken = try await closeCode(
+            harness,
+            sending: [
+                #"{"op":2,"d":{"token":"nope","intents":33409,"properties":{"os":"linux","browser":"x","device":"x"}}}"#
+            ])
         XCTAssertEqual(wrongToken, 4004)
     }
 
@@ -63,10 +69,12 @@ final class SimulatorLimitTests: XCTestCase {
         let client = try harness.makeClient()
         let channel = try XCTUnwrap(harness.simulator.guilds.first).textChannelID
         let body = MessageCreateBody(content: "once", nonce: "retry-nonce-1")
-        let first = try await client.rest.request(.createMessage(channel: Snowflake(channel)), body: body,
-                                                  as: DiscordMessage.self)
-        let retry = try await client.rest.request(.createMessage(channel: Snowflake(channel)), body: body,
-                                                  as: DiscordMessage.self)
+        let first = try await client.rest.request(
+            .createMessage(channel: Snowflake(channel)), body: body,
+            as: DiscordMessage.self)
+        let retry = try await client.rest.request(
+            .createMessage(channel: Snowflake(channel)), body: body,
+            as: DiscordMessage.self)
         XCTAssertEqual(first.id, retry.id)
         XCTAssertEqual(harness.simulator.postedMessages.count, 1)
     }

@@ -93,8 +93,10 @@ struct Harness {
 
     static let token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.CANARY.token-canary-do-not-print-9f3a"
 
-    static func start(_ test: XCTestCase,
-                      _ configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws -> Harness {
+    static func start(
+        _ test: XCTestCase,
+        _ configure: (inout SimulatorConfiguration) -> Void = { _ in }
+    ) async throws -> Harness {
         var configuration = SimulatorConfiguration(botToken: token)
         configuration.heartbeatIntervalMillis = 5_000
         configure(&configuration)
@@ -115,12 +117,15 @@ struct Harness {
         return configuration
     }
 
-    func makeClient(token: String = Harness.token,
-                    configure: (inout DiscordConfiguration) -> Void = { _ in }) throws -> DiscordClient {
+    func makeClient(
+        token: String = Harness.token,
+        configure: (inout DiscordConfiguration) -> Void = { _ in }
+    ) throws -> DiscordClient {
         var configuration = try clientConfiguration(token: token)
         configure(&configuration)
-        let client = try DiscordClient(configuration: configuration, logger: log.logger("client"),
-                                       voiceTimeout: .seconds(5))
+        let client = try DiscordClient(
+            configuration: configuration, logger: log.logger("client"),
+            voiceTimeout: .seconds(5))
         clients.clients.withLock { $0.append(client) }
         return client
     }
@@ -156,8 +161,10 @@ final class EventRecorder: Sendable {
     func count(where predicate: (DiscordEvent) -> Bool) -> Int { all.filter(predicate).count }
 }
 
-func eventually(_ description: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
-                _ condition: () -> Bool) async {
+func eventually(
+    _ description: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
+    _ condition: () -> Bool
+) async {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return }

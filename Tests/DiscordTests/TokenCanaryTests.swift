@@ -39,7 +39,8 @@ final class TokenCanaryTests: XCTestCase {
         }
         await client.shutdown()
         await harness.stop()
-        let everything = harness.log.text + errors.joined() + events.all.map { String(reflecting: $0) }.joined()
+        let everything =
+            harness.log.text + errors.joined() + events.all.map { String(reflecting: $0) }.joined()
             + "\(client.configuration)"
         XCTAssertGreaterThan(harness.log.all.count, 10, "the session logged")
         XCTAssertFalse(everything.contains(Harness.token))

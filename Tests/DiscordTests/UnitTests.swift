@@ -1,5 +1,6 @@
-@testable import Discord
 import XCTest
+
+@testable import Discord
 
 final class CloseCodeTests: XCTestCase {
     func testFatalCodesSayWhatToDo() {
@@ -34,13 +35,17 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testVoiceSchemeWsOnlyForLoopbackEndpoints() throws {
-        var configuration = try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "abc.def", "DISCORD_VOICE_SCHEME": "ws"])
-        XCTAssertEqual(try configuration.voiceGatewayURL(endpoint: "127.0.0.1:4444").description,
-                       "ws://127.0.0.1:4444/?v=8")
+        var configuration = try DiscordConfiguration.fromEnvironment([
+            "DISCORD_TOKEN": "abc.def", "DISCORD_VOICE_SCHEME": "ws",
+        ])
+        XCTAssertEqual(
+            try configuration.voiceGatewayURL(endpoint: "127.0.0.1:4444").description,
+            "ws://127.0.0.1:4444/?v=8")
         XCTAssertThrowsError(try configuration.voiceGatewayURL(endpoint: "c-fra01.discord.media:443"))
         configuration.voiceScheme = "wss"
-        XCTAssertEqual(try configuration.voiceGatewayURL(endpoint: "c-fra01.discord.media:443").description,
-                       "wss://c-fra01.discord.media/?v=8")
+        XCTAssertEqual(
+            try configuration.voiceGatewayURL(endpoint: "c-fra01.discord.media:443").description,
+            "wss://c-fra01.discord.media/?v=8")
     }
 
     func testEnvironmentErrors() {
@@ -49,18 +54,30 @@ final class ConfigurationTests: XCTestCase {
         }
         XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "a b"]))
         XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x", "SHARD_COUNT": "0"]))
-        XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x", "SHARD_COUNT": "2",
-                                                                       "SHARD_IDS": "2"]))
-        XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x",
-                                                                       "DISCORD_VOICE_SCHEME": "udp"]))
-        let parsed = try? DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "Bot x.y", "SHARD_COUNT": "4",
-                                                                "SHARD_IDS": "1,3"])
+        XCTAssertThrowsError(
+            try DiscordConfiguration.fromEnvironment([
+                "DISCORD_TOKEN": "x", "SHARD_COUNT": "2",
+                "SHARD_IDS": "2",
+            ]))
+        XCTAssertThrowsError(
+            try DiscordConfiguration.fromEnvironment([
+                "DISCORD_TOKEN": "x",
+                "DISCORD_VOICE_SCHEME": "udp",
+            ]))
+        let parsed = try? DiscordConfiguration.fromEnvironment([
+            "DISCORD_TOKEN": "Bot x.y", "SHARD_COUNT": "4",
+            "SHARD_IDS": "1,3",
+        ])
         XCTAssertEqual(parsed?.shardIDs, [1, 3])
         XCTAssertEqual(parsed?.intents, 33409)
-        XCTAssertEqual(try? DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x", "DISCORD_GUILD_ID": "42"])
-            .commandGuildID, Snowflake(42))
-        XCTAssertThrowsError(try DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x",
-                                                                       "DISCORD_GUILD_ID": "guild"]))
+        XCTAssertEqual(
+            try? DiscordConfiguration.fromEnvironment(["DISCORD_TOKEN": "x", "DISCORD_GUILD_ID": "42"])
+                .commandGuildID, Snowflake(42))
+        XCTAssertThrowsError(
+            try DiscordConfiguration.fromEnvironment([
+                "DISCORD_TOKEN": "x",
+                "DISCORD_GUILD_ID": "guild",
+            ]))
     }
 
     func testTokenNeverPrinted() throws {

@@ -67,7 +67,8 @@ final class VoiceHandoffTests: XCTestCase {
         await eventually("guilds") { events.count { $0.isGuildCreate } == 2 }
         let guild = try XCTUnwrap(harness.simulator.guilds.first)
         do {
-            try await client.updateVoiceState(guildID: Snowflake(guild.id), channelID: Snowflake(guild.voiceChannelIDs[0]))
+            try await client.updateVoiceState(
+                guildID: Snowflake(guild.id), channelID: Snowflake(guild.voiceChannelIDs[0]))
             XCTFail("joined without a voice server")
         } catch let error as DiscordError {
             XCTAssertEqual(error, .voiceTimeout(guild: Snowflake(guild.id)))

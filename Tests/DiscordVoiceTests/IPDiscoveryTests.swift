@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DiscordVoice
 
 final class IPDiscoveryTests: XCTestCase {

@@ -1,5 +1,6 @@
 import CAllocCounter
 import XCTest
+
 @testable import DiscordVoice
 
 final class RTPTransportTests: XCTestCase {
@@ -45,10 +46,12 @@ final class RTPTransportTests: XCTestCase {
         try XCTSkipUnless(TransportCipher.aesGCMAvailable, "no AES-NI: libsodium AES-GCM unavailable")
         let sodium = try TransportCipher(mode: .aes256GCM, key: VoiceTestSupport.key)
         let swift = try TransportCipher(mode: .aes256GCM, key: VoiceTestSupport.key, forceSwiftCrypto: true)
-        let a = try RTPPacketBuilder.packet(cipher: sodium, sequence: 1, timestamp: 2, ssrc: 0x1234, payload: opus,
-                                            nonce: 77)
-        let b = try RTPPacketBuilder.packet(cipher: swift, sequence: 1, timestamp: 2, ssrc: 0x1234, payload: opus,
-                                            nonce: 77)
+        let a = try RTPPacketBuilder.packet(
+            cipher: sodium, sequence: 1, timestamp: 2, ssrc: 0x1234, payload: opus,
+            nonce: 77)
+        let b = try RTPPacketBuilder.packet(
+            cipher: swift, sequence: 1, timestamp: 2, ssrc: 0x1234, payload: opus,
+            nonce: 77)
         XCTAssertEqual(a, b)
         XCTAssertEqual(VoiceTestSupport.open(VoicePacketOpener(cipher: swift), a).1, opus)
     }
@@ -65,8 +68,9 @@ final class RTPTransportTests: XCTestCase {
             XCTAssertEqual(payload, opus, "\(mode): extension body and padding stripped")
             // DAVE frames end in FA FA: the padding must be gone before DAVE looks at the tail.
             let dave = opus + [0xFA, 0xFA]
-            let padded = try RTPPacketBuilder.packet(cipher: cipher, sequence: 6, timestamp: 7, ssrc: 0x1234,
-                                                     payload: dave, padding: 4, nonce: 10)
+            let padded = try RTPPacketBuilder.packet(
+                cipher: cipher, sequence: 6, timestamp: 7, ssrc: 0x1234,
+                payload: dave, padding: 4, nonce: 10)
             XCTAssertEqual(VoiceTestSupport.open(opener, padded).1.suffix(2), [0xFA, 0xFA])
         }
     }
@@ -74,19 +78,22 @@ final class RTPTransportTests: XCTestCase {
     func testPaddingOnlyAndBadPaddingDropped() throws {
         let cipher = try TransportCipher(mode: .xchacha20Poly1305, key: VoiceTestSupport.key)
         let opener = VoicePacketOpener(cipher: cipher)
-        let paddingOnly = try RTPPacketBuilder.packet(cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x1234,
-                                                      payload: [], padding: 8, nonce: 1)
+        let paddingOnly = try RTPPacketBuilder.packet(
+            cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x1234,
+            payload: [], padding: 8, nonce: 1)
         XCTAssertEqual(VoiceTestSupport.open(opener, paddingOnly).0, .dropped(.badPadding))
         // A count beyond the plaintext: P set on a payload whose last byte is 200.
-        let overlong = try RTPPacketBuilder.packet(cipher: cipher, sequence: 2, timestamp: 2, ssrc: 0x1234,
-                                                   payload: [1, 2, 200], padding: 1, nonce: 2)
+        let overlong = try RTPPacketBuilder.packet(
+            cipher: cipher, sequence: 2, timestamp: 2, ssrc: 0x1234,
+            payload: [1, 2, 200], padding: 1, nonce: 2)
         XCTAssertEqual(VoiceTestSupport.open(opener, overlong).1, [1, 2, 200], "count 1 strips only itself")
         var header = RTPHeader(sequence: 3, timestamp: 3, ssrc: 0x1234)
         header.padding = true
         let forged = try sealed(cipher: cipher, header: header, plaintext: [1, 2, 200])
         XCTAssertEqual(VoiceTestSupport.open(opener, forged).0, .dropped(.badPadding))
-        let extensionOnly = try RTPPacketBuilder.packet(cipher: cipher, sequence: 4, timestamp: 4, ssrc: 0x1234,
-                                                        extensionBody: [1, 2, 3, 4], payload: [], nonce: 4)
+        let extensionOnly = try RTPPacketBuilder.packet(
+            cipher: cipher, sequence: 4, timestamp: 4, ssrc: 0x1234,
+            extensionBody: [1, 2, 3, 4], payload: [], nonce: 4)
         XCTAssertEqual(VoiceTestSupport.open(opener, extensionOnly).0, .dropped(.empty))
         XCTAssertEqual(opener.counters.badPadding, 2)
         XCTAssertEqual(opener.counters.empty, 1)
@@ -99,8 +106,9 @@ final class RTPTransportTests: XCTestCase {
         let cipher = try TransportCipher(mode: .xchacha20Poly1305, key: VoiceTestSupport.key)
         let wrong = try TransportCipher(mode: .xchacha20Poly1305, key: [UInt8](repeating: 1, count: 32))
         let opener = VoicePacketOpener(cipher: wrong)
-        let good = try RTPPacketBuilder.packet(cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x9999, payload: opus,
-                                               nonce: 1)
+        let good = try RTPPacketBuilder.packet(
+            cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x9999, payload: opus,
+            nonce: 1)
         XCTAssertEqual(VoiceTestSupport.open(opener, good).0, .dropped(.unknownSSRC))
         XCTAssertEqual(VoiceTestSupport.open(opener, good, known: [0x9999]).0, .dropped(.decryptFailed))
         XCTAssertEqual(VoiceTestSupport.open(opener, RTPPacketBuilder.receiverReport(ssrc: 1)).0, .rtcp)
@@ -116,15 +124,19 @@ final class RTPTransportTests: XCTestCase {
         XCTAssertEqual(VoiceTestSupport.open(opener, []).0, .dropped(.notRTP))
         XCTAssertEqual(VoiceTestSupport.open(opener, IPDiscovery.request(ssrc: 1)).0, .dropped(.notRTP))
         let c = opener.counters
-        XCTAssertEqual([c.unknownSSRC, c.decryptFailed, c.rtcp, c.wrongPayloadType, c.notRTP, c.tooShort],
-                       [1, 1, 1, 1, 3, 3])
+        XCTAssertEqual(
+            [c.unknownSSRC, c.decryptFailed, c.rtcp, c.wrongPayloadType, c.notRTP, c.tooShort],
+            [1, 1, 1, 1, 3, 3])
         // Random garbage never crashes.
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             let junk = (0..<Int.random(in: 0..<80, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             _ = VoiceTestSupport.open(opener, junk, known: [])
             var rtpish = junk
-            if rtpish.count > 1 { rtpish[0] = 0x80 | (rtpish[0] & 0x3F); rtpish[1] = 0x78 }
+            if rtpish.count > 1 {
+                rtpish[0] = 0x80 | (rtpish[0] & 0x3F)
+                rtpish[1] = 0x78
+            }
             _ = VoiceTestSupport.open(opener, rtpish, known: Set(0...UInt32(0)).union([UInt32.max]))
         }
     }
@@ -132,8 +144,9 @@ final class RTPTransportTests: XCTestCase {
     func testTamperedPacketFails() throws {
         let cipher = try TransportCipher(mode: .xchacha20Poly1305, key: VoiceTestSupport.key)
         let opener = VoicePacketOpener(cipher: cipher)
-        let packet = try RTPPacketBuilder.packet(cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x1234,
-                                                 payload: opus, nonce: 1)
+        let packet = try RTPPacketBuilder.packet(
+            cipher: cipher, sequence: 1, timestamp: 1, ssrc: 0x1234,
+            payload: opus, nonce: 1)
         for index in [3, 20, packet.count - 10, packet.count - 1] {
             var bad = packet
             bad[index] ^= 0x01
@@ -159,7 +172,6 @@ final class RTPTransportTests: XCTestCase {
         return aad + ciphertext + tag + [0, 0, 0, 3]
     }
 }
-
 
 /// Sealing and opening in steady state allocate nothing (preallocated buffers, libsodium in place).
 final class TransportAllocationTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import DiscordVoice
 
 /// Paths and helpers shared by the voice tests.
@@ -21,7 +22,8 @@ enum VoiceTestSupport {
 
     /// Opens `packet` with `opener` and returns the payload, or the kind when it is not audio.
     static func open(_ opener: VoicePacketOpener, _ packet: [UInt8], known: Set<UInt32> = [0x1234])
-        -> (VoicePacketKind, [UInt8]) {
+        -> (VoicePacketKind, [UInt8])
+    {
         packet.withUnsafeBytes { raw in
             let kind = opener.open(raw, isKnown: { known.contains($0) })
             return (kind, kind == .audio ? Array(opener.payload) : [])

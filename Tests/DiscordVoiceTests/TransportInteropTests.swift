@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import DiscordVoice
 
 /// Packets we seal open with PyNaCl (XChaCha20-Poly1305) and `cryptography` (AES-256-GCM) in
@@ -26,8 +27,10 @@ final class TransportInteropTests: XCTestCase {
             packets.append(VoiceTestSupport.hex(Array(buffer[0..<length])))
             payloads.append(VoiceTestSupport.hex(payload))
         }
-        let request: [String: Any] = ["mode": mode.rawValue, "key": VoiceTestSupport.hex(key),
-                                      "packets": packets, "payloads": payloads]
+        let request: [String: Any] = [
+            "mode": mode.rawValue, "key": VoiceTestSupport.hex(key),
+            "packets": packets, "payloads": payloads,
+        ]
         let reply = try runPeer(request)
         XCTAssertEqual(reply["ok"] as? Bool, true, "\(reply)")
         XCTAssertEqual(reply["opened"] as? Int, 10)

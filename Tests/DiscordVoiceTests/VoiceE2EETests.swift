@@ -1,6 +1,7 @@
 import DAVE
 import Realtime
 import XCTest
+
 @testable import DiscordSimulator
 @testable import DiscordVoice
 
@@ -53,7 +54,11 @@ final class VoiceE2EETests: XCTestCase {
         try assertFramesFlow([1, 3])
         try leave(3)
         // Sole-member reset: op 24 epoch 1 then op 21 transition 0; member 1 re-initialised with a new op 26.
-        XCTAssertTrue(sentBack[1]!.filter { if case .keyPackage = $0 { return true }; return false }.count >= 2)
+        XCTAssertTrue(
+            sentBack[1]!.filter {
+                if case .keyPackage = $0 { return true }
+                return false
+            }.count >= 2)
         try join(4)
         try assertFramesFlow([1, 4])
     }
@@ -76,8 +81,9 @@ final class VoiceE2EETests: XCTestCase {
         XCTAssertEqual(coordinator.groupMembers.sorted(), [1, 2])
         try assertFramesFlow([1, 2])
         clock.advance(seconds: 5)
-        XCTAssertEqual(opus.withUnsafeBytes { members[2]!.decrypt(userID: 1, frame: $0) }, .opus,
-                       "passthrough still allowed within 10 s of the upgrade")
+        XCTAssertEqual(
+            opus.withUnsafeBytes { members[2]!.decrypt(userID: 1, frame: $0) }, .opus,
+            "passthrough still allowed within 10 s of the upgrade")
         clock.advance(seconds: 6)
         guard case .dropped = opus.withUnsafeBytes({ members[2]!.decrypt(userID: 1, frame: $0) }) else {
             return XCTFail("plain frames must be refused once the upgrade window is over")
@@ -89,7 +95,11 @@ final class VoiceE2EETests: XCTestCase {
         try join(2)
         call.corruptNextCommit(for: 1)
         try join(3)
-        XCTAssertTrue(sentBack[1]!.contains { if case .invalidCommitWelcome = $0 { return true }; return false })
+        XCTAssertTrue(
+            sentBack[1]!.contains {
+                if case .invalidCommitWelcome = $0 { return true }
+                return false
+            })
         // The coordinator re-adds member 1 with its fresh key package in the next transition.
         try assertFramesFlow([1, 2, 3])
     }

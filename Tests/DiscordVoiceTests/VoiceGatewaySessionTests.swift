@@ -1,12 +1,14 @@
 import Discord
 import Foundation
 import XCTest
+
 @testable import DiscordVoice
 
 final class VoiceGatewaySessionTests: XCTestCase {
-    static let info = VoiceServerInfo(guildID: Snowflake(41), channelID: Snowflake(927_310_423_890_473_011),
-                                      userID: Snowflake(158_049_329_150_427_136), sessionID: "sess-1",
-                                      token: "secret-token", endpoint: "127.0.0.1:9999")
+    static let info = VoiceServerInfo(
+        guildID: Snowflake(41), channelID: Snowflake(927_310_423_890_473_011),
+        userID: Snowflake(158_049_329_150_427_136), sessionID: "sess-1",
+        token: "secret-token", endpoint: "127.0.0.1:9999")
 
     private func json(_ frame: VoiceGatewayFrame) throws -> [String: Any] {
         guard case .text(let bytes) = frame else { throw XCTSkip("binary frame") }
@@ -39,11 +41,20 @@ final class VoiceGatewaySessionTests: XCTestCase {
         let hd = try XCTUnwrap(heartbeat["d"] as? [String: Any])
         XCTAssertEqual(hd["t"] as? Int, 777, "t is a JSON integer")
         XCTAssertEqual(hd["seq_ack"] as? Int, -1)
-        XCTAssertTrue(String(decoding: { if case .text(let b) = beat { return b }; return [] }(), as: UTF8.self)
+        XCTAssertTrue(
+            String(
+                decoding: {
+                    if case .text(let b) = beat { return b }
+                    return []
+                }(), as: UTF8.self
+            )
             .contains(#""t":777"#))
 
-        _ = session.receive(try decode(#"{"op":2,"seq":4,"d":{"ssrc":7,"ip":"127.0.0.1","port":5000,"#
-            + #""modes":["aead_xchacha20_poly1305_rtpsize","aead_aes256_gcm_rtpsize"],"heartbeat_interval":1}}"#),
+        _ = session.receive(
+            try decode(
+                #"{"op":2,"seq":4,"d":{"ssrc":7,"ip":"127.0.0.1","port":5000,"#
+                    + #""modes":["aead_xchacha20_poly1305_rtpsize","aead_aes256_gcm_rtpsize"],"heartbeat_interval":1}}"#
+            ),
             now: 5)
         XCTAssertEqual(session.phase, .discovering)
         XCTAssertEqual(session.lastSeq, 4)
@@ -55,8 +66,10 @@ final class VoiceGatewaySessionTests: XCTestCase {
         XCTAssertEqual((sd["data"] as? [String: Any])?["port"] as? Int, 4321)
 
         let key = (0..<32).map(String.init).joined(separator: ",")
-        _ = session.receive(try decode(#"{"op":4,"seq":5,"d":{"mode":"\#(mode.rawValue)","secret_key":[\#(key)],"#
-            + #""dave_protocol_version":1}}"#), now: 6)
+        _ = session.receive(
+            try decode(
+                #"{"op":4,"seq":5,"d":{"mode":"\#(mode.rawValue)","secret_key":[\#(key)],"#
+                    + #""dave_protocol_version":1}}"#), now: 6)
         XCTAssertEqual(session.phase, .established)
         XCTAssertEqual(session.sessionDescription?.daveVersion, 1)
         // Binary frames carry the seq too.
@@ -68,8 +81,9 @@ final class VoiceGatewaySessionTests: XCTestCase {
         var session = VoiceGatewaySession(info: Self.info)
         _ = session.socketOpened(now: 0)
         _ = session.receive(try decode(#"{"op":8,"d":{"heartbeat_interval":1000}}"#), now: 0)
-        _ = session.receive(try decode(#"{"op":2,"seq":9,"d":{"ssrc":7,"ip":"127.0.0.1","port":5000,"modes":[]}}"#),
-                            now: 0)
+        _ = session.receive(
+            try decode(#"{"op":2,"seq":9,"d":{"ssrc":7,"ip":"127.0.0.1","port":5000,"modes":[]}}"#),
+            now: 0)
         XCTAssertNil(session.discovered(address: "1.2.3.4", port: 1), "no supported mode offered")
         for i in 1...3 {
             guard case .send = session.tick(now: UInt64(i) * 1_000_000_000, nonce: i) else { return XCTFail() }
@@ -90,9 +104,11 @@ final class VoiceGatewaySessionTests: XCTestCase {
     }
 
     func testMalformedMessagesAreErrorsNotCrashes() {
-        let bad = ["", "[]", "{\"op\":\"2\"}", #"{"op":2,"d":{"ssrc":-1,"ip":"x","port":1,"modes":[]}}"#,
-                   #"{"op":4,"d":{"mode":"m","secret_key":[1,2]}}"#, #"{"op":8,"d":{"heartbeat_interval":0}}"#,
-                   #"{"op":5,"d":{"user_id":"abc","ssrc":1}}"#, #"{"op":21,"d":{"transition_id":70000}}"#]
+        let bad = [
+            "", "[]", "{\"op\":\"2\"}", #"{"op":2,"d":{"ssrc":-1,"ip":"x","port":1,"modes":[]}}"#,
+            #"{"op":4,"d":{"mode":"m","secret_key":[1,2]}}"#, #"{"op":8,"d":{"heartbeat_interval":0}}"#,
+            #"{"op":5,"d":{"user_id":"abc","ssrc":1}}"#, #"{"op":21,"d":{"transition_id":70000}}"#,
+        ]
         for text in bad {
             XCTAssertThrowsError(try VoiceGatewayCodec.decode(text: Array(text.utf8)), text)
         }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import Realtime
 import XCTest
+
 @testable import DiscordVoice
 
 /// Several of our connections in one simulated call: network faults, joins and leaves, the sole-member reset and a
@@ -27,12 +28,14 @@ final class VoiceGroupLoopbackTests: XCTestCase {
     }
 
     private func connect(_ userID: UInt64) async throws -> VoiceConnection {
-        let info = VoiceServerInfo(guildID: Snowflake(1), channelID: Snowflake(Self.channelID),
-                                   userID: Snowflake(userID), sessionID: "s\(userID)", token: "t\(userID)",
-                                   endpoint: endpoint)
+        let info = VoiceServerInfo(
+            guildID: Snowflake(1), channelID: Snowflake(Self.channelID),
+            userID: Snowflake(userID), sessionID: "s\(userID)", token: "t\(userID)",
+            endpoint: endpoint)
         await server.authorize(userID: userID, sessionID: info.sessionID, token: info.token)
-        let connection = try VoiceConnection(eventLoop: group.next(), control: nil,
-                                             configuration: VoiceConnectionConfiguration(secure: false))
+        let connection = try VoiceConnection(
+            eventLoop: group.next(), control: nil,
+            configuration: VoiceConnectionConfiguration(secure: false))
         await connection.voiceServerReady(info)
         return connection
     }
@@ -57,8 +60,10 @@ final class VoiceGroupLoopbackTests: XCTestCase {
     }
 
     /// Sends `count` frames from `sender`; returns, per receiver, the frames it got from `senderID`.
-    private func send(_ count: Int, from sender: VoiceConnection, senderID: UInt64,
-                      to receivers: [VoiceConnection]) async throws -> (sent: [[UInt8]], got: [[[UInt8]]]) {
+    private func send(
+        _ count: Int, from sender: VoiceConnection, senderID: UInt64,
+        to receivers: [VoiceConnection]
+    ) async throws -> (sent: [[UInt8]], got: [[[UInt8]]]) {
         let frames = (0..<count).map { i in
             [UInt8(i & 0xFF), 0x42] + (0..<(30 + i % 50)).map { _ in UInt8.random(in: 0...255) }
         }
@@ -101,8 +106,9 @@ final class VoiceGroupLoopbackTests: XCTestCase {
         let fetched = await b.status()
         let status = try XCTUnwrap(fetched)
         XCTAssertGreaterThan(status.receive.unknownSSRC, 0)
-        XCTAssertGreaterThan(status.receive.notRTP + status.receive.tooShort + status.receive.wrongPayloadType
-                             + status.receive.decryptFailed, 0, "garbage counted")
+        XCTAssertGreaterThan(
+            status.receive.notRTP + status.receive.tooShort + status.receive.wrongPayloadType
+                + status.receive.decryptFailed, 0, "garbage counted")
         XCTAssertGreaterThan(status.receive.rtcp, 0)
         XCTAssertEqual(status.daveSelfHealings, 0, "duplicates and reordering never trigger op 31")
         let faults = await server.snapshot()?.faultsInjected ?? 0

@@ -8,6 +8,7 @@ import NIOPosix
 import Realtime
 import Synchronization
 import XCTest
+
 @testable import DiscordVoice
 
 /// Our voice connection against the simulator's voice server on loopback: voice gateway v8, UDP with Discord's
@@ -20,8 +21,9 @@ final class VoiceLoopbackTests: XCTestCase {
 
     override func setUp() async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        server = try SimulatedVoiceServer(eventLoop: group.next(), channelID: Self.channelID,
-                                          options: .discordLike)
+        server = try SimulatedVoiceServer(
+            eventLoop: group.next(), channelID: Self.channelID,
+            options: .discordLike)
         endpoint = try await server.start()
     }
 
@@ -32,18 +34,23 @@ final class VoiceLoopbackTests: XCTestCase {
 
     /// A member: our connection plus its info, authorised on the simulator.
     private func member(_ userID: UInt64, control: (any VoiceChannelControl)? = nil) async throws
-        -> (VoiceConnection, VoiceServerInfo) {
-        let info = VoiceServerInfo(guildID: Snowflake(1), channelID: Snowflake(Self.channelID),
-                                   userID: Snowflake(userID), sessionID: "s\(userID)", token: "t\(userID)",
-                                   endpoint: endpoint)
+        -> (VoiceConnection, VoiceServerInfo)
+    {
+        let info = VoiceServerInfo(
+            guildID: Snowflake(1), channelID: Snowflake(Self.channelID),
+            userID: Snowflake(userID), sessionID: "s\(userID)", token: "t\(userID)",
+            endpoint: endpoint)
         await server.authorize(userID: userID, sessionID: info.sessionID, token: info.token)
-        let connection = try VoiceConnection(eventLoop: group.next(), control: control,
-                                             configuration: VoiceConnectionConfiguration(secure: false))
+        let connection = try VoiceConnection(
+            eventLoop: group.next(), control: control,
+            configuration: VoiceConnectionConfiguration(secure: false))
         return (connection, info)
     }
 
-    private func waitFor(_ what: String, seconds: Double = 20,
-                         _ condition: () async -> Bool) async throws {
+    private func waitFor(
+        _ what: String, seconds: Double = 20,
+        _ condition: () async -> Bool
+    ) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if await condition() { return }
@@ -57,15 +64,18 @@ final class VoiceLoopbackTests: XCTestCase {
         var codes: Set<String> = []
         for connection in connections {
             guard let status = await connection.status(), status.phase == .connected,
-                  let code = status.privacyCode else { return false }
+                let code = status.privacyCode
+            else { return false }
             codes.insert(code)
         }
         return codes.count == 1
     }
 
     /// Sends `count` distinct frames from `sender` at 20 ms and returns what `receiver` got from it.
-    private func exchange(from sender: VoiceConnection, senderID: UInt64, to receiver: VoiceConnection,
-                          count: Int) async throws -> (sent: [[UInt8]], got: [[UInt8]]) {
+    private func exchange(
+        from sender: VoiceConnection, senderID: UInt64, to receiver: VoiceConnection,
+        count: Int
+    ) async throws -> (sent: [[UInt8]], got: [[UInt8]]) {
         let frames = (0..<count).map { i in
             [UInt8(i & 0xFF), 0x42] + (0..<(20 + i % 90)).map { _ in UInt8.random(in: 0...255) }
         }
@@ -118,8 +128,12 @@ final class VoiceLoopbackTests: XCTestCase {
             while let event = b.received.nextEvent() { events.append(event) }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        XCTAssertEqual(events.filter { if case .started = $0 { return true }; return false }.count, 1,
-                       "one talkspurt: \(events)")
+        XCTAssertEqual(
+            events.filter {
+                if case .started = $0 { return true }
+                return false
+            }.count, 1,
+            "one talkspurt: \(events)")
         XCTAssertTrue(events.contains(.started(userID: 2001, ssrc: try XCTUnwrap(statusA.ssrc))), "\(events)")
         XCTAssertTrue(events.contains(.silent(userID: 2001)), "liveness reports the silent speaker: \(events)")
         await a.close()
@@ -145,8 +159,10 @@ final class VoiceLoopbackTests: XCTestCase {
         try await waitFor("both in one DAVE group") { await inGroup([a, b]) }
         let reports = Mutex<[UInt64: SimulatedVoiceUser.Report]>([:])
         let done = DispatchGroup()
-        for (connection, id, speak, listen, record) in [(a, UInt64(8001), Optional(speech), UInt64?.none, String?.none),
-                                                        (b, UInt64(8002), nil, UInt64(8001), Optional(heard))] {
+        for (connection, id, speak, listen, record) in [
+            (a, UInt64(8001), Optional(speech), UInt64?.none, String?.none),
+            (b, UInt64(8002), nil, UInt64(8001), Optional(heard)),
+        ] {
             done.enter()
             Thread {
                 let user = SimulatedVoiceUser(connection: connection, userID: id)
@@ -156,7 +172,10 @@ final class VoiceLoopbackTests: XCTestCase {
             }.start()
         }
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { done.wait(); continuation.resume() }
+            DispatchQueue.global().async {
+                done.wait()
+                continuation.resume()
+            }
         }
         let sent = try XCTUnwrap(reports.withLock { $0[8001] })
         let got = try XCTUnwrap(reports.withLock { $0[8002] })
@@ -175,7 +194,10 @@ final class VoiceLoopbackTests: XCTestCase {
         await a.voiceServerReady(aInfo)
         try await waitFor("connected") { await a.status()?.phase == .connected }
         await server.close(userID: 3001, code: 4017)
-        try await waitFor("stopped") { if case .stopped = await a.status()?.phase { return true }; return false }
+        try await waitFor("stopped") {
+            if case .stopped = await a.status()?.phase { return true }
+            return false
+        }
         let fetched4 = await a.status()
         let status = try XCTUnwrap(fetched4)
         XCTAssertEqual(status.phase, .stopped(.daveRequired))
@@ -246,7 +268,10 @@ final class VoiceLoopbackTests: XCTestCase {
         var bad = aInfo
         bad.token = "not-the-token"
         await a.voiceServerReady(bad)
-        try await waitFor("stopped") { if case .stopped = await a.status()?.phase { return true }; return false }
+        try await waitFor("stopped") {
+            if case .stopped = await a.status()?.phase { return true }
+            return false
+        }
         let awaited5 = await a.status()?.phase
         XCTAssertEqual(awaited5, .stopped(.authenticationFailed))
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DiscordVoice
 
 final class VoiceSendPacerTests: XCTestCase {
@@ -15,14 +16,23 @@ final class VoiceSendPacerTests: XCTestCase {
             if step.packet == .frame { queued -= 1 }
             log.append(entry)
         }
-        tick()                  // nothing queued: nothing
-        queued = 1; tick()      // below prefill (2): nothing
-        queued = 3; tick()      // Speaking on before the first frame
-        tick(); tick()          // two more frames, queue empty
-        tick(); tick(); tick()  // three empty ticks: deficits, then the talkspurt ends
-        for _ in 0..<6 { tick() } // five silence frames, Speaking off with the last, then nothing
-        XCTAssertEqual(log, ["none", "none", "frame+on", "frame", "frame", "none", "none",
-                             "silence", "silence", "silence", "silence", "silence+off", "none", "none"])
+        tick()  // nothing queued: nothing
+        queued = 1
+        tick()  // below prefill (2): nothing
+        queued = 3
+        tick()  // Speaking on before the first frame
+        tick()
+        tick()  // two more frames, queue empty
+        tick()
+        tick()
+        tick()  // three empty ticks: deficits, then the talkspurt ends
+        for _ in 0..<6 { tick() }  // five silence frames, Speaking off with the last, then nothing
+        XCTAssertEqual(
+            log,
+            [
+                "none", "none", "frame+on", "frame", "frame", "none", "none",
+                "silence", "silence", "silence", "silence", "silence+off", "none", "none",
+            ])
         XCTAssertEqual(pacer.counters.sent, 3)
         XCTAssertEqual(pacer.counters.deficit, 3)
         XCTAssertEqual(pacer.counters.silence, 5)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import MLS
 
 /// End-to-end group operation with our own implementation on every side, DAVE style:
@@ -12,8 +13,9 @@ final class GroupLifecycleTests: XCTestCase {
         for group in groups.dropFirst() {
             XCTAssertEqual(group.epoch, first.epoch, file: file, line: line)
             XCTAssertEqual(group.epochAuthenticator, first.epochAuthenticator, file: file, line: line)
-            XCTAssertEqual(try group.exporter(label: exporterLabel, context: [1, 2, 3], length: 16),
-                           try first.exporter(label: exporterLabel, context: [1, 2, 3], length: 16), file: file, line: line)
+            XCTAssertEqual(
+                try group.exporter(label: exporterLabel, context: [1, 2, 3], length: 16),
+                try first.exporter(label: exporterLabel, context: [1, 2, 3], length: 16), file: file, line: line)
             XCTAssertEqual(group.tree, first.tree, file: file, line: line)
             XCTAssertEqual(group.memberUserIDs, first.memberUserIDs, file: file, line: line)
         }
@@ -44,7 +46,8 @@ final class GroupLifecycleTests: XCTestCase {
         let first = try alice.commitPending()
         let welcome = try XCTUnwrap(first.welcome)
         guard case .publicMessage(let firstCommit) = try MLSMessage(tlsEncoded: first.commit),
-              case .commit(let commitBody) = firstCommit.content.body else { return XCTFail("commit framing") }
+            case .commit(let commitBody) = firstCommit.content.body
+        else { return XCTFail("commit framing") }
         XCTAssertNil(commitBody.path)
         XCTAssertEqual(commitBody.proposals, [.reference(addBob.reference), .reference(addCarol.reference)])
         XCTAssertEqual(alice.epoch, 0, "state stays pending until the commit is announced")
@@ -114,17 +117,21 @@ final class GroupLifecycleTests: XCTestCase {
     func testRejectsTamperedAndStaleMessages() throws {
         let gateway = try ExternalSenderSigner(identity: [0])
         let impostor = try ExternalSenderSigner(identity: [0])
-        let alice = try Group.create(groupID: groupID, keyPackage: KeyPackageBundle.create(userID: 1), externalSenders: [gateway.sender])
+        let alice = try Group.create(
+            groupID: groupID, keyPackage: KeyPackageBundle.create(userID: 1), externalSenders: [gateway.sender])
         let bobKP = try KeyPackageBundle.create(userID: 2)
 
         let forged = try impostor.addProposal(keyPackage: bobKP.keyPackage, groupID: groupID, epoch: 0)
-        XCTAssertThrowsError(try alice.processProposal(forged.message)) { XCTAssertEqual($0 as? MLSError, .validation("external proposal signature invalid")) }
+        XCTAssertThrowsError(try alice.processProposal(forged.message)) {
+            XCTAssertEqual($0 as? MLSError, .validation("external proposal signature invalid"))
+        }
         let stale = try gateway.addProposal(keyPackage: bobKP.keyPackage, groupID: groupID, epoch: 7)
         XCTAssertThrowsError(try alice.processProposal(stale.message))
         let otherGroup = try gateway.addProposal(keyPackage: bobKP.keyPackage, groupID: [9], epoch: 0)
         XCTAssertThrowsError(try alice.processProposal(otherGroup.message))
         let unrecognised = try gateway.addProposal(keyPackage: bobKP.keyPackage, groupID: groupID, epoch: 0)
-        XCTAssertThrowsError(try alice.processProposal(unrecognised.message) { _, _ in throw MLSError.validation("not recognised") })
+        XCTAssertThrowsError(
+            try alice.processProposal(unrecognised.message) { _, _ in throw MLSError.validation("not recognised") })
         XCTAssertTrue(alice.pendingProposals.isEmpty)
 
         try alice.processProposal(unrecognised.message)
@@ -132,7 +139,8 @@ final class GroupLifecycleTests: XCTestCase {
         let bob = try Group.join(welcome: XCTUnwrap(result.welcome), keyPackage: bobKP)
         try alice.processCommit(result.commit)
         XCTAssertThrowsError(try bob.processCommit(result.commit), "a commit for the previous epoch is rejected")
-        XCTAssertThrowsError(try Group.join(welcome: XCTUnwrap(result.welcome), keyPackage: KeyPackageBundle.create(userID: 3)))
+        XCTAssertThrowsError(
+            try Group.join(welcome: XCTUnwrap(result.welcome), keyPackage: KeyPackageBundle.create(userID: 3)))
 
         // Every single-byte corruption of a commit is rejected (codec, signature, membership or confirmation tag).
         let carolKP = try KeyPackageBundle.create(userID: 3)
@@ -148,7 +156,9 @@ final class GroupLifecycleTests: XCTestCase {
         // An inline-proposal commit is valid MLS but refused when references are required.
         let inlineCommit = try inlineVariant(of: genuine, signer: alice, proposal: .add(carolKP.keyPackage))
         bob.requiresProposalReferences = true
-        XCTAssertThrowsError(try bob.processCommit(inlineCommit)) { XCTAssertEqual($0 as? MLSError, .validation("commit carries inline proposals")) }
+        XCTAssertThrowsError(try bob.processCommit(inlineCommit)) {
+            XCTAssertEqual($0 as? MLSError, .validation("commit carries inline proposals"))
+        }
         bob.requiresProposalReferences = false
         XCTAssertFalse(try bob.processCommit(genuine).wasOwnCommit)
         XCTAssertTrue(try alice.processCommit(genuine).wasOwnCommit)
@@ -157,7 +167,9 @@ final class GroupLifecycleTests: XCTestCase {
 
     /// Re-frames `commit` with its proposal list replaced by one inline proposal (signature no longer checked first).
     func inlineVariant(of commit: [UInt8], signer: Group, proposal: Proposal) throws -> [UInt8] {
-        guard case .publicMessage(var message) = try MLSMessage(tlsEncoded: commit), case .commit(var body) = message.content.body else {
+        guard case .publicMessage(var message) = try MLSMessage(tlsEncoded: commit),
+            case .commit(var body) = message.content.body
+        else {
             throw MLSError.validation("not a commit")
         }
         body.proposals = [.proposal(proposal)]
@@ -172,12 +184,15 @@ final class GroupLifecycleTests: XCTestCase {
         let bundles = try (1...5).map { try KeyPackageBundle.create(userID: UInt64($0)) }
         let creator = try Group.create(groupID: groupID, keyPackage: bundles[0], externalSenders: [gateway.sender])
         for bundle in bundles.dropFirst() {
-            try creator.processProposal(gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
+            try creator.processProposal(
+                gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
         }
         let initial = try creator.commitPending()
         try creator.processCommit(initial.commit)
         var members = [creator]
-        for bundle in bundles.dropFirst() { members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundle)) }
+        for bundle in bundles.dropFirst() {
+            members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundle))
+        }
         XCTAssertEqual(members.map(\.ownLeafIndex), [0, 1, 2, 3, 4])
         assertInSync(members)
 
@@ -185,7 +200,10 @@ final class GroupLifecycleTests: XCTestCase {
         let newcomerKP = try KeyPackageBundle.create(userID: 6)
         let remove = try gateway.removeProposal(leafIndex: 2, groupID: groupID, epoch: 1)
         let add = try gateway.addProposal(keyPackage: newcomerKP.keyPackage, groupID: groupID, epoch: 1)
-        for member in members { try member.processProposal(remove.message); try member.processProposal(add.message) }
+        for member in members {
+            try member.processProposal(remove.message)
+            try member.processProposal(add.message)
+        }
         let mixed = try members[1].commitPending()
         for member in members { try member.processCommit(mixed.commit) }
         XCTAssertTrue(members[2].isRemoved)
@@ -213,12 +231,15 @@ final class GroupLifecycleTests: XCTestCase {
         let bundles = try (1...40).map { try KeyPackageBundle.create(userID: UInt64($0)) }
         let creator = try Group.create(groupID: groupID, keyPackage: bundles[0], externalSenders: [gateway.sender])
         for bundle in bundles.dropFirst() {
-            try creator.processProposal(gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
+            try creator.processProposal(
+                gateway.addProposal(keyPackage: bundle.keyPackage, groupID: groupID, epoch: 0).message)
         }
         let initial = try creator.commitPending()
         try creator.processCommit(initial.commit)
         var members: [Group] = [creator]
-        for index in [7, 20, 39] { members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundles[index])) }
+        for index in [7, 20, 39] {
+            members.append(try Group.join(welcome: XCTUnwrap(initial.welcome), keyPackage: bundles[index]))
+        }
         assertInSync(members)
         XCTAssertEqual(creator.members.count, 40)
 

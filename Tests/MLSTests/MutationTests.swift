@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import MLS
 
 /// Deterministic mutation sweep: corrupted Welcomes, commits, proposals and trees must fail with `MLSError`

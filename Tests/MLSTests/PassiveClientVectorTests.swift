@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import MLS
 
 /// Passive-client scenarios. A case is counted as skipped only when processing it raises
@@ -29,14 +30,18 @@ final class PassiveClientVectorTests: XCTestCase {
 
     func runCase(_ c: [String: Any], number: Int) throws {
         guard case .keyPackage(let keyPackage) = try MLSMessage(tlsEncoded: c.bytes("key_package")),
-              case .welcome(let welcome) = try MLSMessage(tlsEncoded: c.bytes("welcome")) else {
+            case .welcome(let welcome) = try MLSMessage(tlsEncoded: c.bytes("welcome"))
+        else {
             throw MLSError.validation("unexpected wire formats")
         }
-        XCTAssertEqual(try CipherSuite.signaturePublicKey(privateKey: c.bytes("signature_priv")), keyPackage.leafNode.signatureKey)
-        XCTAssertEqual(try CipherSuite.hpkePublicKey(privateKey: c.bytes("encryption_priv")), keyPackage.leafNode.encryptionKey)
+        XCTAssertEqual(
+            try CipherSuite.signaturePublicKey(privateKey: c.bytes("signature_priv")), keyPackage.leafNode.signatureKey)
+        XCTAssertEqual(
+            try CipherSuite.hpkePublicKey(privateKey: c.bytes("encryption_priv")), keyPackage.leafNode.encryptionKey)
         XCTAssertEqual(try CipherSuite.hpkePublicKey(privateKey: c.bytes("init_priv")), keyPackage.initKey)
-        let bundle = KeyPackageBundle(keyPackage: keyPackage, initPrivateKey: c.bytes("init_priv"),
-                                      encryptionPrivateKey: c.bytes("encryption_priv"), signaturePrivateKey: c.bytes("signature_priv"))
+        let bundle = KeyPackageBundle(
+            keyPackage: keyPackage, initPrivateKey: c.bytes("init_priv"),
+            encryptionPrivateKey: c.bytes("encryption_priv"), signaturePrivateKey: c.bytes("signature_priv"))
         let tree = try c.optionalBytes("ratchet_tree").map { try RatchetTree(extensionData: $0) }
         var psks: [[UInt8]: [UInt8]] = [:]
         for entry in c.objects("external_psks") { psks[entry.bytes("psk_id")] = entry.bytes("psk") }
@@ -47,7 +52,8 @@ final class PassiveClientVectorTests: XCTestCase {
                 try group.processProposal(hex(proposal))
             }
             try group.processCommit(epoch.bytes("commit"))
-            XCTAssertEqual(group.epochAuthenticator, epoch.bytes("epoch_authenticator"), "case \(number) epoch \(index)")
+            XCTAssertEqual(
+                group.epochAuthenticator, epoch.bytes("epoch_authenticator"), "case \(number) epoch \(index)")
         }
     }
 
@@ -60,13 +66,18 @@ final class PassiveClientVectorTests: XCTestCase {
 
     func testVector_passiveClientHandlingCommit() throws {
         let tally = try runPassiveClient("passive-client-handling-commit.json")
-        print("passive-client-handling-commit: \(tally.passed) passed, \(tally.skipped.count) skipped: \(tally.skipped)")
+        print(
+            "passive-client-handling-commit: \(tally.passed) passed, \(tally.skipped.count) skipped: \(tally.skipped)")
         // Pinned so a regression cannot hide behind a skip: PSK (4), GroupContextExtensions (7), Update (2) proposals.
         XCTAssertEqual(tally.passed, 4)
-        XCTAssertEqual(tally.skipped, [
-            "case 2: proposal type 4 in commit", "case 3: proposal type 4 in commit", "case 4: proposal type 7 in commit",
-            "case 5: proposal type 4 in commit", "case 7: proposal type 2", "case 9: proposal type 4", "case 10: proposal type 4",
-            "case 11: proposal type 7", "case 12: proposal type 2",
-        ])
+        XCTAssertEqual(
+            tally.skipped,
+            [
+                "case 2: proposal type 4 in commit", "case 3: proposal type 4 in commit",
+                "case 4: proposal type 7 in commit",
+                "case 5: proposal type 4 in commit", "case 7: proposal type 2", "case 9: proposal type 4",
+                "case 10: proposal type 4",
+                "case 11: proposal type 7", "case 12: proposal type 2",
+            ])
     }
 }

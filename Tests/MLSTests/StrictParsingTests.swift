@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import MLS
 
 /// Malformed inputs must produce typed `MLSError`s, never traps.
@@ -33,7 +34,9 @@ final class StrictParsingTests: XCTestCase {
         let bytes = MLSMessage.keyPackage(keyPackage).tlsEncoded
         XCTAssertEqual(try MLSMessage(tlsEncoded: bytes), .keyPackage(keyPackage))
         for cut in stride(from: 0, to: bytes.count, by: 7) {
-            guard let error = decodeError(MLSMessage.self, Array(bytes.prefix(cut))) else { return XCTFail("prefix \(cut) decoded") }
+            guard let error = decodeError(MLSMessage.self, Array(bytes.prefix(cut))) else {
+                return XCTFail("prefix \(cut) decoded")
+            }
             if case .truncated = error { continue }
             XCTFail("prefix \(cut): unexpected \(error)")
         }
@@ -57,7 +60,9 @@ final class StrictParsingTests: XCTestCase {
     }
 
     func testRatchetTreeShape() {
-        XCTAssertThrowsError(try RatchetTree(extensionData: [0x00])) { XCTAssertEqual($0 as? MLSError, .validation("ratchet tree is empty or ends in a blank node")) }
+        XCTAssertThrowsError(try RatchetTree(extensionData: [0x00])) {
+            XCTAssertEqual($0 as? MLSError, .validation("ratchet tree is empty or ends in a blank node"))
+        }
         XCTAssertThrowsError(try RatchetTree(extensionData: [0x01, 0x00]))
         XCTAssertThrowsError(try RatchetTree(extensionData: [0x04, 0x01, 0x02, 0x00, 0x00]))
     }
@@ -67,13 +72,18 @@ final class StrictParsingTests: XCTestCase {
         var tampered = 0
         for c in cases {
             let tree = try RatchetTree(extensionData: c.bytes("tree"))
-            guard let index = tree.nodes.indices.first(where: { if case .parent? = tree.nodes[$0] { return true } else { return false } }),
-                  case .parent(var parent)? = tree.nodes[index] else { continue }
+            guard
+                let index = tree.nodes.indices.first(where: {
+                    if case .parent? = tree.nodes[$0] { return true } else { return false }
+                }),
+                case .parent(var parent)? = tree.nodes[index]
+            else { continue }
             parent.encryptionKey = CipherSuite.generateHPKEKeyPair().publicKey
             var broken = tree
             broken.nodes[index] = .parent(parent)
             XCTAssertThrowsError(try broken.validate(groupID: c.bytes("group_id")))
-            XCTAssertThrowsError(try tree.validate(groupID: c.bytes("group_id") + [0]), "leaf signatures bind the group id")
+            XCTAssertThrowsError(
+                try tree.validate(groupID: c.bytes("group_id") + [0]), "leaf signatures bind the group id")
             tampered += 1
         }
         XCTAssertGreaterThan(tampered, 0)
@@ -96,14 +106,16 @@ final class StrictParsingTests: XCTestCase {
     /// a typed error from every public entry point, never a trap.
     func testExpandLengthsOutOfRangeAreTypedErrors() throws {
         let secret = [UInt8](repeating: 7, count: 32)
-        let group = try Group.create(groupID: [1, 2, 3], keyPackage: KeyPackageBundle.create(userID: 9), externalSenders: [])
+        let group = try Group.create(
+            groupID: [1, 2, 3], keyPackage: KeyPackageBundle.create(userID: 9), externalSenders: [])
         for length in [-1, CipherSuite.maxExpandLength + 1, 65_535, 65_536, 1 << 40] {
             let refused: (Error) -> Void = {
                 guard case .invalidValue? = $0 as? MLSError else { return XCTFail("length \(length): \($0)") }
             }
             XCTAssertThrowsError(try CipherSuite.expandWithLabel(secret, "key", [], length), "\(length)", refused)
             XCTAssertThrowsError(try CipherSuite.expand(prk: secret, info: [], length: length), "\(length)", refused)
-            XCTAssertThrowsError(try CipherSuite.deriveTreeSecret(secret, "key", generation: 0, length: length), "\(length)", refused)
+            XCTAssertThrowsError(
+                try CipherSuite.deriveTreeSecret(secret, "key", generation: 0, length: length), "\(length)", refused)
             XCTAssertThrowsError(try group.exporter(label: "x", context: [], length: length), "\(length)", refused)
         }
         XCTAssertEqual(try CipherSuite.expandWithLabel(secret, "key", [], CipherSuite.maxExpandLength).count, 8160)

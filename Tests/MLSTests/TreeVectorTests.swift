@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import MLS
 
 final class TreeVectorTests: XCTestCase {
@@ -34,7 +35,9 @@ final class TreeVectorTests: XCTestCase {
             switch proposal {
             case .add(let keyPackage): tree.addLeaf(keyPackage.leafNode)
             case .remove(let index): try tree.removeLeaf(index)
-            case .update(let leaf): tree.setLeaf(UInt32(c.int("proposal_sender")), leaf); tree.blankDirectPath(UInt32(c.int("proposal_sender")))
+            case .update(let leaf):
+                tree.setLeaf(UInt32(c.int("proposal_sender")), leaf)
+                tree.blankDirectPath(UInt32(c.int("proposal_sender")))
             default: XCTFail("unexpected proposal type in case \(number)")
             }
             XCTAssertEqual(tree.extensionData, c.bytes("tree_after"), "case \(number)")
@@ -54,11 +57,13 @@ final class TreeVectorTests: XCTestCase {
             var signingKeys: [UInt32: [UInt8]] = [:]
             for info in c.objects("leaves_private") {
                 let index = UInt32(info.int("index"))
-                var keys = try TreePrivateKeys(leafIndex: index, leafEncryptionPrivateKey: info.bytes("encryption_priv"))
+                var keys = try TreePrivateKeys(
+                    leafIndex: index, leafEncryptionPrivateKey: info.bytes("encryption_priv"))
                 for entry in info.objects("path_secrets") {
                     let node = UInt32(entry.int("node"))
                     let pair = try CipherSuite.nodeKeyPair(pathSecret: entry.bytes("path_secret"))
-                    XCTAssertEqual(tree.node(node)?.encryptionKey, pair.publicKey, "case \(number) private state consistent")
+                    XCTAssertEqual(
+                        tree.node(node)?.encryptionKey, pair.publicKey, "case \(number) private state consistent")
                     keys.keys[node] = NodeKey(privateKey: pair.privateKey, publicKey: pair.publicKey)
                 }
                 privates[index] = keys
@@ -72,32 +77,45 @@ final class TreeVectorTests: XCTestCase {
                 let filtered = try after.mergeUpdatePath(sender: sender, path: path, groupID: groupID)
                 XCTAssertEqual(after.rootHash, update.bytes("tree_hash_after"), "case \(number) sender \(sender)")
                 XCTAssertNoThrow(try after.verifyParentHashes())
-                let context = GroupContext(groupID: groupID, epoch: c.uint64("epoch"), treeHash: after.rootHash,
-                                           confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []).tlsEncoded
+                let context = GroupContext(
+                    groupID: groupID, epoch: c.uint64("epoch"), treeHash: after.rootHash,
+                    confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []
+                ).tlsEncoded
                 let expectedSecrets = update["path_secrets"] as? [Any] ?? []
                 for (index, var keys) in privates where index != sender && after.leaf(index) != nil {
-                    let result = try after.decryptUpdatePath(sender: sender, path: path, filteredPath: filtered, excludedLeaves: [],
-                                                             context: context, keys: &keys)
-                    XCTAssertEqual(result.commitSecret, update.bytes("commit_secret"), "case \(number) sender \(sender) receiver \(index)")
+                    let result = try after.decryptUpdatePath(
+                        sender: sender, path: path, filteredPath: filtered, excludedLeaves: [],
+                        context: context, keys: &keys)
+                    XCTAssertEqual(
+                        result.commitSecret, update.bytes("commit_secret"),
+                        "case \(number) sender \(sender) receiver \(index)")
                     XCTAssertEqual(result.pathSecret, (expectedSecrets[Int(index)] as? String).map(hex))
                 }
 
                 // Our own encap must be decryptable by everyone else.
                 var encapTree = tree
-                let created = try encapTree.createUpdatePath(leafIndex: sender, signaturePrivateKey: signingKeys[sender] ?? [], groupID: groupID,
-                                                             excludedLeaves: []) { merged in
-                    GroupContext(groupID: groupID, epoch: c.uint64("epoch"), treeHash: merged.rootHash,
-                                 confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []).tlsEncoded
+                let created = try encapTree.createUpdatePath(
+                    leafIndex: sender, signaturePrivateKey: signingKeys[sender] ?? [], groupID: groupID,
+                    excludedLeaves: []
+                ) { merged in
+                    GroupContext(
+                        groupID: groupID, epoch: c.uint64("epoch"), treeHash: merged.rootHash,
+                        confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []
+                    ).tlsEncoded
                 }
                 XCTAssertNoThrow(try encapTree.verifyParentHashes())
                 var receiverTree = tree
-                let receiverFiltered = try receiverTree.mergeUpdatePath(sender: sender, path: created.updatePath, groupID: groupID)
+                let receiverFiltered = try receiverTree.mergeUpdatePath(
+                    sender: sender, path: created.updatePath, groupID: groupID)
                 XCTAssertEqual(receiverTree, encapTree)
-                let encapContext = GroupContext(groupID: groupID, epoch: c.uint64("epoch"), treeHash: encapTree.rootHash,
-                                                confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []).tlsEncoded
+                let encapContext = GroupContext(
+                    groupID: groupID, epoch: c.uint64("epoch"), treeHash: encapTree.rootHash,
+                    confirmedTranscriptHash: c.bytes("confirmed_transcript_hash"), extensions: []
+                ).tlsEncoded
                 for (index, var keys) in privates where index != sender && encapTree.leaf(index) != nil {
-                    let result = try receiverTree.decryptUpdatePath(sender: sender, path: created.updatePath, filteredPath: receiverFiltered,
-                                                                    excludedLeaves: [], context: encapContext, keys: &keys)
+                    let result = try receiverTree.decryptUpdatePath(
+                        sender: sender, path: created.updatePath, filteredPath: receiverFiltered,
+                        excludedLeaves: [], context: encapContext, keys: &keys)
                     XCTAssertEqual(result.commitSecret, created.commitSecret)
                 }
             }

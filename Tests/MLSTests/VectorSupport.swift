@@ -1,14 +1,15 @@
 import Foundation
 import XCTest
+
 @testable import MLS
 
 /// Loads the official RFC 9420 test vectors from `<package root>/../shared/vectors/mls/`.
 enum Vectors {
     static var directory: URL {
         URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent()   // MLSTests
-            .deletingLastPathComponent()   // Tests
-            .deletingLastPathComponent()   // package root
+            .deletingLastPathComponent()  // MLSTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // package root
             .appendingPathComponent("../shared/vectors/mls")
             .standardizedFileURL
     }

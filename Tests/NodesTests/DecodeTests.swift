@@ -19,14 +19,21 @@ final class DecodeTests: XCTestCase {
     }
 
     /// Feeds `ticks[t]` (chunks of Ogg bytes) in tick t, then ends the input and ticks until the node is drained.
-    private func decode(_ ticks: [[[UInt8]]], rate: Int = 48_000, channels: Int = 1, params: [String: String] = [:],
-                        file: StaticString = #filePath, line: UInt = #line) throws -> Decoded {
+    private func decode(
+        _ ticks: [[[UInt8]]], rate: Int = 48_000, channels: Int = 1, params: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Decoded {
         var p = ["rate": String(rate), "channels": String(channels)]
         for (k, v) in params { p[k] = v }
         let h = try NodeHarness<Decode>(params: p, inputs: ["in": MediaFormat(.ogg)])
         var result = Decoded()
         func collect() {
-            if let f = h.pcmOutput().frame { result.pcm += f; result.present.append(true) } else { result.present.append(false) }
+            if let f = h.pcmOutput().frame {
+                result.pcm += f
+                result.present.append(true)
+            } else {
+                result.present.append(false)
+            }
             result.maxQueueDepth = max(result.maxQueueDepth, h.metrics.queueDepth)
         }
         for chunks in ticks {
@@ -68,8 +75,10 @@ final class DecodeTests: XCTestCase {
 
     /// A stream made with the codec library, one 20 ms packet per page.
     private func libraryStream(_ pcm: [Float], rate: Int = 48_000) throws -> [UInt8] {
-        let encoder = try OggOpusEncoder(encoder: OpusEncoder(sampleRate: rate, channels: 1, application: .audio, bitrate: 48_000,
-                                                              complexity: 5, frameDuration: .ms20), serial: 0xC0FFEE)
+        let encoder = try OggOpusEncoder(
+            encoder: OpusEncoder(
+                sampleRate: rate, channels: 1, application: .audio, bitrate: 48_000,
+                complexity: 5, frameDuration: .ms20), serial: 0xC0FFEE)
         var bytes: [UInt8] = []
         let n = rate / 50
         try pcm.withUnsafeBufferPointer { all in
@@ -85,8 +94,10 @@ final class DecodeTests: XCTestCase {
         return bytes
     }
 
-    private func assertMatches(_ source: [Float], _ decoded: [Float], label: String, minimum: Double = 0.9,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertMatches(
+        _ source: [Float], _ decoded: [Float], label: String, minimum: Double = 0.9,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let best = Analysis.bestLag(source, decoded, in: -200...200)
         XCTAssertEqual(best.lag, 0, "\(label): alignment", file: file, line: line)
         XCTAssertGreaterThan(best.correlation, minimum, "\(label): correlation", file: file, line: line)
@@ -137,15 +148,17 @@ final class DecodeTests: XCTestCase {
         let (pcm, bytes60) = try opusencStream(dir, extraArguments: ["--framesize", "60"])
         let pages60 = Ogg.pages(bytes60)
         let durations60 = Ogg.packets(Array(pages60[2...])).map { Ogg.opusDuration48k($0.data) }
-        XCTAssertEqual(Set(durations60.dropLast(2)), [2880], "opusenc wrote 60 ms packets (shorter ones only at the end)")
+        XCTAssertEqual(
+            Set(durations60.dropLast(2)), [2880], "opusenc wrote 60 ms packets (shorter ones only at the end)")
         let d60 = try decodeWhole(bytes60)
         XCTAssertEqual(d60.pcm.count, pcm.count)
         XCTAssertEqual(d60.present.prefix(150), ArraySlice(repeating: true, count: 150), "a 20 ms frame every tick")
         assertMatches(pcm, d60.pcm, label: "60 ms packets")
 
         // 120 ms: pairs of 60 ms packets joined by the libopus repacketizer, muxed here.
-        let encoder = try OpusEncoder(sampleRate: 48_000, channels: 1, application: .audio, bitrate: 64_000, complexity: 5,
-                                      frameDuration: .ms60)
+        let encoder = try OpusEncoder(
+            sampleRate: 48_000, channels: 1, application: .audio, bitrate: 64_000, complexity: 5,
+            frameDuration: .ms60)
         var packets60: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         let padded = pcm + [Float](repeating: 0, count: 2 * 2880)
@@ -165,8 +178,11 @@ final class DecodeTests: XCTestCase {
             let size: Int32 = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     guard opus_repacketizer_cat(rp, pa.baseAddress!, Int32(a.count)) == OPUS_OK,
-                          opus_repacketizer_cat(rp, pb.baseAddress!, Int32(b.count)) == OPUS_OK else { return -1 }
-                    return out.withUnsafeMutableBufferPointer { opus_repacketizer_out(rp, $0.baseAddress!, Int32($0.count)) }
+                        opus_repacketizer_cat(rp, pb.baseAddress!, Int32(b.count)) == OPUS_OK
+                    else { return -1 }
+                    return out.withUnsafeMutableBufferPointer {
+                        opus_repacketizer_out(rp, $0.baseAddress!, Int32($0.count))
+                    }
                 }
             }
             if size > 0 {
@@ -179,13 +195,17 @@ final class DecodeTests: XCTestCase {
         XCTAssertGreaterThan(joined, packets60.count / 4, "most pairs joined into 120 ms packets")
         XCTAssertTrue(packets.contains { Ogg.opusDuration48k($0) == 5760 })
         let preSkip = encoder.preSkip48k
-        var stream = Ogg.page(serial: 77, sequence: 0, granule: 0, bos: true, packets: [Ogg.opusHead(channels: 1, preSkip: preSkip, rate: 48_000)])
+        var stream = Ogg.page(
+            serial: 77, sequence: 0, granule: 0, bos: true,
+            packets: [Ogg.opusHead(channels: 1, preSkip: preSkip, rate: 48_000)])
         stream += Ogg.page(serial: 77, sequence: 1, granule: 0, packets: [Ogg.opusTags()])
         var granule: Int64 = 0
         for (i, p) in packets.enumerated() {
             granule += Int64(Ogg.opusDuration48k(p)!)
             let last = i == packets.count - 1
-            stream += Ogg.page(serial: 77, sequence: UInt32(i + 2), granule: last ? Int64(preSkip + pcm.count) : granule, eos: last, packets: [p])
+            stream += Ogg.page(
+                serial: 77, sequence: UInt32(i + 2), granule: last ? Int64(preSkip + pcm.count) : granule, eos: last,
+                packets: [p])
         }
         let path = dir.appendingPathComponent("120ms.opus").path
         try TestFiles.write(stream, path)
@@ -216,7 +236,9 @@ final class DecodeTests: XCTestCase {
         XCTAssertGreaterThan(Analysis.correlation(pcm, decoded.pcm, window: 0..<(decoded.pcm.count - 960)), 0.9)
         XCTAssertEqual(decoded.errors, 1, "the cut is one error")
         let expected = "truncated Ogg stream: \(cutAt - pageStart) bytes of an incomplete page at end of input"
-        XCTAssertEqual(lines.filter { $0.contains("truncated Ogg stream") }, ["[warning] decode: \(expected)"], lines.joined(separator: "\n"))
+        XCTAssertEqual(
+            lines.filter { $0.contains("truncated Ogg stream") }, ["[warning] decode: \(expected)"],
+            lines.joined(separator: "\n"))
         XCTAssertFalse(lines.contains { $0.contains("corrupt Ogg Opus input") }, "the cut is not reported twice")
     }
 
@@ -233,7 +255,9 @@ final class DecodeTests: XCTestCase {
         let pcm = Signal.speechLike(rate: 48_000, frames: 144_000)
         let pages = Ogg.pages(try libraryStream(pcm))
         func raw(_ p: OggPage) -> [UInt8] {
-            Ogg.page(serial: p.serial, sequence: p.sequence, granule: p.granule, bos: p.isBOS, eos: p.isEOS, packets: [p.body])
+            Ogg.page(
+                serial: p.serial, sequence: p.sequence, granule: p.granule, bos: p.isBOS, eos: p.isEOS,
+                packets: [p.body])
         }
         var gapped: [UInt8] = []
         for (i, page) in pages.enumerated() where ![20, 40, 60].contains(i) { gapped += raw(page) }
@@ -260,8 +284,9 @@ final class DecodeTests: XCTestCase {
         let pages = Ogg.pages(try libraryStream(pcm))
         var ticks: [[[UInt8]]] = []
         for (i, page) in pages.enumerated() {
-            var bytes = Ogg.page(serial: page.serial, sequence: page.sequence, granule: page.granule, bos: page.isBOS,
-                                 eos: page.isEOS, packets: [page.body])
+            var bytes = Ogg.page(
+                serial: page.serial, sequence: page.sequence, granule: page.granule, bos: page.isBOS,
+                eos: page.isEOS, packets: [page.body])
             if (10..<130).contains(i) {
                 // A scrambled body under the old CRC: a corrupt page. No 'O' in it, so no false capture pattern.
                 let scrambled = page.body.map { b -> UInt8 in b ^ 0x5A == 0x4F ? 0x20 : b ^ 0x5A }
@@ -290,7 +315,8 @@ final class DecodeTests: XCTestCase {
         // 2568 samples (three 20 ms packets less the 312-sample pre-skip) make three frames, the last one padded.
         XCTAssertEqual(decoded.pcm.count, 3 * 960)
         XCTAssertEqual(decoded.pcm[2568...].filter { $0 != 0 }.count, 0, "only the padding is silent at the end")
-        XCTAssertTrue(lines.contains { $0.contains("granule position 9223372036854775552") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(
+            lines.contains { $0.contains("granule position 9223372036854775552") }, lines.joined(separator: "\n"))
     }
 
     func testLeadingGarbageIsCountedAndSkipped() throws {
@@ -318,7 +344,8 @@ final class DecodeTests: XCTestCase {
         let decoded = try decodeWhole(bytes)
         XCTAssertGreaterThanOrEqual(decoded.errors, 1)
         XCTAssertEqual(decoded.pcm.count, pcm.count, "the lost 20 ms is concealed, so the timeline is kept")
-        XCTAssertGreaterThan(Analysis.correlation(pcm, decoded.pcm, window: 48_000..<143_000), 0.9, "audio after the damage")
+        XCTAssertGreaterThan(
+            Analysis.correlation(pcm, decoded.pcm, window: 48_000..<143_000), 0.9, "audio after the damage")
     }
 
     func testInvalidPacketsAreCountedAndLaterAudioDecodes() throws {
@@ -328,13 +355,15 @@ final class DecodeTests: XCTestCase {
         for (i, page) in pages.enumerated() {
             var packets = [page.body]
             if (30..<33).contains(i) { packets = [[0xFF, 0xFF, 0xFF]] }
-            stream += Ogg.page(serial: page.serial, sequence: page.sequence, granule: page.granule, bos: page.isBOS,
-                               eos: page.isEOS, packets: packets)
+            stream += Ogg.page(
+                serial: page.serial, sequence: page.sequence, granule: page.granule, bos: page.isBOS,
+                eos: page.isEOS, packets: packets)
         }
         let decoded = try decodeWhole(stream)
         XCTAssertGreaterThanOrEqual(decoded.errors, 3, "three invalid packets counted")
         XCTAssertEqual(decoded.pcm.count, pcm.count, "the invalid packets' time is concealed")
-        XCTAssertGreaterThan(Analysis.correlation(pcm, decoded.pcm, window: 48_000..<143_000), 0.9, "audio after the damage")
+        XCTAssertGreaterThan(
+            Analysis.correlation(pcm, decoded.pcm, window: 48_000..<143_000), 0.9, "audio after the damage")
     }
 
     /// prebuffer holds playback until that much audio is queued (and again after an underrun).
@@ -342,10 +371,12 @@ final class DecodeTests: XCTestCase {
     /// as PCM when the clock says T + 35 ms, and that is exactly what the decoder records.
     func testLatencyStampsAreReadOnTheInjectedClock() throws {
         let clock = ManualClock()
-        let encoder = try NodeHarness<OpusOggEncode>(params: ["rate": "24000", "channels": "1"],
-                                                     inputs: ["in": .pcm(.personaPlex)], clock: clock)
-        let decoder = try NodeHarness<Decode>(params: ["rate": "24000", "channels": "1", "apply_pre_skip": "false"],
-                                              inputs: ["in": MediaFormat(.ogg)], clock: clock)
+        let encoder = try NodeHarness<OpusOggEncode>(
+            params: ["rate": "24000", "channels": "1"],
+            inputs: ["in": .pcm(.personaPlex)], clock: clock)
+        let decoder = try NodeHarness<Decode>(
+            params: ["rate": "24000", "channels": "1", "apply_pre_skip": "false"],
+            inputs: ["in": MediaFormat(.ogg)], clock: clock)
         let stampedAt = clock.nowNanoseconds()
         encoder.pcmInput().write { frame in for i in 0..<frame.count { frame[i] = 0.3 * sin(Float(i) * 0.1) } }
         try encoder.tick()
@@ -367,13 +398,18 @@ final class DecodeTests: XCTestCase {
         let pcm = Signal.speechLike(rate: 48_000, frames: 48_000 * 4)
         let pages = Ogg.pages(try libraryStream(pcm))
         func raw(_ p: OggPage) -> [UInt8] {
-            Ogg.page(serial: p.serial, sequence: p.sequence, granule: p.granule, bos: p.isBOS, eos: p.isEOS, packets: [p.body])
+            Ogg.page(
+                serial: p.serial, sequence: p.sequence, granule: p.granule, bos: p.isBOS, eos: p.isEOS,
+                packets: [p.body])
         }
         // Headers and one 20 ms page per tick for 100 ticks, a 30-tick stall, then the rest one page per tick.
         var ticks: [[[UInt8]]] = [[raw(pages[0]), raw(pages[1])]]
         var next = 2
         for t in 0..<400 {
-            if t >= 100 && t < 130 { ticks.append([]); continue }
+            if t >= 100 && t < 130 {
+                ticks.append([])
+                continue
+            }
             ticks.append(next < pages.count ? [raw(pages[next])] : [])
             next += 1
         }
@@ -396,7 +432,8 @@ final class DecodeTests: XCTestCase {
         let decoded = try decodeWhole(try libraryStream(pcm), params: ["max_buffer": "500ms"])
         XCTAssertGreaterThan(decoded.drops, 50, "backlog beyond 500 ms dropped")
         XCTAssertLessThanOrEqual(decoded.maxQueueDepth, 24_000 + 5_760)
-        XCTAssertEqual(decoded.pcm.count + decoded.drops * 960, pcm.count, "every frame either played or counted as dropped")
+        XCTAssertEqual(
+            decoded.pcm.count + decoded.drops * 960, pcm.count, "every frame either played or counted as dropped")
         let tail = Array(pcm.suffix(decoded.pcm.count))
         XCTAssertGreaterThan(Analysis.correlation(tail, decoded.pcm), 0.9, "what plays is the newest audio")
     }

@@ -18,7 +18,10 @@ final class GraphTests: XCTestCase {
         let frames = Int(seconds * 48_000)
         let mono = Signal.speechLike(rate: 48_000, frames: frames).map { Float(Int16(($0 * 32767).rounded())) / 32768 }
         var stereo = [Float](repeating: 0, count: frames * 2)
-        for i in 0..<frames { stereo[2 * i] = mono[i]; stereo[2 * i + 1] = mono[i] }
+        for i in 0..<frames {
+            stereo[2 * i] = mono[i]
+            stereo[2 * i + 1] = mono[i]
+        }
         let path = dir.appendingPathComponent("speech.wav").path
         try TestFiles.writeWAV(path, stereo, rate: 48_000, channels: 2)
         return (path, mono)
@@ -32,8 +35,9 @@ final class GraphTests: XCTestCase {
         let output = dir.appendingPathComponent("out/roundtrip.wav").path
         let ogg = dir.appendingPathComponent("uplink.opus").path
         let env = PipelineEnvironment(["INPUT_WAV": input, "OUTPUT_WAV": output, "OGG_TAP": ogg])
-        let session = try EmbeddedSession(yaml: try pipeline("file-roundtrip.yaml"), registry: NodeRegistry.standard,
-                                          environment: env, file: "file-roundtrip.yaml")
+        let session = try EmbeddedSession(
+            yaml: try pipeline("file-roundtrip.yaml"), registry: NodeRegistry.standard,
+            environment: env, file: "file-roundtrip.yaml")
         XCTAssertTrue(session.pipeline.runsFast)
         let ticks = try session.runUntilFinished(maxTicks: 1_000)
         session.stop()
@@ -50,8 +54,9 @@ final class GraphTests: XCTestCase {
         XCTAssertGreaterThan(best.correlation, 0.9)
         let whole = Analysis.correlation(mono, left)
         XCTAssertGreaterThan(whole, 0.9, "whole-file correlation")
-        print("file-roundtrip: length \(left.count)/\(mono.count), best lag \(best.lag), correlation (1 s window) "
-            + String(format: "%.4f", best.correlation) + ", whole file " + String(format: "%.4f", whole))
+        print(
+            "file-roundtrip: length \(left.count)/\(mono.count), best lag \(best.lag), correlation (1 s window) "
+                + String(format: "%.4f", best.correlation) + ", whole file " + String(format: "%.4f", whole))
 
         // The independent check: the uplink as recorded by the tap.
         try Tools.assertOpusinfoClean(ogg)
@@ -61,24 +66,33 @@ final class GraphTests: XCTestCase {
         let bestDec = Analysis.bestLag(mono, decoded, in: -480...480, windowLength: 48_000)
         XCTAssertEqual(bestDec.lag, 0, "opusdec output aligned with the input")
         XCTAssertGreaterThan(bestDec.correlation, 0.9)
-        print("file-roundtrip uplink via opusdec: best lag \(bestDec.lag), correlation " + String(format: "%.4f", bestDec.correlation)
-            + ", whole file " + String(format: "%.4f", Analysis.correlation(mono, decoded)))
+        print(
+            "file-roundtrip uplink via opusdec: best lag \(bestDec.lag), correlation "
+                + String(format: "%.4f", bestDec.correlation)
+                + ", whole file " + String(format: "%.4f", Analysis.correlation(mono, decoded)))
     }
 
     /// The same round trip on a sox-synthesised input (an independent generator).
     func testFileRoundTripOnSoxSignal() throws {
         let dir = try TestFiles.directory(self)
         let input = dir.appendingPathComponent("sox.wav").path
-        let (status, log) = try Tools.run("sox", ["-n", "-r", "48000", "-c", "2", "-b", "16", input,
-                                                  "synth", "2", "sawtooth", "110-220", "synth", "2", "sine", "amod", "4", "vol", "0.4"])
+        let (status, log) = try Tools.run(
+            "sox",
+            [
+                "-n", "-r", "48000", "-c", "2", "-b", "16", input,
+                "synth", "2", "sawtooth", "110-220", "synth", "2", "sine", "amod", "4", "vol", "0.4",
+            ])
         XCTAssertEqual(status, 0, log)
         let (inFormat, inSamples) = try TestFiles.readWAV(input)
         XCTAssertEqual(inFormat.sampleRate, 48_000)
         let inLeft = Analysis.channel(inSamples, 0, of: 2)
         XCTAssertEqual(inLeft.count, 96_000)
         let output = dir.appendingPathComponent("out.wav").path
-        let env = PipelineEnvironment(["INPUT_WAV": input, "OUTPUT_WAV": output, "OGG_TAP": dir.appendingPathComponent("t.opus").path])
-        let session = try EmbeddedSession(yaml: try pipeline("file-roundtrip.yaml"), registry: NodeRegistry.standard, environment: env)
+        let env = PipelineEnvironment([
+            "INPUT_WAV": input, "OUTPUT_WAV": output, "OGG_TAP": dir.appendingPathComponent("t.opus").path,
+        ])
+        let session = try EmbeddedSession(
+            yaml: try pipeline("file-roundtrip.yaml"), registry: NodeRegistry.standard, environment: env)
         try session.runUntilFinished(maxTicks: 1_000)
         session.stop()
         let left = Analysis.channel(try TestFiles.readWAV(output).samples, 0, of: 2)
@@ -86,7 +100,10 @@ final class GraphTests: XCTestCase {
         // The sawtooth reaches 12 kHz (above 24 kHz mono's band), so compare the low band: smooth both.
         func lowpass(_ x: [Float]) -> [Float] {
             var y = x, state: Float = 0
-            for i in 0..<y.count { state += 0.08 * (x[i] - state); y[i] = state }
+            for i in 0..<y.count {
+                state += 0.08 * (x[i] - state)
+                y[i] = state
+            }
             return y
         }
         let best = Analysis.bestLag(lowpass(inLeft), lowpass(left), in: -480...480, windowLength: 48_000)
@@ -100,14 +117,14 @@ final class GraphTests: XCTestCase {
         let dir = try TestFiles.directory(self)
         let (input, mono) = try speechInput(dir, seconds: 2)
         let chain = """
-        nodes:
-          source: {type: WavIn, path: "\(input)", pace: fast}
-          down:   {type: Resample, rate: 24000, channels: 1}
-          encode: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 1234}
-          decode: {type: Decode, rate: 24000, channels: 1}
-          up:     {type: Resample, rate: 48000, channels: 2}
-          sink:   {type: WavOut, path: "${OUT}"}
-        """
+            nodes:
+              source: {type: WavIn, path: "\(input)", pace: fast}
+              down:   {type: Resample, rate: 24000, channels: 1}
+              encode: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 1234}
+              decode: {type: Decode, rate: 24000, channels: 1}
+              up:     {type: Resample, rate: 48000, channels: 2}
+              sink:   {type: WavOut, path: "${OUT}"}
+            """
         let links = "links:\n  - source -> down -> encode -> decode -> up -> sink\n"
         var tapNodes = ""
         var tapLinks = ""
@@ -117,20 +134,23 @@ final class GraphTests: XCTestCase {
             tapNodes += "  l_\(edge): {type: LogTap, kind: pcm, max_per_second: 1000}\n"
             tapLinks += "  - \(edge) -> m_\(edge)\n  - \(edge) -> w_\(edge)\n  - \(edge) -> l_\(edge)\n"
         }
-        tapNodes += "  o_encode: {type: OggTap, path: \"\(dir.path)/tap-encode.opus\"}\n  l_encode: {type: LogTap, kind: ogg}\n"
+        tapNodes +=
+            "  o_encode: {type: OggTap, path: \"\(dir.path)/tap-encode.opus\"}\n  l_encode: {type: LogTap, kind: ogg}\n"
         tapLinks += "  - encode -> o_encode\n  - encode -> l_encode\n"
 
         var outputs: [[UInt8]] = []
         for (name, yaml) in [("plain", chain + "\n" + links), ("tapped", chain + "\n" + tapNodes + links + tapLinks)] {
             let out = dir.appendingPathComponent("\(name).wav").path
-            let session = try EmbeddedSession(yaml: yaml, registry: NodeRegistry.standard, environment: PipelineEnvironment(["OUT": out]))
+            let session = try EmbeddedSession(
+                yaml: yaml, registry: NodeRegistry.standard, environment: PipelineEnvironment(["OUT": out]))
             try session.runUntilFinished(maxTicks: 1_000)
             session.stop()
             outputs.append(try TestFiles.bytes(out))
             if name == "tapped" {
                 let meter = session.session.graph.node(named: "m_source") as! Meter
                 let expectedDB = Meter.dBFS(Double(Analysis.rms(mono[(mono.count - 9_600)...])))
-                XCTAssertEqual(try XCTUnwrap(meter.lastReading).rms, expectedDB, accuracy: 0.1, "the meter measures the edge")
+                XCTAssertEqual(
+                    try XCTUnwrap(meter.lastReading).rms, expectedDB, accuracy: 0.1, "the meter measures the edge")
                 let log = session.session.graph.node(named: "l_encode") as! LogTap
                 XCTAssertGreaterThan(log.written, 0)
             }
@@ -145,8 +165,9 @@ final class GraphTests: XCTestCase {
         XCTAssertTrue(pages.last?.isEOS == true)
         let decodedTap = Analysis.channel(try TestFiles.readWAV("\(dir.path)/tap-decode.wav").samples, 0, of: 1)
         XCTAssertEqual(decodedTap.count % 480, 0, "the tap writes whole frames, gaps as silence")
-        XCTAssertTrue((mono.count / 2...(mono.count / 2 + 4 * 480)).contains(decodedTap.count),
-                      "the tap keeps the session timeline: \(decodedTap.count) samples for \(mono.count / 2) decoded")
+        XCTAssertTrue(
+            (mono.count / 2...(mono.count / 2 + 4 * 480)).contains(decodedTap.count),
+            "the tap keeps the session timeline: \(decodedTap.count) samples for \(mono.count / 2) decoded")
     }
 
     /// pipelines/mix-and-tap.yaml: every source ends (the voice file, then the greeting), so the session finishes by
@@ -154,9 +175,12 @@ final class GraphTests: XCTestCase {
     func testMixPipelineFinishesByItselfAndFlushesFiles() throws {
         let dir = try TestFiles.directory(self)
         let (input, _) = try speechInput(dir, seconds: 2)
-        let env = PipelineEnvironment(["INPUT_WAV": input, "OUTPUT_WAV": "\(dir.path)/mix.wav", "OGG_TAP": "\(dir.path)/mix.opus",
-                                       "MIX_TAP": "\(dir.path)/mix-tap.wav"])
-        let session = try EmbeddedSession(yaml: try pipeline("mix-and-tap.yaml"), registry: NodeRegistry.standard, environment: env)
+        let env = PipelineEnvironment([
+            "INPUT_WAV": input, "OUTPUT_WAV": "\(dir.path)/mix.wav", "OGG_TAP": "\(dir.path)/mix.opus",
+            "MIX_TAP": "\(dir.path)/mix-tap.wav",
+        ])
+        let session = try EmbeddedSession(
+            yaml: try pipeline("mix-and-tap.yaml"), registry: NodeRegistry.standard, environment: env)
         let ticks = try session.runUntilFinished(maxTicks: 2_000)
         XCTAssertTrue(session.session.isFinished)
         session.stop()
@@ -166,7 +190,8 @@ final class GraphTests: XCTestCase {
             let bytes = try TestFiles.bytes("\(dir.path)/\(name)")
             let wav = try XCTUnwrap(TestFiles.parseWAV(bytes), name)
             XCTAssertEqual(wav.riffSize, bytes.count - 8, "\(name): header patched")
-            XCTAssertEqual(wav.data.count, greetingFrames * 960 * 2 * 2, "\(name): exactly the longest source, no extra frame")
+            XCTAssertEqual(
+                wav.data.count, greetingFrames * 960 * 2 * 2, "\(name): exactly the longest source, no extra frame")
         }
         let pages = Ogg.pages(try TestFiles.bytes("\(dir.path)/mix.opus"))
         XCTAssertTrue(pages.last?.isEOS == true, "Ogg stream closed")
@@ -181,15 +206,15 @@ final class GraphTests: XCTestCase {
         Scripts.shared.setPCM("chain-src", frames(of: input, samplesPerFrame: 480).map { Optional($0) })
         Scripts.shared.setEvents("chain-ctl", [49: [.streamRestart]])
         let yaml = """
-        nodes:
-          src: {type: ScriptedSource, script: chain-src, rate: 24000, channels: 1}
-          ctl: {type: EventScript, script: chain-ctl}
-          enc: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 77}
-          dec: {type: Decode, rate: 24000, channels: 1}
-        links:
-          - src -> enc -> dec
-          - ctl -> enc.control
-        """
+            nodes:
+              src: {type: ScriptedSource, script: chain-src, rate: 24000, channels: 1}
+              ctl: {type: EventScript, script: chain-ctl}
+              enc: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 77}
+              dec: {type: Decode, rate: 24000, channels: 1}
+            links:
+              - src -> enc -> dec
+              - ctl -> enc.control
+            """
         let session = try EmbeddedSession(yaml: yaml, registry: testRegistry)
         let lane = session.lane("dec.out") as! PCMLane
         var output: [Float] = []
@@ -206,7 +231,8 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(output.count, input.count, "same length up to the zero padding of the last frame")
         // The restart takes effect at tick 50 (input sample 24 000).
         let before = Analysis.bestLag(Array(input[0..<22_000]), output, in: -400...400, windowLength: 12_000)
-        let after = Analysis.bestLag(Array(input[26_000...]), Array(output[(26_000 - 800)...]), in: 0...800, windowLength: 12_000)
+        let after = Analysis.bestLag(
+            Array(input[26_000...]), Array(output[(26_000 - 800)...]), in: 0...800, windowLength: 12_000)
         XCTAssertEqual(before.lag, 0, "first stream aligned")
         XCTAssertGreaterThan(before.correlation, 0.9)
         // The first stream ends without flushing the encoder lookahead (OggOpusEncoder.restart), so the second stream
@@ -214,8 +240,9 @@ final class GraphTests: XCTestCase {
         let lookahead = try OpusEncoder(sampleRate: 24_000, channels: 1, application: .audio).lookahead
         XCTAssertEqual(800 - after.lag, lookahead, "only the encoder lookahead is lost at the restart")
         XCTAssertGreaterThan(after.correlation, 0.9)
-        print("restart: second stream shifted by \(800 - after.lag) samples at 24 kHz (lookahead \(lookahead)), correlation "
-            + String(format: "%.4f / %.4f", before.correlation, after.correlation))
+        print(
+            "restart: second stream shifted by \(800 - after.lag) samples at 24 kHz (lookahead \(lookahead)), correlation "
+                + String(format: "%.4f / %.4f", before.correlation, after.correlation))
     }
 
     /// Mixer inputs that end at different times: the mix lasts exactly as long as the longest input.
@@ -224,14 +251,14 @@ final class GraphTests: XCTestCase {
         Scripts.shared.setPCM("short", Array(repeating: [Float](repeating: 0.1, count: n), count: 10))
         Scripts.shared.setPCM("long", Array(repeating: [Float](repeating: 0.2, count: n), count: 25))
         let yaml = """
-        nodes:
-          a: {type: ScriptedSource, script: short}
-          b: {type: ScriptedSource, script: long}
-          mix: {type: Mixer}
-        links:
-          - a -> mix
-          - b -> mix
-        """
+            nodes:
+              a: {type: ScriptedSource, script: short}
+              b: {type: ScriptedSource, script: long}
+              mix: {type: Mixer}
+            links:
+              - a -> mix
+              - b -> mix
+            """
         let session = try EmbeddedSession(yaml: yaml, registry: testRegistry)
         let lane = session.lane("mix.out") as! PCMLane
         var values: [Float] = []

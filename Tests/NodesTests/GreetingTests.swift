@@ -23,7 +23,10 @@ final class GreetingTests: XCTestCase {
         var frames = 0
         for _ in 0..<maxTicks {
             try h.tick()
-            if let f = h.pcmOutput().frame { audio += f; frames += 1 }
+            if let f = h.pcmOutput().frame {
+                audio += f
+                frames += 1
+            }
             if h.pcmOutput().ended { return (audio, frames) }
         }
         XCTFail("the greeting did not end within \(maxTicks) ticks")
@@ -64,7 +67,9 @@ final class GreetingTests: XCTestCase {
 
     func testDefaultMelodyIsSeed000Literally() throws {
         XCTAssertEqual(Greeting.odeToJoy, "E4 E4 F4 G4 G4 F4 E4 D4 C4 C4 D4 E4 E4-- D4---", "seed 000, line 93")
-        let h = try NodeHarness<Greeting>(params: ["rate": "48000", "channels": "1", "tempo_bpm": "150", "volume": "0.3"])
+        let h = try NodeHarness<Greeting>(params: [
+            "rate": "48000", "channels": "1", "tempo_bpm": "150", "volume": "0.3",
+        ])
         let (audio, frames) = try play(h)
         let beat = 60.0 / 150
         let totalSeconds = Self.seedBeats.reduce(0, +) * beat
@@ -78,7 +83,9 @@ final class GreetingTests: XCTestCase {
     }
 
     func testMelodyHasNoClicksAndFullLevel() throws {
-        let h = try NodeHarness<Greeting>(params: ["rate": "48000", "channels": "1", "tempo_bpm": "150", "volume": "0.3"])
+        let h = try NodeHarness<Greeting>(params: [
+            "rate": "48000", "channels": "1", "tempo_bpm": "150", "volume": "0.3",
+        ])
         let (audio, _) = try play(h)
         // Nowhere a jump larger than a full-scale sine at G4 can make (0.3 × 2π × 392 / 48000 ≈ 0.0154, plus the attack slope).
         var largest: Float = 0
@@ -87,14 +94,20 @@ final class GreetingTests: XCTestCase {
         XCTAssertEqual(Analysis.peak(audio), 0.3, accuracy: 0.001)
         XCTAssertLessThan(abs(audio[0]), 0.001, "starts at 0")
         let lastSound = try XCTUnwrap(audio.lastIndex { $0 != 0 })
-        XCTAssertEqual(Double(lastSound + 1) / 48_000, Self.seedBeats.reduce(0, +) * 0.4, accuracy: 0.001, "only zero padding after the melody")
-        XCTAssertEqual(Analysis.goertzel(audio[4_800..<14_400], frequency: 329.63, rate: 48_000), 0.3, accuracy: 0.03, "first note level")
+        XCTAssertEqual(
+            Double(lastSound + 1) / 48_000, Self.seedBeats.reduce(0, +) * 0.4, accuracy: 0.001,
+            "only zero padding after the melody")
+        XCTAssertEqual(
+            Analysis.goertzel(audio[4_800..<14_400], frequency: 329.63, rate: 48_000), 0.3, accuracy: 0.03,
+            "first note level")
     }
 
     /// Sharps, flats, octaves and lengths of any melody come out as written.
     func testMelodyNotationSharpsFlatsAndLengths() throws {
-        let h = try NodeHarness<Greeting>(params: ["rate": "48000", "channels": "1", "tempo_bpm": "120", "volume": "0.5",
-                                                   "melody": "A4 A#4 Bb4 C5- Cb4 E#4---"])
+        let h = try NodeHarness<Greeting>(params: [
+            "rate": "48000", "channels": "1", "tempo_bpm": "120", "volume": "0.5",
+            "melody": "A4 A#4 Bb4 C5- Cb4 E#4---",
+        ])
         let measured = Self.measureNotes(try play(h).audio, rate: 48_000, volume: 0.5)
         let expected: [(String, Double)] = [("A4", 1), ("A#4", 1), ("A#4", 1), ("C5", 1.5), ("B3", 1), ("F4", 2.5)]
         XCTAssertEqual(measured.count, expected.count, "\(measured)")
@@ -106,8 +119,10 @@ final class GreetingTests: XCTestCase {
 
     /// Bad notation is a clear error when the pipeline is checked, naming the note.
     func testInvalidMelodyIsRejectedAtCheckTime() throws {
-        for (melody, culprit) in [("E4 H4", "note 2, 'H4'"), ("E", "note 1, 'E'"), ("E4x", "note 1, 'E4x'"),
-                                  ("e4", "note 1, 'e4'"), ("E9", "note 1, 'E9'"), ("C4 - D4", "note 2, '-'")] {
+        for (melody, culprit) in [
+            ("E4 H4", "note 2, 'H4'"), ("E", "note 1, 'E'"), ("E4x", "note 1, 'E4x'"),
+            ("e4", "note 1, 'e4'"), ("E9", "note 1, 'E9'"), ("C4 - D4", "note 2, '-'"),
+        ] {
             var params = NodeRegistry.defaults(of: Greeting.self)
             params["melody"] = .string(melody)
             let problems = Greeting.check(params)
@@ -128,17 +143,19 @@ final class GreetingTests: XCTestCase {
     /// In a graph, a `linkState(.live)` event emitted in tick k reaches the greeting in tick k+1: that frame fades to
     /// zero and the stream ends. Other link states do not stop it.
     func testStopOnLiveFadesOneTickAfterTheEvent() throws {
-        Scripts.shared.setEvents("live-at-30", [10: [.linkState(.warmingUp)], 20: [.linkState(.waiting)], 30: [.linkState(.live)]])
+        Scripts.shared.setEvents(
+            "live-at-30", [10: [.linkState(.warmingUp)], 20: [.linkState(.waiting)], 30: [.linkState(.live)]])
         let yaml = """
-        nodes:
-          link: {type: EventScript, script: live-at-30}
-          greet: {type: Greeting, rate: 48000, channels: 2, stop_on_live: true}
-        links:
-          - link -> greet.control
-        """
+            nodes:
+              link: {type: EventScript, script: live-at-30}
+              greet: {type: Greeting, rate: 48000, channels: 2, stop_on_live: true}
+            links:
+              - link -> greet.control
+            """
         let session = try EmbeddedSession(yaml: yaml, registry: testRegistry)
         let lane = session.lane("greet.out") as! PCMLane
-        let reference = Greeting.renderMelody(try Greeting.parseMelody(Greeting.odeToJoy), format: .discord, volume: 0.3, tempoBPM: 150)
+        let reference = Greeting.renderMelody(
+            try Greeting.parseMelody(Greeting.odeToJoy), format: .discord, volume: 0.3, tempoBPM: 150)
         for t in 0...30 {
             try session.tick()
             let frame = Array(try XCTUnwrap(lane.frame, "tick \(t)"))
@@ -165,7 +182,8 @@ final class GreetingTests: XCTestCase {
         try off.tick()
         XCTAssertFalse(off.pcmOutput().ended)
         for state in [LinkState.closed, .failed("boom")] {
-            let h = try NodeHarness<Greeting>(params: ["stop_on_live": "true"], inputs: ["control": MediaFormat(.event)])
+            let h = try NodeHarness<Greeting>(
+                params: ["stop_on_live": "true"], inputs: ["control": MediaFormat(.event)])
             try h.tick()
             h.eventInput("control").emit(.linkState(state))
             try h.tick()
@@ -175,8 +193,9 @@ final class GreetingTests: XCTestCase {
 
     /// loop repeats the melody seamlessly until the link goes live; loop without stop_on_live is rejected.
     func testLoopRepeatsUntilLive() throws {
-        let h = try NodeHarness<Greeting>(params: ["rate": "24000", "channels": "1", "stop_on_live": "true", "loop": "true"],
-                                          inputs: ["control": MediaFormat(.event)])
+        let h = try NodeHarness<Greeting>(
+            params: ["rate": "24000", "channels": "1", "stop_on_live": "true", "loop": "true"],
+            inputs: ["control": MediaFormat(.event)])
         var audio: [Float] = []
         for _ in 0..<700 {
             try h.tick()
@@ -192,7 +211,9 @@ final class GreetingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("stop_on_live"), "\(error)")
         }
         // max_duration bounds a loop that is never stopped.
-        let bounded = try NodeHarness<Greeting>(params: ["rate": "8000", "channels": "1", "stop_on_live": "true", "loop": "true", "max_duration": "10s"])
+        let bounded = try NodeHarness<Greeting>(params: [
+            "rate": "8000", "channels": "1", "stop_on_live": "true", "loop": "true", "max_duration": "10s",
+        ])
         let (_, frames) = try play(bounded)
         XCTAssertTrue((500...820).contains(frames), "\(frames) frames")
     }
@@ -202,7 +223,10 @@ final class GreetingTests: XCTestCase {
         let dir = try TestFiles.directory(self)
         let path = dir.appendingPathComponent("hello.wav").path
         var tone = Signal.tone(440, rate: 16_000, frames: 16_000, amplitude: 0.5)
-        for i in 0..<160 { tone[i] *= Float(i) / 160; tone[tone.count - 1 - i] *= Float(i) / 160 }
+        for i in 0..<160 {
+            tone[i] *= Float(i) / 160
+            tone[tone.count - 1 - i] *= Float(i) / 160
+        }
         try TestFiles.writeWAV(path, tone, rate: 16_000, channels: 1, encoding: .float32)
         let h = try NodeHarness<Greeting>(params: ["file": path, "rate": "48000", "channels": "2"])
         let (audio, frames) = try play(h)
@@ -218,6 +242,7 @@ final class GreetingTests: XCTestCase {
         XCTAssertEqual(best.lag, 0, "greeting file aligned")
         XCTAssertGreaterThan(best.correlation, 0.99)
         let tail = (reference.count - 80)..<reference.count
-        XCTAssertGreaterThan(Analysis.correlation(reference, Analysis.decimate(speech, by: 3), window: tail), 0.9, "last 5 ms present")
+        XCTAssertGreaterThan(
+            Analysis.correlation(reference, Analysis.decimate(speech, by: 3), window: tail), 0.9, "last 5 ms present")
     }
 }

@@ -47,8 +47,10 @@ final class LogQueueTests: XCTestCase {
         }
         XCTAssertLessThan(elapsed, 0.5, "logging never waited for the blocked writer")
         XCTAssertEqual(log.droppedLines, 136)
-        XCTAssertEqual(lines.snapshot, (0...64).map { "[info] audio: line \($0)" }
-            + ["[warning] log: 136 line(s) dropped: the audio thread's log queue was full"])
+        XCTAssertEqual(
+            lines.snapshot,
+            (0...64).map { "[info] audio: line \($0)" }
+                + ["[warning] log: 136 line(s) dropped: the audio thread's log queue was full"])
     }
 
     /// A line written directly by another thread comes after the lines the audio thread queued before it.

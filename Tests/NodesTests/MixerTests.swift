@@ -28,18 +28,18 @@ final class MixerTests: XCTestCase {
             Scripts.shared.setPCM("mix4-\(k)", scripts[k])
         }
         let yaml = """
-        nodes:
-          a: {type: ScriptedSource, script: mix4-0}
-          b: {type: ScriptedSource, script: mix4-1}
-          c: {type: ScriptedSource, script: mix4-2}
-          d: {type: ScriptedSource, script: mix4-3}
-          mix: {type: Mixer, rate: 48000, channels: 2}
-        links:
-          - a -> mix
-          - b -> mix
-          - c -> mix
-          - d -> mix
-        """
+            nodes:
+              a: {type: ScriptedSource, script: mix4-0}
+              b: {type: ScriptedSource, script: mix4-1}
+              c: {type: ScriptedSource, script: mix4-2}
+              d: {type: ScriptedSource, script: mix4-3}
+              mix: {type: Mixer, rate: 48000, channels: 2}
+            links:
+              - a -> mix
+              - b -> mix
+              - c -> mix
+              - d -> mix
+            """
         let session = try EmbeddedSession(yaml: yaml, registry: testRegistry)
         let out = session.lane("mix.out") as! PCMLane
         let mixer = session.session.graph.node(named: "mix") as! Mixer
@@ -47,7 +47,10 @@ final class MixerTests: XCTestCase {
             try session.tick()
             let active = (0..<4).compactMap { scripts[$0][t] }
             XCTAssertEqual(mixer.activeInputs, active.count, "tick \(t)")
-            guard let frame = out.frame else { XCTFail("no mix at tick \(t)"); continue }
+            guard let frame = out.frame else {
+                XCTFail("no mix at tick \(t)")
+                continue
+            }
             var worst: Float = 0
             for i in 0..<n {
                 let expected = active.isEmpty ? 0 : active.reduce(Float(0)) { $0 + $1[i] } / Float(active.count)
@@ -111,7 +114,8 @@ final class MixerTests: XCTestCase {
             var maximum: Float = 0
             for _ in 0..<100 {
                 for id in 0..<UInt64(4) {
-                    h.streamsInput("streams").append(id: id) { buf in for i in 0..<buf.count { buf[i] = 3 * rng.unit() } }
+                    h.streamsInput("streams").append(id: id) { buf in for i in 0..<buf.count { buf[i] = 3 * rng.unit() }
+                    }
                 }
                 h.pcmInput().write { buf in buf.update(repeating: 1) }
                 try h.tick()
@@ -150,7 +154,8 @@ final class MixerTests: XCTestCase {
 
     func testSumModeAndGain() throws {
         let cases: [(mode: String, gain: String, expected: Float)] = [
-            ("sum", "0", 0.5), ("average", "0", 0.25), ("sum", "-6.0206", 0.25), ("average", "6.0206", 0.5), ("average", "-60", 0.00025),
+            ("sum", "0", 0.5), ("average", "0", 0.25), ("sum", "-6.0206", 0.25), ("average", "6.0206", 0.5),
+            ("average", "-60", 0.00025),
         ]
         for c in cases {
             let h = try harness(["mode": c.mode, "gain_db": c.gain])
@@ -201,16 +206,17 @@ final class MixerTests: XCTestCase {
     /// In a pipeline, a LogTap on the mixer's events shows the session start, speakers joining and leaving, and the
     /// session stopping (the tick after the stop request).
     func testSpeakerAndSessionEventsAreVisibleWithALogTap() throws {
-        Scripts.shared.setSpeakers("two-speakers", [[], [5], [5, 6], [6], [6], [], [5]] + [[UInt64]](repeating: [5], count: 10))
+        Scripts.shared.setSpeakers(
+            "two-speakers", [[], [5], [5, 6], [6], [6], [], [5]] + [[UInt64]](repeating: [5], count: 10))
         let yaml = """
-        nodes:
-          voices: {type: ScriptedSpeakers, script: two-speakers}
-          mix:    {type: Mixer}
-          log:    {type: LogTap, kind: event, max_per_second: 1000}
-        links:
-          - voices -> mix.streams
-          - mix.events -> log
-        """
+            nodes:
+              voices: {type: ScriptedSpeakers, script: two-speakers}
+              mix:    {type: Mixer}
+              log:    {type: LogTap, kind: event, max_per_second: 1000}
+            links:
+              - voices -> mix.streams
+              - mix.events -> log
+            """
         RouterLog.shared.level = .info
         let lines = try captureLog {
             let e = try EmbeddedSession(yaml: yaml, registry: testRegistry)
@@ -220,15 +226,17 @@ final class MixerTests: XCTestCase {
             e.stop()
         }.filter { $0.hasPrefix("[info] log:") }
         // Mixer events arrive one tick after the mixer emits them; session events in the tick they happen.
-        XCTAssertEqual(lines, [
-            "[info] log: event: session started",
-            "[info] log: event: speaker 5 joined",
-            "[info] log: event: speaker 6 joined",
-            "[info] log: event: speaker 5 left",
-            "[info] log: event: speaker 6 left",
-            "[info] log: event: speaker 5 joined",
-            "[info] log: event: session stopping",
-        ])
+        XCTAssertEqual(
+            lines,
+            [
+                "[info] log: event: session started",
+                "[info] log: event: speaker 5 joined",
+                "[info] log: event: speaker 6 joined",
+                "[info] log: event: speaker 5 left",
+                "[info] log: event: speaker 6 left",
+                "[info] log: event: speaker 5 joined",
+                "[info] log: event: session stopping",
+            ])
     }
 
     /// A real-time run stopped from another thread: the LogTap, logging from the audio thread, still shows
@@ -236,24 +244,32 @@ final class MixerTests: XCTestCase {
     func testSessionStoppingReachesATapInARealTimeRun() throws {
         Scripts.shared.setSpeakers("one-speaker", [[UInt64]](repeating: [9], count: 10_000))
         let yaml = """
-        nodes:
-          voices: {type: ScriptedSpeakers, script: one-speaker}
-          mix:    {type: Mixer}
-          log:    {type: LogTap, kind: event, max_per_second: 1000}
-        links:
-          - voices -> mix.streams
-          - mix.events -> log
-        """
-        let pipeline = try PipelineValidator(registry: testRegistry).validate(yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
+            nodes:
+              voices: {type: ScriptedSpeakers, script: one-speaker}
+              mix:    {type: Mixer}
+              log:    {type: LogTap, kind: event, max_per_second: 1000}
+            links:
+              - voices -> mix.streams
+              - mix.events -> log
+            """
+        let pipeline = try PipelineValidator(registry: testRegistry).validate(
+            yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
         let session = Session(graph: try Graph(pipeline))
         RouterLog.shared.level = .info
         var outcome: SessionOutcome?
         let lines = captureLog {
-            Thread { usleep(200_000); session.requestStop() }.start()
+            Thread {
+                usleep(200_000)
+                session.requestStop()
+            }.start()
             outcome = session.run(realtime: true, maxTicks: 500)
         }.filter { $0.hasPrefix("[info] log:") }
         XCTAssertEqual(outcome, .stopped)
-        XCTAssertEqual(lines, ["[info] log: event: session started", "[info] log: event: speaker 9 joined",
-                               "[info] log: event: session stopping"])
+        XCTAssertEqual(
+            lines,
+            [
+                "[info] log: event: session started", "[info] log: event: speaker 9 joined",
+                "[info] log: event: session stopping",
+            ])
     }
 }

@@ -53,14 +53,18 @@ enum Ogg {
                 XCTFail("truncated Ogg page at offset \(o)", file: file, line: line)
                 return pages
             }
-            func u32(_ p: Int) -> UInt32 { UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24 }
+            func u32(_ p: Int) -> UInt32 {
+                UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+            }
             var granule: UInt64 = 0
             for i in 0..<8 { granule |= UInt64(bytes[o + 6 + i]) << (8 * UInt64(i)) }
             var zeroed = Array(bytes[o..<end])
             for i in 22..<26 { zeroed[i] = 0 }
-            pages.append(OggPage(headerType: bytes[o + 5], granule: Int64(bitPattern: granule), serial: u32(o + 14),
-                                 sequence: u32(o + 18), storedCRC: u32(o + 22), computedCRC: crc(zeroed[...]),
-                                 lacing: lacing, body: Array(bytes[(o + 27 + segments)..<end])))
+            pages.append(
+                OggPage(
+                    headerType: bytes[o + 5], granule: Int64(bitPattern: granule), serial: u32(o + 14),
+                    sequence: u32(o + 18), storedCRC: u32(o + 22), computedCRC: crc(zeroed[...]),
+                    lacing: lacing, body: Array(bytes[(o + 27 + segments)..<end])))
             o = end
         }
         return pages
@@ -88,12 +92,17 @@ enum Ogg {
     }
 
     /// Builds one page holding whole packets (each < 64 kB, at most 255 segments in total).
-    static func page(serial: UInt32, sequence: UInt32, granule: Int64, bos: Bool = false, eos: Bool = false,
-                     packets: [[UInt8]]) -> [UInt8] {
+    static func page(
+        serial: UInt32, sequence: UInt32, granule: Int64, bos: Bool = false, eos: Bool = false,
+        packets: [[UInt8]]
+    ) -> [UInt8] {
         var lacing: [UInt8] = []
         for p in packets {
             var n = p.count
-            while n >= 255 { lacing.append(255); n -= 255 }
+            while n >= 255 {
+                lacing.append(255)
+                n -= 255
+            }
             lacing.append(UInt8(n))
         }
         precondition(lacing.count <= 255)

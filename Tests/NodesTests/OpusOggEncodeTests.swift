@@ -18,8 +18,10 @@ final class OpusOggEncodeTests: XCTestCase {
 
     /// Runs the encoder node on `input` (20 ms per tick; `nil` frames are ticks without a frame), emitting `events`
     /// on its control input before the given ticks, then ends the input.
-    private func encode(_ input: [[Float]?], format: PCMFormat = .personaPlex, params: [String: String] = [:],
-                        events: [Int: [GraphEvent]] = [:]) throws -> Encoded {
+    private func encode(
+        _ input: [[Float]?], format: PCMFormat = .personaPlex, params: [String: String] = [:],
+        events: [Int: [GraphEvent]] = [:]
+    ) throws -> Encoded {
         var p = ["rate": String(format.sampleRate), "channels": String(format.channels)]
         for (k, v) in params { p[k] = v }
         let h = try NodeHarness<OpusOggEncode>(params: p, inputs: ["in": .pcm(format), "control": MediaFormat(.event)])
@@ -48,13 +50,16 @@ final class OpusOggEncodeTests: XCTestCase {
     }
 
     private func speechFrames(seconds: Double, format: PCMFormat = .personaPlex) -> (pcm: [Float], frames: [[Float]?]) {
-        let pcm = Signal.speechLike(rate: format.sampleRate, frames: Int(seconds * Double(format.sampleRate)), channels: format.channels)
+        let pcm = Signal.speechLike(
+            rate: format.sampleRate, frames: Int(seconds * Double(format.sampleRate)), channels: format.channels)
         return (pcm, frames(of: pcm, samplesPerFrame: format.samplesPerFrame))
     }
 
     /// Independent structural checks of one logical stream's pages (RFC 3533 / RFC 7845).
-    private func checkStream(_ pages: [OggPage], channels: Int, inputRate: Int, inputSamples: Int?, frameMs: Double = 20,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func checkStream(
+        _ pages: [OggPage], channels: Int, inputRate: Int, inputSamples: Int?, frameMs: Double = 20,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard pages.count >= 3 else { return XCTFail("only \(pages.count) pages", file: file, line: line) }
         let serial = pages[0].serial
         for (i, page) in pages.enumerated() {
@@ -71,7 +76,8 @@ final class OpusOggEncodeTests: XCTestCase {
         XCTAssertEqual(head[8], 1, "version", file: file, line: line)
         XCTAssertEqual(Int(head[9]), channels, "channels", file: file, line: line)
         let preSkip = Int(head[10]) | Int(head[11]) << 8
-        let expectedPreSkip = try? OpusEncoder(sampleRate: inputRate, channels: channels, application: .audio).preSkip48k
+        let expectedPreSkip = try? OpusEncoder(sampleRate: inputRate, channels: channels, application: .audio)
+            .preSkip48k
         XCTAssertEqual(preSkip, expectedPreSkip, "pre-skip = encoder lookahead at 48 kHz", file: file, line: line)
         XCTAssertTrue((80...3840).contains(preSkip), file: file, line: line)
         let rate = Int(head[12]) | Int(head[13]) << 8 | Int(head[14]) << 16 | Int(head[15]) << 24
@@ -100,15 +106,17 @@ final class OpusOggEncodeTests: XCTestCase {
             if packet.granule >= 0 {
                 XCTAssertGreaterThanOrEqual(packet.granule, lastGranule, "granule monotonic", file: file, line: line)
                 if i < packets.count - 1 {
-                    XCTAssertEqual(packet.granule, position, "granule = samples through this page", file: file, line: line)
+                    XCTAssertEqual(
+                        packet.granule, position, "granule = samples through this page", file: file, line: line)
                 }
                 lastGranule = packet.granule
             }
         }
         XCTAssertEqual(pages.last!.granule, lastGranule, file: file, line: line)
         if let inputSamples {
-            XCTAssertEqual(pages.last!.granule, Int64(preSkip + inputSamples * 48_000 / inputRate),
-                           "final granule = pre-skip + input length (sample-exact end)", file: file, line: line)
+            XCTAssertEqual(
+                pages.last!.granule, Int64(preSkip + inputSamples * 48_000 / inputRate),
+                "final granule = pre-skip + input length (sample-exact end)", file: file, line: line)
             XCTAssertLessThanOrEqual(pages.last!.granule, position, file: file, line: line)
         }
     }
@@ -136,8 +144,9 @@ final class OpusOggEncodeTests: XCTestCase {
         checkStream(pages, channels: 1, inputRate: 24_000, inputSamples: pcm.count)
         // Stereo 48 kHz as well.
         let stereo = speechFrames(seconds: 1, format: .discord)
-        checkStream(Ogg.pages(try encode(stereo.frames, format: .discord).bytes), channels: 2, inputRate: 48_000,
-                    inputSamples: stereo.pcm.count / 2)
+        checkStream(
+            Ogg.pages(try encode(stereo.frames, format: .discord).bytes), channels: 2, inputRate: 48_000,
+            inputSamples: stereo.pcm.count / 2)
     }
 
     func testSerialFixedOrRandom() throws {
@@ -155,13 +164,15 @@ final class OpusOggEncodeTests: XCTestCase {
         let dir = try TestFiles.directory(self)
         for serial in ["0", "4242"] {
             let (pcm, input) = speechFrames(seconds: 2)
-            let encoded = try encode(input, params: ["serial": serial], events: [50: [.streamRestart], 75: [.warning("ignored")]])
+            let encoded = try encode(
+                input, params: ["serial": serial], events: [50: [.streamRestart], 75: [.warning("ignored")]])
             let pages = Ogg.pages(encoded.bytes)
             let starts = pages.indices.filter { pages[$0].isBOS }
             XCTAssertEqual(starts.count, 2, "serial \(serial): two logical streams")
             guard starts.count == 2 else { continue }
             let first = Array(pages[..<starts[1]]), second = Array(pages[starts[1]...])
-            XCTAssertNotEqual(first[0].serial, second[0].serial, "serial \(serial): a chained stream needs a new serial (RFC 3533)")
+            XCTAssertNotEqual(
+                first[0].serial, second[0].serial, "serial \(serial): a chained stream needs a new serial (RFC 3533)")
             if serial != "0" {
                 XCTAssertEqual(first[0].serial, 4242)
                 XCTAssertEqual(second[0].serial, 4243, "a fixed serial counts up on restart")
@@ -174,9 +185,12 @@ final class OpusOggEncodeTests: XCTestCase {
             let info = try Tools.assertOpusinfoClean(path)
             XCTAssertTrue(info.contains("New logical stream"), info)
             let (_, decoded) = try Tools.opusdec(path, rate: 24_000, in: dir)
-            XCTAssertEqual(Double(decoded.count), Double(pcm.count), accuracy: 960, "serial \(serial): the whole chain decodes")
+            XCTAssertEqual(
+                Double(decoded.count), Double(pcm.count), accuracy: 960, "serial \(serial): the whole chain decodes")
             // The second stream ends sample-exactly, so the tails line up.
-            XCTAssertGreaterThan(Analysis.correlation(Array(pcm.suffix(12_000)), Array(decoded.suffix(12_000))), 0.9, "second stream audio")
+            XCTAssertGreaterThan(
+                Analysis.correlation(Array(pcm.suffix(12_000)), Array(decoded.suffix(12_000))), 0.9,
+                "second stream audio")
             for (i, page) in first.enumerated() {
                 XCTAssertEqual(page.storedCRC, page.computedCRC)
                 XCTAssertEqual(page.sequence, UInt32(i))
@@ -218,7 +232,8 @@ final class OpusOggEncodeTests: XCTestCase {
         let bothPages = Ogg.pages(both.bytes)
         checkStream(bothPages, channels: 1, inputRate: 24_000, inputSamples: pcm.count)
         for page in bothPages[2..<(bothPages.count - 1)] { XCTAssertEqual(page.completedPackets, 2) }
-        XCTAssertEqual(both.items.dropLast().map { Ogg.pages($0).count }, [Int](repeating: 3, count: both.items.count - 1))
+        XCTAssertEqual(
+            both.items.dropLast().map { Ogg.pages($0).count }, [Int](repeating: 3, count: both.items.count - 1))
     }
 
     /// Each `application` value reaches libopus as its own profile (voip was once silently encoded as audio).

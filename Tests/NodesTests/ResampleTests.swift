@@ -15,13 +15,23 @@ final class ResampleTests: XCTestCase {
     }
 
     /// Feeds `input` one 20 ms frame per tick, ends the input, and ticks until the node is drained.
-    private func resample(_ input: [Float], from: PCMFormat, to: PCMFormat, compensate: Bool = true, quality: Int = 5) throws -> Run {
-        let h = try NodeHarness<Resample>(params: ["rate": String(to.sampleRate), "channels": String(to.channels),
-                                                   "compensate_delay": String(compensate), "quality": String(quality)],
-                                          inputs: ["in": .pcm(from)])
+    private func resample(_ input: [Float], from: PCMFormat, to: PCMFormat, compensate: Bool = true, quality: Int = 5)
+        throws -> Run
+    {
+        let h = try NodeHarness<Resample>(
+            params: [
+                "rate": String(to.sampleRate), "channels": String(to.channels),
+                "compensate_delay": String(compensate), "quality": String(quality),
+            ],
+            inputs: ["in": .pcm(from)])
         var run = Run(output: [], present: [], inputTicks: 0)
         func collect() {
-            if let f = h.pcmOutput().frame { run.output += f; run.present.append(true) } else { run.present.append(false) }
+            if let f = h.pcmOutput().frame {
+                run.output += f
+                run.present.append(true)
+            } else {
+                run.present.append(false)
+            }
         }
         for f in frames(of: input, samplesPerFrame: from.samplesPerFrame) {
             h.pcmInput().write { _ = $0.update(fromContentsOf: f) }
@@ -53,7 +63,8 @@ final class ResampleTests: XCTestCase {
         var leftOnly = input
         for i in stride(from: 1, to: leftOnly.count, by: 2) { leftOnly[i] = 0 }
         let half = try resample(leftOnly, from: .discord, to: .personaPlex)
-        XCTAssertEqual(Analysis.goertzel(half.output[2400..<21600], frequency: 1000, rate: 24_000), 0.25, accuracy: 0.005)
+        XCTAssertEqual(
+            Analysis.goertzel(half.output[2400..<21600], frequency: 1000, rate: 24_000), 0.25, accuracy: 0.005)
     }
 
     func testUpmix24kMonoTo48kStereoKeepsToneFrequencyAndLevel() throws {
@@ -70,12 +81,14 @@ final class ResampleTests: XCTestCase {
     func testExactFrameCountsAndNothingLostAtEnd() throws {
         let cases: [(PCMFormat, PCMFormat)] = [
             (.discord, .personaPlex), (.personaPlex, .discord),
-            (PCMFormat(sampleRate: 44_100, channels: 2), .discord), (PCMFormat(sampleRate: 16_000, channels: 1), .personaPlex),
+            (PCMFormat(sampleRate: 44_100, channels: 2), .discord),
+            (PCMFormat(sampleRate: 16_000, channels: 1), .personaPlex),
             (.discord, PCMFormat(sampleRate: 48_000, channels: 1)),
         ]
         let ticks = 500
         for (from, to) in cases {
-            let input = Signal.speechLike(rate: from.sampleRate, frames: ticks * from.samplesPerChannel, channels: from.channels)
+            let input = Signal.speechLike(
+                rate: from.sampleRate, frames: ticks * from.samplesPerChannel, channels: from.channels)
             let run = try resample(input, from: from, to: to)
             let label = "\(from) -> \(to)"
             XCTAssertEqual(run.output.count, ticks * to.samplesPerFrame, "\(label): samples out == in × ratio")
@@ -110,11 +123,13 @@ final class ResampleTests: XCTestCase {
         let bestUp = Analysis.bestLag(input24, upLeft, in: -60...60)
         XCTAssertEqual(bestUp.lag, 0, "24k -> 48k lag")
         XCTAssertGreaterThan(bestUp.correlation, 0.99)
-        XCTAssertGreaterThan(Analysis.correlation(input24, upLeft, window: (input24.count - 240)..<input24.count), 0.95, "tail flushed")
+        XCTAssertGreaterThan(
+            Analysis.correlation(input24, upLeft, window: (input24.count - 240)..<input24.count), 0.95, "tail flushed")
 
         // Control: without compensation the same measurement finds the filter delay, so the check above can fail.
         let raw = try resample(input48, from: mono48, to: .personaPlex, compensate: false)
-        let latency = try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1).filterLatencySamples
+        let latency = try Resampler(inputRate: 48_000, inputChannels: 1, outputRate: 24_000, outputChannels: 1)
+            .filterLatencySamples
         XCTAssertGreaterThan(latency, 0)
         XCTAssertEqual(Analysis.bestLag(reference24, raw.output, in: -60...60).lag, latency)
     }
@@ -131,18 +146,28 @@ final class ResampleTests: XCTestCase {
         var out = [Float](repeating: 0, count: 220)
         var droppedAt10000 = -1
         for t in 0..<14_000 {
-            tone.withUnsafeBufferPointer { _ = resampler.process(input: $0, output: UnsafeMutableBufferPointer(start: nil, count: 0)) }
-            let n = out.withUnsafeMutableBufferPointer { resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: $0) }
-            if t > 0 && n != 220 { XCTFail("short read \(n) in call \(t)"); break }
+            tone.withUnsafeBufferPointer {
+                _ = resampler.process(input: $0, output: UnsafeMutableBufferPointer(start: nil, count: 0))
+            }
+            let n = out.withUnsafeMutableBufferPointer {
+                resampler.process(input: UnsafeBufferPointer(start: nil, count: 0), output: $0)
+            }
+            if t > 0 && n != 220 {
+                XCTFail("short read \(n) in call \(t)")
+                break
+            }
             if t == 10_000 { droppedAt10000 = resampler.droppedSamples }
         }
-        XCTAssertEqual(droppedAt10000, 0, "the buffer (about 5,600 samples) lasts over 10,000 calls at half a sample each")
+        XCTAssertEqual(
+            droppedAt10000, 0, "the buffer (about 5,600 samples) lasts over 10,000 calls at half a sample each")
         // 14,000 calls × 0.5 = 7,000 surplus samples, minus the buffer: about 1,400-1,700 samples dropped.
         XCTAssertTrue((1_200...1_900).contains(resampler.droppedSamples), "dropped: \(resampler.droppedSamples)")
     }
 
     func testElevenKilohertzIsRefusedAtCheckTime() {
-        XCTAssertThrowsError(try NodeHarness<Resample>(params: ["rate": "11025", "channels": "1"],
-                                                       inputs: ["in": .pcm(PCMFormat(sampleRate: 48_000, channels: 1))]))
+        XCTAssertThrowsError(
+            try NodeHarness<Resample>(
+                params: ["rate": "11025", "channels": "1"],
+                inputs: ["in": .pcm(PCMFormat(sampleRate: 48_000, channels: 1))]))
     }
 }

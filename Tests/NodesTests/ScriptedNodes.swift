@@ -32,7 +32,11 @@ final class ScriptedSource: NodeType {
         .optional("channels", .int(1...8), default: .int(2), "Channels."),
     ]
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(outputs: [OutputSpec("out", .pcm(PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 2)), doc: "Frames.")])
+        PortLayout(outputs: [
+            OutputSpec(
+                "out", .pcm(PCMFormat(sampleRate: params.int("rate") ?? 48_000, channels: params.int("channels") ?? 2)),
+                doc: "Frames.")
+        ])
     }
 
     private let frames: [[Float]?]
@@ -45,7 +49,10 @@ final class ScriptedSource: NodeType {
 
     func process(_ tick: Tick) throws {
         let i = Int(tick.index)
-        guard i < frames.count else { output.finish(); return }
+        guard i < frames.count else {
+            output.finish()
+            return
+        }
         if let f = frames[i] {
             precondition(f.count == output.pcmFormat.samplesPerFrame)
             output.write { out in _ = out.update(fromContentsOf: f) }
@@ -94,7 +101,10 @@ final class ScriptedSpeakers: NodeType {
 
     func process(_ tick: Tick) throws {
         let t = Int(tick.index)
-        guard t < script.count else { output.finish(); return }
+        guard t < script.count else {
+            output.finish()
+            return
+        }
         for id in script[t] { output.append(id: id) { $0.update(repeating: 0.1) } }
     }
 }

@@ -9,7 +9,8 @@ import XCTest
 
 enum Signal {
     /// A sine tone, identical on every channel.
-    static func tone(_ frequency: Double, rate: Int, frames: Int, channels: Int = 1, amplitude: Double = 0.5) -> [Float] {
+    static func tone(_ frequency: Double, rate: Int, frames: Int, channels: Int = 1, amplitude: Double = 0.5) -> [Float]
+    {
         var out = [Float](repeating: 0, count: frames * channels)
         for n in 0..<frames {
             let v = Float(amplitude * sin(2 * .pi * frequency * Double(n) / Double(rate)))
@@ -107,7 +108,9 @@ enum Analysis {
                 var sab = 0.0, saa = 0.0, sbb = 0.0
                 for i in lo..<hi {
                     let x = Double(pa[i]), y = Double(pb[i + lag])
-                    sab += x * y; saa += x * x; sbb += y * y
+                    sab += x * y
+                    saa += x * x
+                    sbb += y * y
                 }
                 guard saa > 0, sbb > 0 else { return 0 }
                 return sab / (saa * sbb).squareRoot()
@@ -116,7 +119,9 @@ enum Analysis {
     }
 
     /// The lag in `range` at which `b` best matches `a` (b[i + lag] ~ a[i]), judged on a window in the middle of `a`.
-    static func bestLag(_ a: [Float], _ b: [Float], in range: ClosedRange<Int>, windowLength: Int = 9600) -> (lag: Int, correlation: Double) {
+    static func bestLag(_ a: [Float], _ b: [Float], in range: ClosedRange<Int>, windowLength: Int = 9600) -> (
+        lag: Int, correlation: Double
+    ) {
         let length = min(windowLength, a.count)
         let start = max(0, a.count / 2 - length / 2)
         let window = start..<(start + length)
@@ -141,8 +146,11 @@ enum TestFiles {
     }
 
     /// Writes samples with the codec library's writer.
-    static func writeWAV(_ path: String, _ samples: [Float], rate: Int, channels: Int, encoding: WAVSampleEncoding = .pcm16) throws {
-        let writer = try WAVWriter(path: path, format: WAVFormat(sampleRate: rate, channels: channels, encoding: encoding))
+    static func writeWAV(
+        _ path: String, _ samples: [Float], rate: Int, channels: Int, encoding: WAVSampleEncoding = .pcm16
+    ) throws {
+        let writer = try WAVWriter(
+            path: path, format: WAVFormat(sampleRate: rate, channels: channels, encoding: encoding))
         try samples.withUnsafeBufferPointer { try writer.write($0) }
         try writer.close()
     }
@@ -151,21 +159,38 @@ enum TestFiles {
     static func wav16Bytes(_ samples: [Int16], rate: Int, channels: Int) -> [UInt8] {
         var b: [UInt8] = []
         func u32(_ v: UInt32) { for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-        func u16(_ v: UInt16) { b.append(UInt8(v & 0xff)); b.append(UInt8(v >> 8)) }
+        func u16(_ v: UInt16) {
+            b.append(UInt8(v & 0xff))
+            b.append(UInt8(v >> 8))
+        }
         let dataBytes = samples.count * 2
-        b += Array("RIFF".utf8); u32(UInt32(36 + dataBytes)); b += Array("WAVE".utf8)
-        b += Array("fmt ".utf8); u32(16); u16(1); u16(UInt16(channels)); u32(UInt32(rate))
-        u32(UInt32(rate * channels * 2)); u16(UInt16(channels * 2)); u16(16)
-        b += Array("data".utf8); u32(UInt32(dataBytes))
+        b += Array("RIFF".utf8)
+        u32(UInt32(36 + dataBytes))
+        b += Array("WAVE".utf8)
+        b += Array("fmt ".utf8)
+        u32(16)
+        u16(1)
+        u16(UInt16(channels))
+        u32(UInt32(rate))
+        u32(UInt32(rate * channels * 2))
+        u16(UInt16(channels * 2))
+        u16(16)
+        b += Array("data".utf8)
+        u32(UInt32(dataBytes))
         for s in samples { u16(UInt16(bitPattern: s)) }
         return b
     }
 
     /// Parses a WAV file's header independently: format tag, channels, rate, bits, and the data chunk.
-    static func parseWAV(_ bytes: [UInt8]) -> (tag: Int, channels: Int, rate: Int, bits: Int, riffSize: Int, data: ArraySlice<UInt8>)? {
-        func u32(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 | Int(bytes[o + 2]) << 16 | Int(bytes[o + 3]) << 24 }
+    static func parseWAV(_ bytes: [UInt8]) -> (
+        tag: Int, channels: Int, rate: Int, bits: Int, riffSize: Int, data: ArraySlice<UInt8>
+    )? {
+        func u32(_ o: Int) -> Int {
+            Int(bytes[o]) | Int(bytes[o + 1]) << 8 | Int(bytes[o + 2]) << 16 | Int(bytes[o + 3]) << 24
+        }
         func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { return nil }
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8)
+        else { return nil }
         var o = 12
         var fmt: (Int, Int, Int, Int)?
         while o + 8 <= bytes.count {
@@ -187,11 +212,14 @@ enum TestFiles {
     static func write(_ bytes: [UInt8], _ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
     /// Samples of a WAV file read with the codec library.
-    static func readWAV(_ path: String) throws -> (format: WAVFormat, samples: [Float]) { try WAVReader.read(path: path) }
+    static func readWAV(_ path: String) throws -> (format: WAVFormat, samples: [Float]) {
+        try WAVReader.read(path: path)
+    }
 
     /// The repository root (this file is Tests/NodesTests/Support.swift).
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 }
 
@@ -205,7 +233,8 @@ struct ToolMissing: Error, CustomStringConvertible {
 enum Tools {
     /// Path of an installed tool; a missing tool fails the test with a clear message (never a silent skip).
     static func path(_ name: String) throws -> String {
-        for dir in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+        for dir in ["/usr/bin", "/usr/local/bin", "/bin"]
+        where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
             return "\(dir)/\(name)"
         }
         XCTFail(ToolMissing(name: name).description)
@@ -229,11 +258,16 @@ enum Tools {
 
     /// `opusinfo` must exit 0 and print no WARNING or ERROR line. Returns its output.
     @discardableResult
-    static func assertOpusinfoClean(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    static func assertOpusinfoClean(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> String
+    {
         let (status, output) = try run("opusinfo", [path])
         XCTAssertEqual(status, 0, "opusinfo exit status; output:\n\(output)", file: file, line: line)
-        let bad = output.split(separator: "\n").filter { $0.uppercased().contains("WARNING") || $0.uppercased().contains("ERROR") }
-        XCTAssertTrue(bad.isEmpty, "opusinfo complained:\n\(bad.joined(separator: "\n"))\n--- full output:\n\(output)", file: file, line: line)
+        let bad = output.split(separator: "\n").filter {
+            $0.uppercased().contains("WARNING") || $0.uppercased().contains("ERROR")
+        }
+        XCTAssertTrue(
+            bad.isEmpty, "opusinfo complained:\n\(bad.joined(separator: "\n"))\n--- full output:\n\(output)",
+            file: file, line: line)
         return output
     }
 

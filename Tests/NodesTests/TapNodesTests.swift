@@ -39,7 +39,8 @@ final class TapNodesTests: XCTestCase {
     }
 
     func testLogTapIsRateLimited() throws {
-        let h = try NodeHarness<LogTap>(params: ["kind": "ogg", "max_per_second": "5"], inputs: ["in": MediaFormat(.ogg)])
+        let h = try NodeHarness<LogTap>(
+            params: ["kind": "ogg", "max_per_second": "5"], inputs: ["in": MediaFormat(.ogg)])
         for _ in 0..<100 {  // 2 s, 20 items per tick
             for i in 0..<20 { h.packetInput().append([UInt8(i), 1, 2, 3]) }
             try h.tick()
@@ -53,38 +54,40 @@ final class TapNodesTests: XCTestCase {
     func testTapIOErrorsNeverDisturbTheFlow() throws {
         let dir = try TestFiles.directory(self)
         let input = dir.appendingPathComponent("speech.wav").path
-        try TestFiles.writeWAV(input, Signal.speechLike(rate: 48_000, frames: 96_000, channels: 2), rate: 48_000, channels: 2)
+        try TestFiles.writeWAV(
+            input, Signal.speechLike(rate: 48_000, frames: 96_000, channels: 2), rate: 48_000, channels: 2)
         let chain = """
-        nodes:
-          source: {type: WavIn, path: "\(input)", pace: fast}
-          down:   {type: Resample, rate: 24000, channels: 1}
-          encode: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 99}
-          decode: {type: Decode, rate: 24000, channels: 1}
-          sink:   {type: WavOut, path: "${OUT}"}
-        links:
-          - source -> down -> encode -> decode -> sink
+            nodes:
+              source: {type: WavIn, path: "\(input)", pace: fast}
+              down:   {type: Resample, rate: 24000, channels: 1}
+              encode: {type: OpusOggEncode, rate: 24000, channels: 1, serial: 99}
+              decode: {type: Decode, rate: 24000, channels: 1}
+              sink:   {type: WavOut, path: "${OUT}"}
+            links:
+              - source -> down -> encode -> decode -> sink
 
-        """
+            """
         let taps = """
-          - down -> wav_folder
-          - down -> wav_full
-          - encode -> ogg_folder
-          - encode -> ogg_full
-        """
+              - down -> wav_folder
+              - down -> wav_full
+              - encode -> ogg_folder
+              - encode -> ogg_full
+            """
         let tapNodes = """
-          wav_folder: {type: WavTap, path: "\(dir.path)"}
-          wav_full:   {type: WavTap, path: /dev/full}
-          ogg_folder: {type: OggTap, path: "\(dir.path)"}
-          ogg_full:   {type: OggTap, path: /dev/full}
+              wav_folder: {type: WavTap, path: "\(dir.path)"}
+              wav_full:   {type: WavTap, path: /dev/full}
+              ogg_folder: {type: OggTap, path: "\(dir.path)"}
+              ogg_full:   {type: OggTap, path: /dev/full}
 
-        """
+            """
         let tapped = chain.replacingOccurrences(of: "links:\n", with: tapNodes + "links:\n") + taps + "\n"
         var outputs: [[UInt8]] = []
         var lines: [String] = []
         for (name, yaml) in [("plain", chain), ("tapped", tapped)] {
             let out = dir.appendingPathComponent("\(name).wav").path
-            let pipeline = try PipelineValidator(registry: .standard).validate(yaml: yaml, file: "\(name).yaml",
-                                                                               environment: PipelineEnvironment(["OUT": out]))
+            let pipeline = try PipelineValidator(registry: .standard).validate(
+                yaml: yaml, file: "\(name).yaml",
+                environment: PipelineEnvironment(["OUT": out]))
             var session: Session?
             var outcome: SessionOutcome?
             lines = try captureLog {

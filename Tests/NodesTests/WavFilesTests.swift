@@ -7,15 +7,17 @@ import XCTest
 final class WavFilesTests: XCTestCase {
     override func setUp() { quietLog(self) }
 
-    private func copy(_ input: String, _ output: String, inParams: String = "", outEncoding: String = "pcm16",
-                      maxTicks: Int? = nil) throws {
+    private func copy(
+        _ input: String, _ output: String, inParams: String = "", outEncoding: String = "pcm16",
+        maxTicks: Int? = nil
+    ) throws {
         let yaml = """
-        nodes:
-          src: {type: WavIn, path: "\(input)", pace: fast\(inParams)}
-          out: {type: WavOut, path: "\(output)", encoding: \(outEncoding)}
-        links:
-          - src -> out
-        """
+            nodes:
+              src: {type: WavIn, path: "\(input)", pace: fast\(inParams)}
+              out: {type: WavOut, path: "\(output)", encoding: \(outEncoding)}
+            links:
+              - src -> out
+            """
         let session = try EmbeddedSession(yaml: yaml, registry: NodeRegistry.standard)
         if let maxTicks { try session.tick(maxTicks) } else { try session.runUntilFinished(maxTicks: 10_000) }
         session.stop()
@@ -24,7 +26,8 @@ final class WavFilesTests: XCTestCase {
     func testRoundTrip16BitIsByteIdentical() throws {
         let dir = try TestFiles.directory(self)
         var rng = Signal.Random(seed: 11)
-        let samples = (0..<(48_000 * 2)).map { _ in Int16(truncatingIfNeeded: rng.next() >> 40) }  // 1 s stereo, full range
+        // 1 s stereo, full range
+        let samples = (0..<(48_000 * 2)).map { _ in Int16(truncatingIfNeeded: rng.next() >> 40) }
         let input = TestFiles.wav16Bytes(samples, rate: 48_000, channels: 2)
         let inPath = dir.appendingPathComponent("in.wav").path, outPath = dir.appendingPathComponent("out.wav").path
         try TestFiles.write(input, inPath)
@@ -138,7 +141,10 @@ final class WavFilesTests: XCTestCase {
             ("cut-in-header.wav", Array(good.prefix(30)), "fmt"),
             ("truncated.wav", Array(truncatedHeader.prefix(2_000)), "truncated"),
             ("text.wav", Array("RIFF....WAVEhello".utf8), "chunk"),
-            ("rate11025.wav", TestFiles.wav16Bytes([0, 1, 2, 3], rate: 11_025, channels: 1), "cannot be cut into 20 ms frames"),
+            (
+                "rate11025.wav", TestFiles.wav16Bytes([0, 1, 2, 3], rate: 11_025, channels: 1),
+                "cannot be cut into 20 ms frames"
+            ),
             ("missing.wav", nil, "cannot open"),
         ]
         for c in cases {
@@ -151,14 +157,16 @@ final class WavFilesTests: XCTestCase {
             XCTAssertTrue(message.contains(path), "\(c.name): names the file: \(message)")
             XCTAssertTrue(message.contains(c.expected), "\(c.name): says why: \(message)")
             let yaml = """
-            nodes:
-              src: {type: WavIn, path: "\(path)"}
-              out: {type: WavOut, path: "\(dir.path)/never.wav"}
-            links:
-              - src -> out
-            """
+                nodes:
+                  src: {type: WavIn, path: "\(path)"}
+                  out: {type: WavOut, path: "\(dir.path)/never.wav"}
+                links:
+                  - src -> out
+                """
             XCTAssertThrowsError(try EmbeddedSession(yaml: yaml, registry: NodeRegistry.standard)) { error in
-                XCTAssertTrue("\(error)".contains(message), "\(c.name): the pipeline is rejected with the check message: \(error)")
+                XCTAssertTrue(
+                    "\(error)".contains(message), "\(c.name): the pipeline is rejected with the check message: \(error)"
+                )
             }
             XCTAssertThrowsError(try NodeHarness<WavIn>(params: ["path": path]))
         }
@@ -173,17 +181,32 @@ final class WavFilesTests: XCTestCase {
         func header(rate: UInt32, channels: UInt16, bits: UInt16) -> [UInt8] {
             var b: [UInt8] = []
             func u32(_ v: UInt32) { for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-            func u16(_ v: UInt16) { b.append(UInt8(v & 0xff)); b.append(UInt8(v >> 8)) }
+            func u16(_ v: UInt16) {
+                b.append(UInt8(v & 0xff))
+                b.append(UInt8(v >> 8))
+            }
             let blockAlign = UInt32(channels) * UInt32(bits / 8)
             let dataBytes = 2 * blockAlign
-            b += Array("RIFF".utf8); u32(36 + dataBytes); b += Array("WAVE".utf8)
-            b += Array("fmt ".utf8); u32(16); u16(1); u16(channels); u32(rate)
-            u32(UInt32(truncatingIfNeeded: UInt64(rate) * UInt64(blockAlign))); u16(UInt16(blockAlign)); u16(bits)
-            b += Array("data".utf8); u32(dataBytes)
+            b += Array("RIFF".utf8)
+            u32(36 + dataBytes)
+            b += Array("WAVE".utf8)
+            b += Array("fmt ".utf8)
+            u32(16)
+            u16(1)
+            u16(channels)
+            u32(rate)
+            u32(UInt32(truncatingIfNeeded: UInt64(rate) * UInt64(blockAlign)))
+            u16(UInt16(blockAlign))
+            u16(bits)
+            b += Array("data".utf8)
+            u32(dataBytes)
             return b + [UInt8](repeating: 0x80, count: Int(dataBytes))
         }
         let cases: [(name: String, bytes: [UInt8], expected: String)] = [
-            ("2ghz.wav", header(rate: 2_000_000_000, channels: 1, bits: 16), "2000000000 Hz is outside 8000...192000 Hz"),
+            (
+                "2ghz.wav", header(rate: 2_000_000_000, channels: 1, bits: 16),
+                "2000000000 Hz is outside 8000...192000 Hz"
+            ),
             ("50hz.wav", header(rate: 50, channels: 1, bits: 16), "50 Hz is outside 8000...192000 Hz"),
             ("60000ch.wav", header(rate: 48_000, channels: 60_000, bits: 8), "60000 channels; WavIn plays at most 32"),
         ]

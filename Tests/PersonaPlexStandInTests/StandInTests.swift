@@ -27,7 +27,9 @@ final class StandInTests: XCTestCase {
             encoder: OpusEncoder(sampleRate: 24_000, channels: 1, application: .voip), serial: 7)
         var out: [[UInt8]] = []
         for i in 0..<(toneFrames + quietFrames) {
-            let pcm = (0..<480).map { n in i < toneFrames ? Float(sin(Double(i * 480 + n) * 2 * .pi * 440 / 24_000)) * 0.3 : 0 }
+            let pcm = (0..<480).map { n in
+                i < toneFrames ? Float(sin(Double(i * 480 + n) * 2 * .pi * 440 / 24_000)) * 0.3 : 0
+            }
             try pcm.withUnsafeBufferPointer { _ = try encoder.encode($0) }
             encoder.writer.flush()
             encoder.writer.drainPages { out.append(Array($0)) }

@@ -1,5 +1,6 @@
-@testable import PersonaPlex
 import XCTest
+
+@testable import PersonaPlex
 
 /// The inbox and the send-timing ring shared between the event loop and the graph thread.
 final class BufferTests: XCTestCase {
@@ -27,7 +28,9 @@ final class BufferTests: XCTestCase {
 
     func testTimingRingOverwritesTheOldestAndReportsIt() {
         let ring = PersonaPlexTimingRing(capacity: 2)
-        let timings = (1...3).map { PersonaPlexSendTiming(requestedAtNanos: UInt64($0), writtenAtNanos: UInt64($0) + 5, bytes: $0) }
+        let timings = (1...3).map {
+            PersonaPlexSendTiming(requestedAtNanos: UInt64($0), writtenAtNanos: UInt64($0) + 5, bytes: $0)
+        }
         XCTAssertEqual(timings.map { ring.record($0) }, [false, false, true])
         var out: [PersonaPlexSendTiming] = []
         ring.drain(into: &out)

@@ -19,8 +19,9 @@ final class ConfigurationTests: XCTestCase {
             url: "ws://localhost:8998", textPrompt: "Tu es Zoë & ami=1? 100%", voicePrompt: "NATM1")
         configuration.voiceDirectory = nil
         let target = try configuration.validatedRequestTarget()
-        XCTAssertEqual(target,
-                       "/api/chat?text_prompt=Tu%20es%20Zo%C3%AB%20%26%20ami%3D1%3F%20100%25&voice_prompt=NATM1.pt")
+        XCTAssertEqual(
+            target,
+            "/api/chat?text_prompt=Tu%20es%20Zo%C3%AB%20%26%20ami%3D1%3F%20100%25&voice_prompt=NATM1.pt")
         XCTAssertFalse(target.contains("seed"))
         XCTAssertEqual(PersonaPlexChatQuery.percentEncode("a-b.c_d~e/f+g"), "a-b.c_d~e%2Ff%2Bg")
     }
@@ -104,11 +105,13 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testErrorMessagesNameTheRemedy() {
-        XCTAssertEqual("\(PersonaPlexError.connectionRefused(host: "10.0.0.2", port: 8998))",
-                       "connection refused at 10.0.0.2:8998 — is PersonaPlex running?")
-        XCTAssertTrue("\(PersonaPlexError.closedDuringWarmUp(closeCode: nil))".hasPrefix(
-            "server closed during warm-up: most likely a bad text_prompt or voice_prompt "
-                + "(the server accepts the upgrade then closes with 1006)"))
+        XCTAssertEqual(
+            "\(PersonaPlexError.connectionRefused(host: "10.0.0.2", port: 8998))",
+            "connection refused at 10.0.0.2:8998 — is PersonaPlex running?")
+        XCTAssertTrue(
+            "\(PersonaPlexError.closedDuringWarmUp(closeCode: nil))".hasPrefix(
+                "server closed during warm-up: most likely a bad text_prompt or voice_prompt "
+                    + "(the server accepts the upgrade then closes with 1006)"))
         let tls = "\(PersonaPlexError.tlsFailure(reason: "certificate verify failed"))"
         XCTAssertTrue(tls.contains("ca_file") && tls.contains("insecure_skip_verify: true"))
     }

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOEmbedded
-@testable import PersonaPlex
 import Realtime
 import XCTest
+
+@testable import PersonaPlex
 
 /// Plays the PersonaPlex server for one client on an `EmbeddedChannel`, in virtual time: the client runs its real
 /// pipeline (HTTP upgrade, WebSocket codec, its state machine and timers) on an `EmbeddedEventLoop`, every timestamp
@@ -37,9 +38,10 @@ final class EmbeddedServer {
                 .flatMap { channel.connect(to: $0) }
                 .map { channel }
         }
-        client = PersonaPlexClient(configuration: configuration, eventLoopGroup: loop, clock: clock, logger: nil,
-                                   onStateChange: recorder.callback, onMessage: nil, connector: connector,
-                                   webSocketKey: Self.key)
+        client = PersonaPlexClient(
+            configuration: configuration, eventLoopGroup: loop, clock: clock, logger: nil,
+            onStateChange: recorder.callback, onMessage: nil, connector: connector,
+            webSocketKey: Self.key)
     }
 
     /// The client's side of the socket.
@@ -54,8 +56,10 @@ final class EmbeddedServer {
         let request = try readOutboundText()
         XCTAssertTrue(request.hasPrefix("GET /api/chat?text_prompt="), request, file: file, line: line)
         XCTAssertTrue(request.contains("Sec-WebSocket-Key: \(Self.key)"), request, file: file, line: line)
-        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            + "Connection: Upgrade\r\nSec-WebSocket-Accept: \(Self.accept)\r\n\r\n"))
+        try channel.writeInbound(
+            ByteBuffer(
+                string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Accept: \(Self.accept)\r\n\r\n"))
         loop.run()
         return connected
     }

@@ -15,7 +15,8 @@ final class FailureTests: XCTestCase {
             XCTAssertEqual(error, .connectionRefused(host: "127.0.0.1", port: port))
             XCTAssertEqual("\(error)", "connection refused at 127.0.0.1:\(port) — is PersonaPlex running?")
         }
-        XCTAssertEqual(recorder.states.current, [.connecting, .failed(.connectionRefused(host: "127.0.0.1", port: port))])
+        XCTAssertEqual(
+            recorder.states.current, [.connecting, .failed(.connectionRefused(host: "127.0.0.1", port: port))])
         let final = await client.waitUntilEnded()
         XCTAssertTrue(final.isFinal)
     }
@@ -28,9 +29,11 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(empty.state, .failed(.emptyTextPrompt))
 
         let unknown = PersonaPlexClient(configuration: peerConfiguration(port: port, voice: "NATF7"))
-        await assertConnectFails(unknown, with: .unknownVoice("NATF7", suggestions: ["NATF0.pt", "NATF1.pt", "NATF2.pt"]))
+        await assertConnectFails(
+            unknown, with: .unknownVoice("NATF7", suggestions: ["NATF0.pt", "NATF1.pt", "NATF2.pt"]))
 
-        let long = PersonaPlexClient(configuration: peerConfiguration(port: port, prompt: String(repeating: "x", count: 1200)))
+        let long = PersonaPlexClient(
+            configuration: peerConfiguration(port: port, prompt: String(repeating: "x", count: 1200)))
         await assertConnectFails(long, with: .textPromptTooLong(length: 1200, limit: 1000))
     }
 
@@ -120,7 +123,8 @@ final class FailureTests: XCTestCase {
         let peer = try PeerProcess(["--prompt-steps", "2000"])
         defer { peer.stop() }
         let recorder = StateRecorder()
-        let client = PersonaPlexClient(configuration: peerConfiguration(port: peer.port), onStateChange: recorder.callback)
+        let client = PersonaPlexClient(
+            configuration: peerConfiguration(port: peer.port), onStateChange: recorder.callback)
         let connecting = Task { try await client.connect() }
         try await waitUntil("waiting state", timeout: 3) {
             recorder.contains(.waitingForServer(.serverBusyOrWarmingUp))
@@ -178,8 +182,10 @@ final class FailureTests: XCTestCase {
         await assertConnectFails(client, with: .alreadyStarted)
     }
 
-    private func assertConnectFails(_ client: PersonaPlexClient, with expected: PersonaPlexError,
-                                    file: StaticString = #filePath, line: UInt = #line) async {
+    private func assertConnectFails(
+        _ client: PersonaPlexClient, with expected: PersonaPlexError,
+        file: StaticString = #filePath, line: UInt = #line
+    ) async {
         do {
             try await withTimeout(10, "connect") { try await client.connect() }
             XCTFail("connect succeeded; expected \(expected)", file: file, line: line)

@@ -12,8 +12,12 @@ enum Fixtures {
     private static let tonePagesResult: Result<[[UInt8]], Error> = Result {
         let wav = directory.appendingPathComponent("tone.wav").path
         let opus = directory.appendingPathComponent("tone.opus").path
-        try runTool("sox", ["-n", "-r", "48000", "-c", "1", "-b", "16", "-e", "signed-integer", wav,
-                            "synth", "3", "sine", "440", "vol", "0.3"])
+        try runTool(
+            "sox",
+            [
+                "-n", "-r", "48000", "-c", "1", "-b", "16", "-e", "signed-integer", wav,
+                "synth", "3", "sine", "440", "vol", "0.3",
+            ])
         // --max-delay 20 flushes a page per 20 ms packet, like a live encoder.
         try runTool("opusenc", ["--quiet", "--max-delay", "20", wav, opus])
         return try OggPages.split([UInt8](try Data(contentsOf: URL(fileURLWithPath: opus))))
@@ -32,24 +36,39 @@ enum Fixtures {
         let dir = directory.appendingPathComponent("tls")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try runTool("openssl", ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                    "-subj", "/CN=PersonaPlex Test CA",
-                    "-addext", "basicConstraints=critical,CA:TRUE",
-                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"], in: dir)
-        try runTool("openssl", ["req"] + ec + ["-keyout", "server.key", "-out", "server.csr",
-                    "-subj", "/CN=localhost"], in: dir)
-        try Data("""
+        try runTool(
+            "openssl",
+            ["req", "-x509"] + ec + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=PersonaPlex Test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ], in: dir)
+        try runTool(
+            "openssl",
+            ["req"] + ec + [
+                "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=localhost",
+            ], in: dir)
+        try Data(
+            """
             subjectAltName=IP:127.0.0.1,DNS:localhost
             basicConstraints=CA:FALSE
             keyUsage=digitalSignature
             extendedKeyUsage=serverAuth
 
-            """.utf8).write(to: dir.appendingPathComponent("server.ext"))
-        try runTool("openssl", ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                    "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"], in: dir)
-        return TLSFiles(caFile: dir.appendingPathComponent("ca.pem").path,
-                        certificate: dir.appendingPathComponent("server.pem").path,
-                        key: dir.appendingPathComponent("server.key").path)
+            """.utf8
+        ).write(to: dir.appendingPathComponent("server.ext"))
+        try runTool(
+            "openssl",
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+            ], in: dir)
+        return TLSFiles(
+            caFile: dir.appendingPathComponent("ca.pem").path,
+            certificate: dir.appendingPathComponent("server.pem").path,
+            key: dir.appendingPathComponent("server.key").path)
     }
 
     /// A throw-away CA and a server certificate for 127.0.0.1/localhost signed by it.

@@ -15,8 +15,11 @@ final class PeerProcess: @unchecked Sendable {
             throw TestSupportError("\(Repository.python.path) missing: run `bash scripts/setup.sh --with-peers`")
         }
         process.executableURL = Repository.python
-        process.arguments = ["-u", Repository.peerScript.path, "--host", "127.0.0.1", "--port", "0",
-                             "--exit-on-stdin-eof"] + arguments
+        process.arguments =
+            [
+                "-u", Repository.peerScript.path, "--host", "127.0.0.1", "--port", "0",
+                "--exit-on-stdin-eof",
+            ] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

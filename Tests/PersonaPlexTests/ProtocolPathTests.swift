@@ -44,11 +44,14 @@ final class ProtocolPathTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: ogg) }
         try Data(try Fixtures.tonePages().joined()).write(to: ogg)
         let script = Repository.root.appendingPathComponent("Tests/peers/early_client.py").path
-        let output = try runTool(Repository.python.path, [script, "ws://127.0.0.1:\(peer.port)/api/chat?text_prompt=hi&voice_prompt=NATF0.pt", ogg.path])
+        let output = try runTool(
+            Repository.python.path,
+            [script, "ws://127.0.0.1:\(peer.port)/api/chat?text_prompt=hi&voice_prompt=NATF0.pt", ogg.path])
         let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         XCTAssertEqual(statInt(result, "early_pages"), 3)
         XCTAssertNotNil(result["handshake_after"] as? Double, "\(result)")
-        let closedAfter = try XCTUnwrap(result["closed_after_handshake"] as? Double, "the server kept the session: \(result)")
+        let closedAfter = try XCTUnwrap(
+            result["closed_after_handshake"] as? Double, "the server kept the session: \(result)")
         XCTAssertLessThan(closedAfter, 1.0, "the session should die right after 0x00")
         let stats = try await peer.waitForSessionStats(count: 1)[0]
         XCTAssertGreaterThanOrEqual(statInt(stats, "early_messages"), 1)
@@ -87,12 +90,15 @@ final class ProtocolPathTests: XCTestCase {
     }
 
     func testRequestPathIsPercentEncoded() throws {
-        XCTAssertEqual(PersonaPlexChatQuery.requestTarget(path: "/api/café chat", textPrompt: "a b", voicePrompt: "NATF0.pt"),
-                       "/api/caf%C3%A9%20chat?text_prompt=a%20b&voice_prompt=NATF0.pt")
-        XCTAssertEqual(PersonaPlexChatQuery.percentEncodePath("/already%20encoded/x?y#z"), "/already%20encoded/x%3Fy%23z")
+        XCTAssertEqual(
+            PersonaPlexChatQuery.requestTarget(path: "/api/café chat", textPrompt: "a b", voicePrompt: "NATF0.pt"),
+            "/api/caf%C3%A9%20chat?text_prompt=a%20b&voice_prompt=NATF0.pt")
+        XCTAssertEqual(
+            PersonaPlexChatQuery.percentEncodePath("/already%20encoded/x?y#z"), "/already%20encoded/x%3Fy%23z")
         let endpoint = try PersonaPlexEndpoint(url: "ws://h:1/api/caf%C3%A9")
         XCTAssertEqual(endpoint.path, "/api/caf%C3%A9")
-        XCTAssertEqual(PersonaPlexChatQuery.requestTarget(path: endpoint.path, textPrompt: "x", voicePrompt: "v.pt"),
-                       "/api/caf%C3%A9?text_prompt=x&voice_prompt=v.pt")
+        XCTAssertEqual(
+            PersonaPlexChatQuery.requestTarget(path: endpoint.path, textPrompt: "x", voicePrompt: "v.pt"),
+            "/api/caf%C3%A9?text_prompt=x&voice_prompt=v.pt")
     }
 }

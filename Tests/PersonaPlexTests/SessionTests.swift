@@ -82,8 +82,9 @@ final class SessionTests: XCTestCase {
         try await withTimeout(10, "first connect") { try await first.connect() }
 
         let recorder = StateRecorder()
-        let second = PersonaPlexClient(configuration: peerConfiguration(port: peer.port),
-                                       onStateChange: recorder.callback)
+        let second = PersonaPlexClient(
+            configuration: peerConfiguration(port: peer.port),
+            onStateChange: recorder.callback)
         let secondConnect = Task { try await second.connect() }
         try await waitUntil("the second client to report waiting", timeout: 3) {
             recorder.contains(.waitingForServer(.heldByThisProcess))
@@ -109,11 +110,13 @@ final class SessionTests: XCTestCase {
         let peer = try PeerProcess(["--prompt-steps", "10", "--step-delay", "0.1"])
         defer { peer.stop() }
         let recorder = StateRecorder()
-        let client = PersonaPlexClient(configuration: peerConfiguration(port: peer.port),
-                                       onStateChange: recorder.callback)
+        let client = PersonaPlexClient(
+            configuration: peerConfiguration(port: peer.port),
+            onStateChange: recorder.callback)
         try await withTimeout(10, "connect") { try await client.connect() }
-        XCTAssertEqual(recorder.states.current,
-                       [.connecting, .upgraded, .waitingForServer(.serverBusyOrWarmingUp), .live])
+        XCTAssertEqual(
+            recorder.states.current,
+            [.connecting, .upgraded, .waitingForServer(.serverBusyOrWarmingUp), .live])
         await client.close()
     }
 }

@@ -49,8 +49,9 @@ func runTool(_ tool: String, _ arguments: [String], in directory: URL? = nil) th
     let errData = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw TestSupportError("\(tool) \(arguments.joined(separator: " ")) failed: "
-            + String(decoding: errData, as: UTF8.self))
+        throw TestSupportError(
+            "\(tool) \(arguments.joined(separator: " ")) failed: "
+                + String(decoding: errData, as: UTF8.self))
     }
     return String(decoding: outData, as: UTF8.self)
 }
@@ -66,10 +67,17 @@ func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) async t
 
 /// Runs `body`, failing if it takes longer than `seconds`. On timeout the body is cancelled and left behind,
 /// so a stuck await (e.g. on another task's value) cannot hang the test.
-func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
-                              _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withTimeout<T: Sendable>(
+    _ seconds: Double, _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     let claimed = Locked(false)
-    let claim: @Sendable () -> Bool = { claimed.withLock { taken in defer { taken = true }; return !taken } }
+    let claim: @Sendable () -> Bool = {
+        claimed.withLock { taken in
+            defer { taken = true }
+            return !taken
+        }
+    }
     return try await withCheckedThrowingContinuation { continuation in
         let work = Task {
             do {
@@ -104,8 +112,10 @@ final class LogRecorder: Sendable {
 }
 
 /// A configuration for the local peer with short timeouts.
-func peerConfiguration(port: Int, secure: Bool = false, voice: String = "NATF0.pt",
-                       prompt: String = "You enjoy having a good conversation.") -> PersonaPlexConfiguration {
+func peerConfiguration(
+    port: Int, secure: Bool = false, voice: String = "NATF0.pt",
+    prompt: String = "You enjoy having a good conversation."
+) -> PersonaPlexConfiguration {
     var configuration = PersonaPlexConfiguration(
         endpoint: PersonaPlexEndpoint(secure: secure, host: "127.0.0.1", port: port),
         textPrompt: prompt, voicePrompt: voice)

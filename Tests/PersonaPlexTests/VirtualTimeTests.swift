@@ -1,7 +1,8 @@
 import NIOCore
-@testable import PersonaPlex
 import Realtime
 import XCTest
+
+@testable import PersonaPlex
 
 /// The client's timers and state machine in virtual time: the real pipeline on an `EmbeddedEventLoop` against a
 /// server played by the test (`EmbeddedServer`), with a `ManualClock`. No socket, no sleep.
@@ -9,7 +10,11 @@ final class VirtualTimeTests: XCTestCase {
     /// A port of its own per test: the process-wide registry of open sessions is keyed by authority.
     private static let ports = Locked(47_000)
     private func server(_ configure: (inout PersonaPlexConfiguration) -> Void = { _ in }) -> EmbeddedServer {
-        EmbeddedServer(port: Self.ports.withLock { $0 += 1; return $0 }, configure: configure)
+        EmbeddedServer(
+            port: Self.ports.withLock {
+                $0 += 1
+                return $0
+            }, configure: configure)
     }
 
     /// Silence after the upgrade is reported as "busy or warming up" at `waitingNotice` (12 s by default), not a
@@ -57,7 +62,8 @@ final class VirtualTimeTests: XCTestCase {
         server.advance(milliseconds: 4_999)
         XCTAssertEqual(server.client.state, .upgraded)
         server.advance(milliseconds: 1)
-        XCTAssertEqual(server.recorder.states.current, [.connecting, .upgraded, .failed(.handshakeTimeout(seconds: 5))])
+        XCTAssertEqual(
+            server.recorder.states.current, [.connecting, .upgraded, .failed(.handshakeTimeout(seconds: 5))])
     }
 
     /// A live session whose server went quiet fails with `serverSilent` once audio was written `silence_timeout`
@@ -182,8 +188,10 @@ final class VirtualTimeTests: XCTestCase {
 
     /// The transition table: the documented order holds, final states never change, and skipping a step is refused.
     func testTransitionTableAllowsOnlyTheDocumentedOrder() {
-        let order: [PersonaPlexState] = [.idle, .connecting, .waitingForServer(.heldByThisProcess), .upgraded,
-                                         .waitingForServer(.serverBusyOrWarmingUp), .live, .closing, .closed]
+        let order: [PersonaPlexState] = [
+            .idle, .connecting, .waitingForServer(.heldByThisProcess), .upgraded,
+            .waitingForServer(.serverBusyOrWarmingUp), .live, .closing, .closed,
+        ]
         for (from, to) in zip(order, order.dropFirst()) { XCTAssertTrue(from.canMove(to: to), "\(from) -> \(to)") }
         XCTAssertFalse(PersonaPlexState.idle.canMove(to: .live))
         XCTAssertFalse(PersonaPlexState.connecting.canMove(to: .live), "no audio before the upgrade")

@@ -63,8 +63,10 @@ enum RouterBinary {
 
     /// Runs `router arguments` (or another binary of the package) in `directory` and waits for it (killing it after
     /// `timeout` seconds).
-    static func run(_ arguments: [String], binary: String = "router", in directory: URL = repoRoot,
-                    env: [String: String] = [:], timeout: TimeInterval = 30) throws -> Result {
+    static func run(
+        _ arguments: [String], binary: String = "router", in directory: URL = repoRoot,
+        env: [String: String] = [:], timeout: TimeInterval = 30
+    ) throws -> Result {
         let process = Process()
         process.executableURL = try url(binary)
         process.arguments = arguments
@@ -81,17 +83,24 @@ enum RouterBinary {
         let outData = Box(), errData = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outData.data = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errData.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             XCTFail("router \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
             group.wait()
         }
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
+            stderr: String(decoding: errData.data, as: UTF8.self))
     }
 }
 
@@ -148,9 +157,12 @@ struct WAVHeaderSizes {
 
     init(_ url: URL) throws {
         let bytes = [UInt8](try Data(contentsOf: url))
-        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func u32(_ at: Int) -> Int {
+            Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
         guard bytes.count >= 12, String(decoding: bytes[0..<4], as: UTF8.self) == "RIFF" else {
-            throw NSError(domain: "wav", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(url.path) is not a RIFF file"])
+            throw NSError(
+                domain: "wav", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(url.path) is not a RIFF file"])
         }
         fileSize = bytes.count
         riffSize = u32(4)
@@ -176,10 +188,18 @@ func writeTestWAV(to url: URL, sampleRate: Int, channels: Int, framesPerChannel:
     var data = Data()
     func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
     func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-    data.append(contentsOf: Array("RIFF".utf8)); u32(36 + samples.count * 2)
-    data.append(contentsOf: Array("WAVEfmt ".utf8)); u32(16); u16(1); u16(channels); u32(sampleRate)
-    u32(sampleRate * channels * 2); u16(channels * 2); u16(16)
-    data.append(contentsOf: Array("data".utf8)); u32(samples.count * 2)
+    data.append(contentsOf: Array("RIFF".utf8))
+    u32(36 + samples.count * 2)
+    data.append(contentsOf: Array("WAVEfmt ".utf8))
+    u32(16)
+    u16(1)
+    u16(channels)
+    u32(sampleRate)
+    u32(sampleRate * channels * 2)
+    u16(channels * 2)
+    u16(16)
+    data.append(contentsOf: Array("data".utf8))
+    u32(samples.count * 2)
     for s in samples { withUnsafeBytes(of: s.littleEndian) { data.append(contentsOf: $0) } }
     try data.write(to: url)
     return samples
@@ -188,17 +208,25 @@ func writeTestWAV(to url: URL, sampleRate: Int, channels: Int, framesPerChannel:
 /// The 16-bit samples of a PCM16 WAV file written by the router (data chunk located by scanning the chunks).
 func readPCM16WAV(_ url: URL) throws -> (channels: Int, sampleRate: Int, samples: [Int16]) {
     let bytes = [UInt8](try Data(contentsOf: url))
-    func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+    func u32(_ at: Int) -> Int {
+        Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+    }
     func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
     var at = 12, channels = 0, rate = 0
     while at + 8 <= bytes.count {
         let id = String(decoding: bytes[at..<(at + 4)], as: UTF8.self), size = u32(at + 4)
-        if id == "fmt " { channels = u16(at + 10); rate = u32(at + 12) }
+        if id == "fmt " {
+            channels = u16(at + 10)
+            rate = u32(at + 12)
+        }
         if id == "data" {
             let body = bytes[(at + 8)..<min(bytes.count, at + 8 + size)]
             var samples: [Int16] = []
             var i = body.startIndex
-            while i + 1 < body.endIndex { samples.append(Int16(bitPattern: UInt16(body[i]) | UInt16(body[i + 1]) << 8)); i += 2 }
+            while i + 1 < body.endIndex {
+                samples.append(Int16(bitPattern: UInt16(body[i]) | UInt16(body[i + 1]) << 8))
+                i += 2
+            }
             return (channels, rate, samples)
         }
         at += 8 + size + (size & 1)

@@ -5,7 +5,8 @@ import XCTest
 /// exit status 1, print nothing on stdout, and print exactly `NAME.expected` on stderr.
 final class CorpusTests: XCTestCase {
     private func corpusFiles() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: RouterBinary.corpus.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        try FileManager.default.contentsOfDirectory(atPath: RouterBinary.corpus.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
     }
 
     /// Checks one corpus file in the corpus folder (so messages carry the bare file name), with no `.env`.
@@ -17,14 +18,16 @@ final class CorpusTests: XCTestCase {
         let files = try corpusFiles()
         XCTAssertGreaterThanOrEqual(files.count, 40)
         for file in files {
-            let expected = RouterBinary.corpus.appendingPathComponent(file.replacingOccurrences(of: ".yaml", with: ".expected"))
+            let expected = RouterBinary.corpus.appendingPathComponent(
+                file.replacingOccurrences(of: ".yaml", with: ".expected"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: expected.path), "\(file) has no .expected file")
         }
     }
 
     func testEveryCorpusFileFailsWithExactlyTheExpectedDiagnostics() throws {
         for file in try corpusFiles() {
-            let expectedURL = RouterBinary.corpus.appendingPathComponent(file.replacingOccurrences(of: ".yaml", with: ".expected"))
+            let expectedURL = RouterBinary.corpus.appendingPathComponent(
+                file.replacingOccurrences(of: ".yaml", with: ".expected"))
             guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else { continue }
             let result = try check(file)
             XCTAssertEqual(result.status, 1, "\(file): exit status")
@@ -49,11 +52,14 @@ final class CorpusTests: XCTestCase {
         let good = try temporaryDirectory(self).appendingPathComponent("good.yaml")
         try "nodes:\n  greet: {type: Greeting}\n  sink: {type: WavOut, path: out.wav}\nlinks:\n  - greet -> sink\n"
             .write(to: good, atomically: true, encoding: .utf8)
-        let result = try RouterBinary.run(["check", "--env-file", "no-such.env", "cycle.yaml", good.path, "bad-choice.yaml"],
-                                          in: RouterBinary.corpus)
+        let result = try RouterBinary.run(
+            ["check", "--env-file", "no-such.env", "cycle.yaml", good.path, "bad-choice.yaml"],
+            in: RouterBinary.corpus)
         XCTAssertEqual(result.status, 1)
-        let cycle = try String(contentsOf: RouterBinary.corpus.appendingPathComponent("cycle.expected"), encoding: .utf8)
-        let choice = try String(contentsOf: RouterBinary.corpus.appendingPathComponent("bad-choice.expected"), encoding: .utf8)
+        let cycle = try String(
+            contentsOf: RouterBinary.corpus.appendingPathComponent("cycle.expected"), encoding: .utf8)
+        let choice = try String(
+            contentsOf: RouterBinary.corpus.appendingPathComponent("bad-choice.expected"), encoding: .utf8)
         XCTAssertEqual(result.stderr, cycle + choice)
         XCTAssertTrue(result.stdout.hasPrefix("ok: \(good.path) (2 nodes, 1 links) checked in "), result.stdout)
     }
@@ -76,15 +82,21 @@ final class CorpusTests: XCTestCase {
             let lines = try String(contentsOf: RouterBinary.corpus.appendingPathComponent(c.file), encoding: .utf8)
                 .split(separator: "\n", omittingEmptySubsequences: false)
             let line = Array(lines[c.line - 1])
-            XCTAssertEqual(String(line[(c.column - 1)...].prefix(c.text.count)), c.text, "\(c.file):\(c.line):\(c.column)")
-            let expected = try String(contentsOf: RouterBinary.corpus.appendingPathComponent(c.file.replacingOccurrences(of: ".yaml", with: ".expected")), encoding: .utf8)
-            XCTAssertTrue(expected.contains("\(c.file):\(c.line):\(c.column): error: "), "\(c.file):\(c.line):\(c.column) not in its expectation")
+            XCTAssertEqual(
+                String(line[(c.column - 1)...].prefix(c.text.count)), c.text, "\(c.file):\(c.line):\(c.column)")
+            let expected = try String(
+                contentsOf: RouterBinary.corpus.appendingPathComponent(
+                    c.file.replacingOccurrences(of: ".yaml", with: ".expected")), encoding: .utf8)
+            XCTAssertTrue(
+                expected.contains("\(c.file):\(c.line):\(c.column): error: "),
+                "\(c.file):\(c.line):\(c.column) not in its expectation")
         }
     }
 
     func testShippedPipelinesPass() throws {
         let dir = RouterBinary.repoRoot.appendingPathComponent("pipelines")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         XCTAssertFalse(files.isEmpty)
         let result = try RouterBinary.run(["check", "--env-file", "no-such.env"] + files.map { "pipelines/\($0)" })
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -100,7 +112,9 @@ final class CorpusTests: XCTestCase {
     func testMissingPipelineFile() throws {
         let result = try RouterBinary.run(["check", "--env-file", "no-such.env", "nope.yaml"], in: RouterBinary.corpus)
         XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.stderr, """
+        XCTAssertEqual(
+            result.stderr,
+            """
             nope.yaml:1:1: error: cannot read pipeline file (does it exist?)
                 hint: check the path; relative paths start at the current folder
             1 error
@@ -110,30 +124,37 @@ final class CorpusTests: XCTestCase {
 
     func testBadDotEnvIsReported() throws {
         let dir = try temporaryDirectory(self)
-        try "GOOD=1\nthis is not a setting\n".write(to: dir.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(at: RouterBinary.corpus.appendingPathComponent("bad-choice.yaml"),
-                                         to: dir.appendingPathComponent("p.yaml"))
+        try "GOOD=1\nthis is not a setting\n".write(
+            to: dir.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            at: RouterBinary.corpus.appendingPathComponent("bad-choice.yaml"),
+            to: dir.appendingPathComponent("p.yaml"))
         let result = try RouterBinary.run(["check", "p.yaml"], in: dir)
         XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.stderr, ".env:2:1: error: expected KEY=VALUE\n    hint: comment the line out with #\n1 error\n")
+        XCTAssertEqual(
+            result.stderr, ".env:2:1: error: expected KEY=VALUE\n    hint: comment the line out with #\n1 error\n")
     }
 
     func testDotEnvFeedsInterpolationAndTheEnvironmentWins() throws {
         let dir = try temporaryDirectory(self)
-        try "export ROUTER_TEST_MODE='sum'\n".write(to: dir.appendingPathComponent("vars.env"), atomically: true, encoding: .utf8)
+        try "export ROUTER_TEST_MODE='sum'\n".write(
+            to: dir.appendingPathComponent("vars.env"), atomically: true, encoding: .utf8)
         try """
-            nodes:
-              greet: {type: Greeting}
-              mix: {type: Mixer, mode: "${ROUTER_TEST_MODE}"}
-              sink: {type: WavOut, path: out.wav}
-            links:
-              - greet -> mix -> sink
-            """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        nodes:
+          greet: {type: Greeting}
+          mix: {type: Mixer, mode: "${ROUTER_TEST_MODE}"}
+          sink: {type: WavOut, path: out.wav}
+        links:
+          - greet -> mix -> sink
+        """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         let fromFile = try RouterBinary.run(["check", "--env-file", "vars.env", "p.yaml"], in: dir)
         XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
-        let fromEnv = try RouterBinary.run(["check", "--env-file", "vars.env", "p.yaml"], in: dir, env: ["ROUTER_TEST_MODE": "loud"])
+        let fromEnv = try RouterBinary.run(
+            ["check", "--env-file", "vars.env", "p.yaml"], in: dir, env: ["ROUTER_TEST_MODE": "loud"])
         XCTAssertEqual(fromEnv.status, 1)
-        XCTAssertEqual(fromEnv.stderr, """
+        XCTAssertEqual(
+            fromEnv.stderr,
+            """
             p.yaml:3:28: error: node 'mix': 'mode' must be one of average, sum, not 'loud'.
                 hint: expected average|sum
             1 error
@@ -141,22 +162,24 @@ final class CorpusTests: XCTestCase {
             """)
         let unset = try RouterBinary.run(["check", "p.yaml"], in: dir)
         XCTAssertEqual(unset.status, 1)
-        XCTAssertTrue(unset.stderr.hasPrefix("p.yaml:3:29: error: environment variable ROUTER_TEST_MODE is not set\n"), unset.stderr)
+        XCTAssertTrue(
+            unset.stderr.hasPrefix("p.yaml:3:29: error: environment variable ROUTER_TEST_MODE is not set\n"),
+            unset.stderr)
     }
 
     /// A port named on both sides in the middle of a chain (`ai.audio`) is where the link enters and where it leaves.
     func testPortOnBothSidesInTheMiddleOfAChain() throws {
         let dir = try temporaryDirectory(self)
         try """
-            nodes:
-              greet: {type: Greeting, rate: 24000, channels: 1}
-              encode: {type: OpusOggEncode}
-              ai: {type: PersonaPlexLink, url: "wss://localhost:8998/api/chat", text_prompt: "Hi"}
-              decode: {type: Decode}
-              sink: {type: WavOut, path: out.wav}
-            links:
-              - greet -> encode -> ai.audio -> decode -> sink
-            """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        nodes:
+          greet: {type: Greeting, rate: 24000, channels: 1}
+          encode: {type: OpusOggEncode}
+          ai: {type: PersonaPlexLink, url: "wss://localhost:8998/api/chat", text_prompt: "Hi"}
+          decode: {type: Decode}
+          sink: {type: WavOut, path: out.wav}
+        links:
+          - greet -> encode -> ai.audio -> decode -> sink
+        """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         let result = try RouterBinary.run(["graph", "--env-file", "no-such.env", "--format", "dot", "p.yaml"], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains(#""encode" -> "ai" [label="out→audio\nOgg Opus"];"#), result.stdout)

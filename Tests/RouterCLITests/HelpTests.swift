@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XCTest
+
 @testable import router
 @testable import router_bench
 
@@ -8,20 +9,25 @@ import XCTest
 /// help). A change here is a change users see: update the expectation deliberately.
 final class HelpTests: XCTestCase {
     /// The binary at 100 columns must print exactly `expected`, and the in-process help must agree with it.
-    private func assertHelp(_ arguments: [String], _ command: ParsableCommand.Type, _ expected: String,
-                            binary: String = "router", root: ParsableCommand.Type = RouterCommand.self,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertHelp(
+        _ arguments: [String], _ command: ParsableCommand.Type, _ expected: String,
+        binary: String = "router", root: ParsableCommand.Type = RouterCommand.self,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let result = try RouterBinary.run(arguments + ["--help"], binary: binary)
         XCTAssertEqual(result.status, 0, file: file, line: line)
         XCTAssertEqual(result.stderr, "", file: file, line: line)
         XCTAssertEqual(result.stdout, expected, file: file, line: line)
         func trimmed(_ s: String) -> Substring { s.dropLast(s.reversed().prefix { $0 == "\n" }.count) }
-        XCTAssertEqual(trimmed(root.helpMessage(for: command, columns: 100)), trimmed(expected), "in-process help",
-                       file: file, line: line)
+        XCTAssertEqual(
+            trimmed(root.helpMessage(for: command, columns: 100)), trimmed(expected), "in-process help",
+            file: file, line: line)
     }
 
     func testRootHelp() throws {
-        try assertHelp([], RouterCommand.self, #"""
+        try assertHelp(
+            [], RouterCommand.self,
+            #"""
             OVERVIEW: A voice router: audio graphs declared in YAML pipeline files.
 
             Pipelines name nodes and link them: '- source -> mix -> encode -> ai.audio'.
@@ -44,7 +50,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testRunHelp() throws {
-        try assertHelp(["run"], RunCommand.self, #"""
+        try assertHelp(
+            ["run"], RunCommand.self,
+            #"""
             OVERVIEW: Run a pipeline.
 
             Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node
@@ -70,7 +78,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testCheckHelp() throws {
-        try assertHelp(["check"], CheckCommand.self, #"""
+        try assertHelp(
+            ["check"], CheckCommand.self,
+            #"""
             OVERVIEW: Validate pipeline files without running them.
 
             Prints every problem as file:line:column: error: message, with a hint; exits 1 if any file has
@@ -90,7 +100,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testGraphHelp() throws {
-        try assertHelp(["graph"], GraphCommand.self, #"""
+        try assertHelp(
+            ["graph"], GraphCommand.self,
+            #"""
             OVERVIEW: Print a pipeline's graph as ASCII, Graphviz DOT or Mermaid.
 
             USAGE: router graph <file> [--env-file <env-file>] [--format <format>]
@@ -108,7 +120,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testNodesHelp() throws {
-        try assertHelp(["nodes"], NodesCommand.self, #"""
+        try assertHelp(
+            ["nodes"], NodesCommand.self,
+            #"""
             OVERVIEW: List the node types with their ports, formats and parameters.
 
             USAGE: router nodes [<type>]
@@ -125,7 +139,9 @@ final class HelpTests: XCTestCase {
 
     /// The benchmarks are a separate binary (the shipped router carries neither them nor the malloc interposer).
     func testBenchRootHelp() throws {
-        try assertHelp([], BenchRootCommand.self, #"""
+        try assertHelp(
+            [], BenchRootCommand.self,
+            #"""
             OVERVIEW: Benchmarks of the voice router: per-node engine cost and a live PersonaPlex link.
 
             Build with -c release for meaningful numbers (make bench, make bench-link).
@@ -147,7 +163,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testBenchHelp() throws {
-        try assertHelp(["nodes"], BenchCommand.self, #"""
+        try assertHelp(
+            ["nodes"], BenchCommand.self,
+            #"""
             OVERVIEW: Measure per-node cost against the bare library calls, and allocations per frame.
 
             Build with -c release for meaningful numbers: swift build -c release --product router-bench &&
@@ -165,7 +183,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testBenchLinkHelp() throws {
-        try assertHelp(["link"], LinkBenchCommand.self, #"""
+        try assertHelp(
+            ["link"], LinkBenchCommand.self,
+            #"""
             OVERVIEW: Measure CPU per live PersonaPlex link frame against bare libopus, and the link's
             latencies.
 
@@ -202,17 +222,20 @@ final class HelpTests: XCTestCase {
         let result = try RouterBinary.run(["check"])
         XCTAssertEqual(result.status, 64)
         XCTAssertTrue(result.stderr.hasPrefix("Error: Missing expected argument '<files> ...'\n"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("Usage: router check <files> ... [--env-file <env-file>]\n"), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("Usage: router check <files> ... [--env-file <env-file>]\n"), result.stderr)
     }
 
     func testParsingInProcess() throws {
-        let check = try XCTUnwrap(try RouterCommand.parseAsRoot(["check", "a.yaml", "b.yaml", "--env-file", "x.env"]) as? CheckCommand)
+        let check = try XCTUnwrap(
+            try RouterCommand.parseAsRoot(["check", "a.yaml", "b.yaml", "--env-file", "x.env"]) as? CheckCommand)
         XCTAssertEqual(check.files, ["a.yaml", "b.yaml"])
         XCTAssertEqual(check.envFile, "x.env")
         let graph = try XCTUnwrap(try RouterCommand.parseAsRoot(["graph", "p.yaml"]) as? GraphCommand)
         XCTAssertEqual(graph.format, "ascii")
         XCTAssertEqual(graph.pipeline.envFile, ".env")
-        let run = try XCTUnwrap(try RouterCommand.parseAsRoot(["run", "p.yaml", "--max-duration", "2.5", "--metrics"]) as? RunCommand)
+        let run = try XCTUnwrap(
+            try RouterCommand.parseAsRoot(["run", "p.yaml", "--max-duration", "2.5", "--metrics"]) as? RunCommand)
         XCTAssertEqual(run.maxDuration, 2.5)
         XCTAssertTrue(run.metrics)
         XCTAssertEqual(run.logLevel, "info")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RouterCore
 
 /// `${VAR}` interpolation and `.env` parsing.
@@ -75,9 +76,13 @@ final class EnvironmentTests: XCTestCase {
 
             """
         let vars = try PipelineEnvironment.parseDotEnv(text, file: ".env")
-        XCTAssertEqual(vars, ["PLAIN": "value", "EXPORTED": "yes", "SPACED": "padded value",
-                              "DOUBLE": "quoted # not a comment", "SINGLE": "single", "MISMATCHED": "\"half'",
-                              "EMPTY": "", "EQUALS": "a=b"])
+        XCTAssertEqual(
+            vars,
+            [
+                "PLAIN": "value", "EXPORTED": "yes", "SPACED": "padded value",
+                "DOUBLE": "quoted # not a comment", "SINGLE": "single", "MISMATCHED": "\"half'",
+                "EMPTY": "", "EQUALS": "a=b",
+            ])
     }
 
     func testDotEnvWithWindowsLineEndings() throws {
@@ -86,9 +91,12 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testDotEnvBadLineIsReportedWithItsLine() {
-        XCTAssertThrowsError(try PipelineEnvironment.parseDotEnv("A=1\n# ok\nNOT A SETTING\n", file: "x/.env")) { error in
+        XCTAssertThrowsError(try PipelineEnvironment.parseDotEnv("A=1\n# ok\nNOT A SETTING\n", file: "x/.env")) {
+            error in
             let errors = error as? PipelineErrors
-            XCTAssertEqual(errors?.description, """
+            XCTAssertEqual(
+                errors?.description,
+                """
                 x/.env:3:1: error: expected KEY=VALUE
                     hint: comment the line out with #
                 1 error
@@ -102,13 +110,16 @@ final class EnvironmentTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent(".env").path
         // PATH is always set in the test process; the file's value must lose to it.
-        try "PATH=/from/dotenv\nROUTER_TEST_ONLY_IN_DOTENV=file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "PATH=/from/dotenv\nROUTER_TEST_ONLY_IN_DOTENV=file\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         let env = try PipelineEnvironment.load(dotEnvPath: path)
         XCTAssertEqual(env.variables["ROUTER_TEST_ONLY_IN_DOTENV"], "file")
         XCTAssertEqual(env.variables["PATH"], ProcessInfo.processInfo.environment["PATH"])
         XCTAssertNotEqual(env.variables["PATH"], "/from/dotenv")
         // A missing .env is not an error.
-        XCTAssertNil(try PipelineEnvironment.load(dotEnvPath: dir.appendingPathComponent("none").path).variables["ROUTER_TEST_ONLY_IN_DOTENV"])
+        XCTAssertNil(
+            try PipelineEnvironment.load(dotEnvPath: dir.appendingPathComponent("none").path).variables[
+                "ROUTER_TEST_ONLY_IN_DOTENV"])
     }
 
     func testInterpolationInAPipelinePointsAtTheDollar() {
@@ -123,8 +134,12 @@ final class EnvironmentTests: XCTestCase {
               - src -> sink
               - src -> quoted
             """
-        XCTAssertEqual(problems(yaml), ["5:14: environment variable NOPE is not set",
-                                        "6:37: environment variable NOPE is not set"])
+        XCTAssertEqual(
+            problems(yaml),
+            [
+                "5:14: environment variable NOPE is not set",
+                "6:37: environment variable NOPE is not set",
+            ])
         guard case .success(let p) = validate(yaml, env: ["NOPE": "set"]) else { return XCTFail("should validate") }
         XCTAssertEqual(p.node("sink")?.params.string("label"), "abset")
         XCTAssertEqual(p.node("quoted")?.params.string("label"), "xset")

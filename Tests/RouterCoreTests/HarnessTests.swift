@@ -1,5 +1,6 @@
 import Realtime
 import XCTest
+
 @testable import RouterCore
 
 /// `NodeHarness` gives a node what a session gives it: `start()` first, the session's own events, end of stream as
@@ -32,7 +33,8 @@ final class HarnessTests: XCTestCase {
 
     func testAPassThroughOutputNeedsItsInputFormat() throws {
         XCTAssertThrowsError(try NodeHarness<TestPass>()) { error in
-            XCTAssertEqual("\(error)", "the format of TestPass.out follows input 'in': give that input's format in `inputs:`")
+            XCTAssertEqual(
+                "\(error)", "the format of TestPass.out follows input 'in': give that input's format in `inputs:`")
         }
         XCTAssertThrowsError(try NodeHarness<TestPass>(inputs: ["in": MediaFormat(.pcm)])) { error in
             XCTAssertTrue("\(error)".hasPrefix("give the PCM format of TestPass.in"), "\(error)")
@@ -51,8 +53,10 @@ final class HarnessTests: XCTestCase {
         harness.pcmInput().write { $0.update(repeating: 0.25) }
         try harness.tick()
         XCTAssertThrowsError(try harness.finish()) { error in
-            XCTAssertEqual("\(error)", "TestPass kept undrained output after its inputs ended: 1 item(s) on TestPass.out, "
-                + "isDrained is false; tick until it drains and read it before finish()")
+            XCTAssertEqual(
+                "\(error)",
+                "TestPass kept undrained output after its inputs ended: 1 item(s) on TestPass.out, "
+                    + "isDrained is false; tick until it drains and read it before finish()")
         }
         XCTAssertEqual(harness.node.stopCount, 1, "stopped even so")
     }
@@ -105,8 +109,9 @@ final class TestMonitor: NodeType {
     static let summary = "Test pass-through with an optional input."
     static let parameters: [ParameterSpec] = []
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, required: false, doc: "Optional PCM.")],
-                   outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "Same as in.")])
+        PortLayout(
+            inputs: [InputSpec("in", .pcm, required: false, doc: "Optional PCM.")],
+            outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "Same as in.")])
     }
     init(_ setup: NodeSetup) throws {}
     func process(_ tick: Tick) throws {}
@@ -119,7 +124,8 @@ final class UnknownFormatTests: XCTestCase {
         var registry = NodeRegistry()
         registry.register(TestMonitor.self)
         registry.register(TestSink.self)
-        return try PipelineValidator(registry: registry).validate(yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
+        return try PipelineValidator(registry: registry).validate(
+            yaml: yaml, file: "t.yaml", environment: PipelineEnvironment([:]))
     }
 
     func testAnUnlinkedPassThroughOutputIsRefused() {
@@ -127,7 +133,9 @@ final class UnknownFormatTests: XCTestCase {
             let messages = (error as? PipelineErrors)?.diagnostics.map(\.message) ?? []
             XCTAssertEqual(messages, ["the format of mon.out follows mon.in, which is not linked"])
         }
-        XCTAssertThrowsError(try validate("nodes:\n  mon: {type: TestMonitor}\n  sink: {type: TestSink}\nlinks: [mon -> sink]\n")) {
+        XCTAssertThrowsError(
+            try validate("nodes:\n  mon: {type: TestMonitor}\n  sink: {type: TestSink}\nlinks: [mon -> sink]\n")
+        ) {
             let messages = ($0 as? PipelineErrors)?.diagnostics.map(\.message) ?? []
             XCTAssertEqual(messages, ["the format of mon.out follows mon.in, which is not linked"])
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RouterCore
 
 /// Lane buffers, the latency histogram, and the single-node and whole-graph harnesses.
@@ -115,8 +116,9 @@ final class LanesMetricsTests: XCTestCase {
     }
 
     func testNodeHarnessDrivesOneNode() throws {
-        let harness = try NodeHarness<TestPass>(params: ["drain_ticks": "1"],
-                                                inputs: ["in": .pcm(PCMFormat(sampleRate: 16_000, channels: 1))])
+        let harness = try NodeHarness<TestPass>(
+            params: ["drain_ticks": "1"],
+            inputs: ["in": .pcm(PCMFormat(sampleRate: 16_000, channels: 1))])
         harness.pcmInput().write { $0.update(repeating: 0.5) }
         try harness.tick()
         XCTAssertEqual(harness.pcmOutput().frame?.count, 320, "output follows the input's format")
@@ -134,10 +136,13 @@ final class LanesMetricsTests: XCTestCase {
         let harness = try NodeHarness<TestSink>(inputs: ["in": .pcm(.stereo48k), "control": MediaFormat(.event)])
         harness.eventInput("control").emit(.streamRestart)
         try harness.tick()
-        XCTAssertEqual(harness.node.received.map(\.tick), [0, 0], "an event emitted before a tick reaches the node in that tick")
-        XCTAssertEqual(harness.node.received.map(\.event), [.sessionStarted, .streamRestart],
-                       "after the session's own event, as in a graph")
-        XCTAssertEqual(harness.eventOutput("events").events, [.warning("sink 0")], "outputs are readable right after the tick")
+        XCTAssertEqual(
+            harness.node.received.map(\.tick), [0, 0], "an event emitted before a tick reaches the node in that tick")
+        XCTAssertEqual(
+            harness.node.received.map(\.event), [.sessionStarted, .streamRestart],
+            "after the session's own event, as in a graph")
+        XCTAssertEqual(
+            harness.eventOutput("events").events, [.warning("sink 0")], "outputs are readable right after the tick")
         XCTAssertThrowsError(try NodeHarness<TestSink>(params: ["nope": "1"])) {
             XCTAssertEqual("\($0)", "TestSink has no parameter 'nope'")
         }
@@ -149,15 +154,17 @@ final class LanesMetricsTests: XCTestCase {
     }
 
     func testEmbeddedSessionRunsAPipeline() throws {
-        let e = try EmbeddedSession(yaml: "nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n",
-                                    registry: testRegistry)
+        let e = try EmbeddedSession(
+            yaml: "nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n",
+            registry: testRegistry)
         XCTAssertEqual(e.pipeline.nodes.map(\.name), ["src", "sink"])
         XCTAssertEqual(try e.runUntilFinished(), 3)
         XCTAssertEqual((e.session.graph.node(named: "sink") as? TestSink)?.frames, [0, 1, nil])
         e.stop()
         XCTAssertEqual((e.session.graph.node(named: "src") as? TestSource)?.stopCount, 1)
-        let endless = try EmbeddedSession(yaml: "nodes:\n  src: {type: TestSource, frames: 0}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n",
-                                          registry: testRegistry)
+        let endless = try EmbeddedSession(
+            yaml: "nodes:\n  src: {type: TestSource, frames: 0}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n",
+            registry: testRegistry)
         XCTAssertThrowsError(try endless.runUntilFinished(maxTicks: 50)) {
             XCTAssertEqual("\($0)", "session did not finish within 50 ticks")
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RouterCore
 
 /// Link chains: elements with their columns, default ports, and the diagnostics for chains that do not resolve.
@@ -30,7 +31,11 @@ final class LinkParsingTests: XCTestCase {
     func testSingleElement() {
         let (c, d) = chain("lonely")
         XCTAssertNil(c)
-        XCTAssertEqual(d.map(\.description), ["t.yaml:7:5: error: link 'lonely' needs at least two nodes joined by '->'\n    hint: write 'source -> sink'"])
+        XCTAssertEqual(
+            d.map(\.description),
+            [
+                "t.yaml:7:5: error: link 'lonely' needs at least two nodes joined by '->'\n    hint: write 'source -> sink'"
+            ])
     }
 
     func testEmptyElementPointsAtTheGap() {
@@ -82,10 +87,13 @@ final class LinkParsingTests: XCTestCase {
             """
         let p = try validate(yaml).get()
         // `in`/`out` when a node has them, otherwise its only port (sink's only output, src's only input).
-        XCTAssertEqual(p.links.map { "\($0.fromNode).\($0.fromPort)->\($0.toNode).\($0.toPort)" }, [
-            "src.out->pass.in", "pass.out->split.in", "split.left->merge.a", "merge.out->sink.in", "split.right->s2.in",
-            "sink.events->src.control",
-        ])
+        XCTAssertEqual(
+            p.links.map { "\($0.fromNode).\($0.fromPort)->\($0.toNode).\($0.toPort)" },
+            [
+                "src.out->pass.in", "pass.out->split.in", "split.left->merge.a", "merge.out->sink.in",
+                "split.right->s2.in",
+                "sink.events->src.control",
+            ])
     }
 
     func testAmbiguousDefaultPorts() {
@@ -99,10 +107,12 @@ final class LinkParsingTests: XCTestCase {
               - src -> split -> sink
               - src -> merge
             """
-        XCTAssertEqual(problems(yaml), [
-            "7:12: TestSplit node 'split' has several outputs (left, right)",
-            "8:12: TestMerge node 'merge' has several inputs (a, b)",
-        ])
+        XCTAssertEqual(
+            problems(yaml),
+            [
+                "7:12: TestSplit node 'split' has several outputs (left, right)",
+                "8:12: TestMerge node 'merge' has several inputs (a, b)",
+            ])
         if case .failure(let e) = validate(yaml) { XCTAssertEqual(e.diagnostics[0].hint, "name one: 'split.left'") }
     }
 
@@ -116,11 +126,13 @@ final class LinkParsingTests: XCTestCase {
               - text -> pass
               - pass -> src.out
             """
-        XCTAssertEqual(problems(yaml), [
-            "3:3: required input text.in (text) is not linked",
-            "6:5: TestTextSink node 'text' has no outputs",
-            "7:17: TestSource node 'src' has no input 'out'.",
-        ])
+        XCTAssertEqual(
+            problems(yaml),
+            [
+                "3:3: required input text.in (text) is not linked",
+                "6:5: TestTextSink node 'text' has no outputs",
+                "7:17: TestSource node 'src' has no input 'out'.",
+            ])
     }
 
     func testUnknownPortSuggestsAndLists() {
@@ -134,10 +146,12 @@ final class LinkParsingTests: XCTestCase {
               - split.lefft -> sink
               - split.right -> sink.contrl
             """
-        XCTAssertEqual(problems(yaml), [
-            "7:11: TestSplit node 'split' has no output 'lefft'. Did you mean 'left'?",
-            "8:25: TestSink node 'sink' has no input 'contrl'. Did you mean 'control'?",
-        ])
+        XCTAssertEqual(
+            problems(yaml),
+            [
+                "7:11: TestSplit node 'split' has no output 'lefft'. Did you mean 'left'?",
+                "8:25: TestSink node 'sink' has no input 'contrl'. Did you mean 'control'?",
+            ])
         if case .failure(let e) = validate(yaml) {
             XCTAssertEqual(e.diagnostics.map(\.hint), ["its outputs: left, right", "its inputs: in, control"])
         }
@@ -156,8 +170,9 @@ final class LinkParsingTests: XCTestCase {
               - split.left -> b
             """
         let p = try validate(yaml).get()
-        XCTAssertEqual(p.links.map { "\($0.fromNode).\($0.fromPort)->\($0.toNode).\($0.toPort)" },
-                       ["src.out->split.in", "split.right->a.in", "split.left->b.in"])
+        XCTAssertEqual(
+            p.links.map { "\($0.fromNode).\($0.fromPort)->\($0.toNode).\($0.toPort)" },
+            ["src.out->split.in", "split.right->a.in", "split.left->b.in"])
     }
 
     func testInputInTheMiddleOfAChainNeedsADefaultOutput() {

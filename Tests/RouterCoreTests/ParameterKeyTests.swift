@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RouterCore
 
 /// Typed parameter keys: the schema entry and the typed read come from one declaration, and an unset parameter reads
@@ -46,10 +47,12 @@ final class ParameterKeyTests: XCTestCase {
     /// Values as validation stores them (parsed by the same schema entries) read back typed.
     func testParsedValuesReadBackTyped() throws {
         var p = Parameters()
-        for (key, text) in [(Param.gain.spec, "6"), (Param.delay.spec, "200ms"), (Param.count.spec, "9"),
-                            (Param.rate.spec, "8000"), (Param.outRate.spec, "16000"), (Param.loud.spec, "no"),
-                            (Param.mode.spec, "a"), (Param.kind.spec, "ogg"), (Param.file.spec, "x.wav"),
-                            (Param.name.spec, "bob")] {
+        for (key, text) in [
+            (Param.gain.spec, "6"), (Param.delay.spec, "200ms"), (Param.count.spec, "9"),
+            (Param.rate.spec, "8000"), (Param.outRate.spec, "16000"), (Param.loud.spec, "no"),
+            (Param.mode.spec, "a"), (Param.kind.spec, "ogg"), (Param.file.spec, "x.wav"),
+            (Param.name.spec, "bob"),
+        ] {
             p[key.name] = try key.parse(text).get()
         }
         XCTAssertEqual(p[Param.gain], 6)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RouterCore
 
 /// GraphPrinter output, the registry catalogue, and did-you-mean suggestions.
@@ -19,7 +20,9 @@ final class PrinterRegistryTests: XCTestCase {
 
     func testASCII() throws {
         let p = try validate(small).get()
-        XCTAssertEqual(GraphPrinter.render(p, as: .ascii), """
+        XCTAssertEqual(
+            GraphPrinter.render(p, as: .ascii),
+            """
             small: 4 nodes, 4 links, real-time pace
               src (TestSource)   .out ─▶ split.in   [16000 Hz mono PCM]
               split (TestSplit)  .left ─▶ sink-a.in   [16000 Hz mono PCM]
@@ -31,7 +34,9 @@ final class PrinterRegistryTests: XCTestCase {
 
     func testDOT() throws {
         let p = try validate(small).get()
-        XCTAssertEqual(GraphPrinter.render(p, as: .dot), #"""
+        XCTAssertEqual(
+            GraphPrinter.render(p, as: .dot),
+            #"""
             digraph "small" {
               rankdir=LR;
               node [shape=box, style=rounded];
@@ -49,7 +54,9 @@ final class PrinterRegistryTests: XCTestCase {
 
     func testMermaid() throws {
         let p = try validate(small).get()
-        XCTAssertEqual(GraphPrinter.render(p, as: .mermaid), """
+        XCTAssertEqual(
+            GraphPrinter.render(p, as: .mermaid),
+            """
             flowchart LR
               src["src<br/>TestSource"]
               split["split<br/>TestSplit"]
@@ -63,8 +70,12 @@ final class PrinterRegistryTests: XCTestCase {
     }
 
     func testNodeWithUnlinkedOutputsIsNotCalledASink() throws {
-        let p = try validate("nodes:\n  src: {type: TestSource}\n  pass: {type: TestPass}\n  text: {type: TestTextSink}\n  enc: {type: TestEncoder}\nlinks: [src -> pass, src -> enc -> text]\n").get()
-        XCTAssertEqual(GraphPrinter.render(p, as: .ascii), """
+        let p = try validate(
+            "nodes:\n  src: {type: TestSource}\n  pass: {type: TestPass}\n  text: {type: TestTextSink}\n  enc: {type: TestEncoder}\nlinks: [src -> pass, src -> enc -> text]\n"
+        ).get()
+        XCTAssertEqual(
+            GraphPrinter.render(p, as: .ascii),
+            """
             t.yaml: 4 nodes, 3 links, real-time pace
               src (TestSource)     .out ─▶ pass.in, enc.in   [48000 Hz stereo PCM]
               pass (TestPass)       (outputs not linked)
@@ -74,13 +85,21 @@ final class PrinterRegistryTests: XCTestCase {
     }
 
     func testUnnamedPipelineUsesTheFileName() throws {
-        let p = try validate("nodes:\n  src: {type: TestSource, pace: fast}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n").get()
-        XCTAssertEqual(GraphPrinter.render(p, as: .ascii).split(separator: "\n").first, "t.yaml: 2 nodes, 1 links, fast pace")
+        let p = try validate(
+            "nodes:\n  src: {type: TestSource, pace: fast}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n"
+        ).get()
+        XCTAssertEqual(
+            GraphPrinter.render(p, as: .ascii).split(separator: "\n").first, "t.yaml: 2 nodes, 1 links, fast pace")
         XCTAssertTrue(GraphPrinter.render(p, as: .dot).hasPrefix("digraph \"pipeline\" {"))
     }
 
     func testRegistryLookupAndNames() {
-        XCTAssertEqual(testRegistry.typeNames, ["TestEncoder", "TestEventTap", "TestMerge", "TestPass", "TestSink", "TestSource", "TestSplit", "TestTextSink"])
+        XCTAssertEqual(
+            testRegistry.typeNames,
+            [
+                "TestEncoder", "TestEventTap", "TestMerge", "TestPass", "TestSink", "TestSource", "TestSplit",
+                "TestTextSink",
+            ])
         XCTAssertTrue(testRegistry.type(named: "TestPass") == TestPass.self)
         XCTAssertNil(testRegistry.type(named: "testpass"), "type names are case-sensitive")
         XCTAssertEqual(testRegistry.all.map { $0.typeName }, testRegistry.typeNames)
@@ -91,20 +110,25 @@ final class PrinterRegistryTests: XCTestCase {
     }
 
     func testConverters() {
-        XCTAssertEqual(testRegistry.converters(from: .pcm, to: .text), ["TestEncoder"], "an optional event input does not count")
+        XCTAssertEqual(
+            testRegistry.converters(from: .pcm, to: .text), ["TestEncoder"], "an optional event input does not count")
         XCTAssertEqual(testRegistry.converters(from: .pcm, to: .pcm), ["TestPass"], "TestMerge has no default input")
         XCTAssertEqual(testRegistry.converters(from: .text, to: .pcm), [])
     }
 
     func testCatalogue() {
-        XCTAssertEqual(testRegistry.catalogue(only: "TestMerge"), """
+        XCTAssertEqual(
+            testRegistry.catalogue(only: "TestMerge"),
+            """
             TestMerge — Test node with two inputs.
               in  a: any-rate PCM (required, many links) — Any PCM, many links.
               in  b: 16000 Hz mono PCM (optional) — 16 kHz mono.
               out out: PCM, same format as a — Same as a.
 
             """)
-        XCTAssertEqual(testRegistry.catalogue(only: "TestSink"), """
+        XCTAssertEqual(
+            testRegistry.catalogue(only: "TestSink"),
+            """
             TestSink — Test sink that records frames.
               in  in: any-rate PCM (required) — Any PCM.
               in  control: events (optional) — Events to record.
@@ -113,10 +137,13 @@ final class PrinterRegistryTests: XCTestCase {
 
             """)
         let all = testRegistry.catalogue()
-        XCTAssertEqual(all.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0.split(separator: " ")[0]) },
-                       testRegistry.typeNames)
-        XCTAssertTrue(all.contains("  param frames: integer 0...1000000 (default 3) — Frames before the end (0: never ends).\n"))
-        XCTAssertTrue(all.contains("  param pace: indifferent|realtime|fast (default indifferent) — Pacing preference.\n"))
+        XCTAssertEqual(
+            all.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0.split(separator: " ")[0]) },
+            testRegistry.typeNames)
+        XCTAssertTrue(
+            all.contains("  param frames: integer 0...1000000 (default 3) — Frames before the end (0: never ends).\n"))
+        XCTAssertTrue(
+            all.contains("  param pace: indifferent|realtime|fast (default indifferent) — Pacing preference.\n"))
         XCTAssertEqual(testRegistry.catalogue(only: "Nope"), "")
     }
 
@@ -124,7 +151,9 @@ final class PrinterRegistryTests: XCTestCase {
         let types = ["Mixer", "Resample", "WavIn", "WavOut", "Decode", "OpusOggEncode"]
         XCTAssertEqual(Spelling.suggestion(for: "Mixr", among: types), "Mixer")
         XCTAssertEqual(Spelling.suggestion(for: "mixer", among: types), "Mixer", "case-insensitive")
-        XCTAssertEqual(Spelling.suggestion(for: "Resampel", among: types), "Resample", "a transposition is two edits; 8/3 allows 2")
+        XCTAssertEqual(
+            Spelling.suggestion(for: "Resampel", among: types), "Resample", "a transposition is two edits; 8/3 allows 2"
+        )
         XCTAssertEqual(Spelling.suggestion(for: "WavOt", among: types), "WavOut")
         XCTAssertEqual(Spelling.suggestion(for: "wavin", among: types), "WavIn")
         XCTAssertNil(Spelling.suggestion(for: "Blender", among: types))
@@ -142,7 +171,9 @@ final class PrinterRegistryTests: XCTestCase {
         let a = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 9, column: 2), "second", hint: "fix it")
         let b = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 3, column: 14), "first", hint: "do this")
         let c = PipelineDiagnostic(SourceLocation(file: "p.yaml", line: 3, column: 5), "zeroth", hint: "or that")
-        XCTAssertEqual(PipelineErrors([a, b, c]).description, """
+        XCTAssertEqual(
+            PipelineErrors([a, b, c]).description,
+            """
             p.yaml:3:5: error: zeroth
                 hint: or that
             p.yaml:3:14: error: first

@@ -1,13 +1,15 @@
 import Foundation
 import Realtime
 import XCTest
+
 @testable import RouterCore
 
 /// `Session.run(realtime: true)`: absolute-deadline pacing and stopping from another thread. These use the wall clock,
 /// so tolerances allow for a loaded machine; each run is about half a second.
 final class RealtimeTests: XCTestCase {
     private func session(_ passParams: String = "") throws -> Session {
-        let yaml = "nodes:\n  src: {type: TestSource, frames: 0}\n  pass: {type: TestPass\(passParams)}\n  sink: {type: TestSink}\nlinks: [src -> pass -> sink]\n"
+        let yaml =
+            "nodes:\n  src: {type: TestSource, frames: 0}\n  pass: {type: TestPass\(passParams)}\n  sink: {type: TestSink}\nlinks: [src -> pass -> sink]\n"
         return Session(graph: try Graph(try validate(yaml).get()))
     }
 

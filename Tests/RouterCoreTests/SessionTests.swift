@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import XCTest
+
 @testable import RouterCore
 
 /// The runtime under virtual time: fan-out, the event lane, end of stream, failures.
@@ -14,7 +15,8 @@ final class SessionTests: XCTestCase {
     }
 
     func testFanOutReadsTheSameFrame() throws {
-        let e = try embedded("""
+        let e = try embedded(
+            """
             nodes:
               src: {type: TestSource, frames: 4}
               a: {type: TestSink}
@@ -38,7 +40,8 @@ final class SessionTests: XCTestCase {
     }
 
     func testEventsArriveOneTickLaterBackwardsAndForwards() throws {
-        let e = try embedded("""
+        let e = try embedded(
+            """
             nodes:
               src: {type: TestSource, frames: 0}
               sink: {type: TestSink}
@@ -53,12 +56,17 @@ final class SessionTests: XCTestCase {
         let src: TestSource = try node(e, "src"), watcher: TestSink = try node(e, "watcher")
         // sink emits "sink N" in tick N; src runs before sink (backwards link), watcher after it (forwards link).
         // The session's own start event reaches every event input in the first tick.
-        XCTAssertEqual(src.received.map { "\($0.tick): \($0.event)" }, ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
-        XCTAssertEqual(watcher.received.map { "\($0.tick): \($0.event)" }, ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
+        XCTAssertEqual(
+            src.received.map { "\($0.tick): \($0.event)" },
+            ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
+        XCTAssertEqual(
+            watcher.received.map { "\($0.tick): \($0.event)" },
+            ["0: session started", "1: warning: sink 0", "2: warning: sink 1"])
     }
 
     func testEndOfStreamPropagatesAndDrains() throws {
-        let e = try embedded("""
+        let e = try embedded(
+            """
             nodes:
               src: {type: TestSource, frames: 3}
               pass: {type: TestPass, drain_ticks: 2}
@@ -74,7 +82,8 @@ final class SessionTests: XCTestCase {
         XCTAssertFalse(try XCTUnwrap(e.lane("pass.out")).ended, "pass still holds its tail")
         XCTAssertFalse(e.session.isFinished)
         let ticks = try e.runUntilFinished(maxTicks: 10)
-        XCTAssertEqual(ticks, 1, "the second tail tick drains pass, which ends its output; the sink finishes in the same tick")
+        XCTAssertEqual(
+            ticks, 1, "the second tail tick drains pass, which ends its output; the sink finishes in the same tick")
         XCTAssertTrue(e.session.isFinished)
         XCTAssertTrue(try XCTUnwrap(e.lane("pass.out")).ended)
         let sink: TestSink = try node(e, "sink")
@@ -87,14 +96,19 @@ final class SessionTests: XCTestCase {
     }
 
     func testEventOnlyNodesDoNotHoldTheSessionOpen() throws {
-        let e = try embedded("nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\n  tap: {type: TestEventTap}\nlinks: [src -> sink, sink -> tap]\n")
+        let e = try embedded(
+            "nodes:\n  src: {type: TestSource, frames: 2}\n  sink: {type: TestSink}\n  tap: {type: TestEventTap}\nlinks: [src -> sink, sink -> tap]\n"
+        )
         XCTAssertEqual(try e.runUntilFinished(maxTicks: 10), 3)
         let tap: TestEventTap = try node(e, "tap")
-        XCTAssertEqual(tap.events, [.sessionStarted, .warning("sink 0"), .warning("sink 1")], "it saw every event up to the end")
+        XCTAssertEqual(
+            tap.events, [.sessionStarted, .warning("sink 0"), .warning("sink 1")], "it saw every event up to the end")
     }
 
     func testFinishedSessionRunsToCompletion() throws {
-        let pipeline = try validate("nodes:\n  src: {type: TestSource, frames: 5}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n").get()
+        let pipeline = try validate(
+            "nodes:\n  src: {type: TestSource, frames: 5}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n"
+        ).get()
         let session = Session(graph: try Graph(pipeline))
         XCTAssertEqual(session.run(realtime: false), .completed)
         XCTAssertEqual(session.tickIndex, 6, "five frames, then the tick that ends the stream")
@@ -105,14 +119,16 @@ final class SessionTests: XCTestCase {
     }
 
     func testNodeFailureEndsTheSessionAndStopsEveryNodeOnce() throws {
-        let pipeline = try validate("""
+        let pipeline = try validate(
+            """
             nodes:
               src: {type: TestSource, frames: 0}
               pass: {type: TestPass, fail_at: 4}
               sink: {type: TestSink}
             links:
               - src -> pass -> sink
-            """).get()
+            """
+        ).get()
         let session = Session(graph: try Graph(pipeline))
         final class Lines: Sendable {
             let all = Mutex<[String]>([])
@@ -121,7 +137,9 @@ final class SessionTests: XCTestCase {
         RouterLog.shared.setSink { line in logged.all.withLock { $0.append(line) } }
         defer { RouterLog.shared.setSink { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let outcome = session.run(realtime: false, maxTicks: 100)
-        XCTAssertEqual(logged.all.withLock { $0 }, [], "the failure is reported once, by whoever ran the session (router run prints it)")
+        XCTAssertEqual(
+            logged.all.withLock { $0 }, [],
+            "the failure is reported once, by whoever ran the session (router run prints it)")
         XCTAssertEqual(outcome, .failed(.nodeFailed(node: "pass", type: "TestPass", reason: "test failure at tick 4")))
         XCTAssertEqual(outcome.description, "failed: node 'pass' (TestPass) failed: test failure at tick 4")
         let src = try XCTUnwrap(session.graph.node(named: "src") as? TestSource)
@@ -134,7 +152,8 @@ final class SessionTests: XCTestCase {
     }
 
     func testStartFailureStopsOnlyTheNodesAlreadyStarted() throws {
-        let pipeline = try validate("""
+        let pipeline = try validate(
+            """
             nodes:
               first: {type: TestSource}
               broken: {type: TestSource, fail_start: true}
@@ -143,10 +162,12 @@ final class SessionTests: XCTestCase {
             links:
               - first -> sink
               - broken -> sink2
-            """).get()
+            """
+        ).get()
         let session = Session(graph: try Graph(pipeline))
-        XCTAssertEqual(session.run(realtime: false),
-                       .failed(.nodeFailed(node: "broken", type: "TestSource", reason: "cannot open the test device")))
+        XCTAssertEqual(
+            session.run(realtime: false),
+            .failed(.nodeFailed(node: "broken", type: "TestSource", reason: "cannot open the test device")))
         let first = try XCTUnwrap(session.graph.node(named: "first") as? TestSource)
         let broken = try XCTUnwrap(session.graph.node(named: "broken") as? TestSource)
         let sink = try XCTUnwrap(session.graph.node(named: "sink") as? TestSink)
@@ -157,7 +178,9 @@ final class SessionTests: XCTestCase {
     }
 
     func testMaxTicksStopsAFastRun() throws {
-        let pipeline = try validate("nodes:\n  src: {type: TestSource, frames: 0}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n").get()
+        let pipeline = try validate(
+            "nodes:\n  src: {type: TestSource, frames: 0}\n  sink: {type: TestSink}\nlinks: [src -> sink]\n"
+        ).get()
         let session = Session(graph: try Graph(pipeline))
         XCTAssertEqual(session.run(realtime: false, maxTicks: 7), .stopped)
         XCTAssertEqual(session.tickIndex, 7)
@@ -165,7 +188,9 @@ final class SessionTests: XCTestCase {
     }
 
     func testMetricsCountItems() throws {
-        let e = try embedded("nodes:\n  src: {type: TestSource, frames: 0}\n  pass: {type: TestPass}\n  sink: {type: TestSink}\nlinks: [src -> pass -> sink]\n")
+        let e = try embedded(
+            "nodes:\n  src: {type: TestSource, frames: 0}\n  pass: {type: TestPass}\n  sink: {type: TestSink}\nlinks: [src -> pass -> sink]\n"
+        )
         try e.tick(10)
         let m = e.session.metrics
         XCTAssertEqual(m.map(\.nodeName), ["src", "pass", "sink"])

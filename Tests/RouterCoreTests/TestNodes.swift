@@ -1,4 +1,6 @@
 import Foundation
+import XCTest
+
 @testable import RouterCore
 
 // Small node types for testing the engine without codecs or files. Each records what it saw so tests can assert on it.
@@ -12,13 +14,15 @@ final class TestSource: NodeType {
         .optional("frames", .int(0...1_000_000), default: .int(3), "Frames before the end (0: never ends)."),
         .optional("rate", .int(8_000...192_000), default: .int(48_000), "Sample rate."),
         .optional("channels", .int(1...8), default: .int(2), "Channels."),
-        .optional("pace", .choice(["indifferent", "realtime", "fast"]), default: .string("indifferent"), "Pacing preference."),
+        .optional(
+            "pace", .choice(["indifferent", "realtime", "fast"]), default: .string("indifferent"), "Pacing preference."),
         .optional("fail_start", .bool, default: .bool(false), "Throw from start()."),
     ]
     static func ports(_ params: Parameters) -> PortLayout {
         let format = PCMFormat(sampleRate: params.int("rate")!, channels: params.int("channels")!)
-        return PortLayout(inputs: [InputSpec("control", .event, required: false, doc: "Events to record.")],
-                          outputs: [OutputSpec("out", .pcm(format), doc: "Frames.")])
+        return PortLayout(
+            inputs: [InputSpec("control", .event, required: false, doc: "Events to record.")],
+            outputs: [OutputSpec("out", .pcm(format), doc: "Frames.")])
     }
     static func pacing(_ params: Parameters) -> PacingPreference {
         switch params.string("pace") {
@@ -48,7 +52,10 @@ final class TestSource: NodeType {
     func process(_ tick: Tick) throws {
         processCount += 1
         control.forEach { received.append((tick.index, $0)) }
-        if frames > 0 && tick.index >= Int64(frames) { output.finish(); return }
+        if frames > 0 && tick.index >= Int64(frames) {
+            output.finish()
+            return
+        }
         output.write { $0.update(repeating: Float(tick.index)) }
     }
     func stop() { stopCount += 1 }
@@ -66,8 +73,9 @@ final class TestPass: NodeType {
         .optional("drain_ticks", .int(0...100), default: .int(0), "Ticks of tail after the input ends."),
     ]
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
-                   outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "Same as in.")])
+        PortLayout(
+            inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
+            outputs: [OutputSpec("out", .pcm, sameAs: "in", doc: "Same as in.")])
     }
 
     let input: PCMInput
@@ -105,12 +113,15 @@ final class TestSink: NodeType {
     static let typeName = "TestSink"
     static let summary = "Test sink that records frames."
     static let parameters: [ParameterSpec] = [
-        .optional("label", .string, default: nil, "Free text."),
+        .optional("label", .string, default: nil, "Free text.")
     ]
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "Any PCM."),
-                            InputSpec("control", .event, required: false, doc: "Events to record.")],
-                   outputs: [OutputSpec("events", MediaFormat(.event), doc: "One warning per tick.")])
+        PortLayout(
+            inputs: [
+                InputSpec("in", .pcm, doc: "Any PCM."),
+                InputSpec("control", .event, required: false, doc: "Events to record."),
+            ],
+            outputs: [OutputSpec("events", MediaFormat(.event), doc: "One warning per tick.")])
     }
 
     let input: PCMInput
@@ -143,9 +154,12 @@ final class TestSplit: NodeType {
     static let summary = "Test splitter with two outputs."
     static let parameters: [ParameterSpec] = []
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
-                   outputs: [OutputSpec("left", .pcm, sameAs: "in", doc: "Copy."),
-                             OutputSpec("right", .pcm, sameAs: "in", doc: "Copy.")])
+        PortLayout(
+            inputs: [InputSpec("in", .pcm, doc: "Any PCM.")],
+            outputs: [
+                OutputSpec("left", .pcm, sameAs: "in", doc: "Copy."),
+                OutputSpec("right", .pcm, sameAs: "in", doc: "Copy."),
+            ])
     }
     let input: PCMInput
     let left: PCMLane, right: PCMLane
@@ -167,9 +181,13 @@ final class TestMerge: NodeType {
     static let summary = "Test node with two inputs."
     static let parameters: [ParameterSpec] = []
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("a", .pcm, many: true, doc: "Any PCM, many links."),
-                            InputSpec("b", .pcm, .exact(PCMFormat(sampleRate: 16_000, channels: 1)), required: false, doc: "16 kHz mono.")],
-                   outputs: [OutputSpec("out", .pcm, sameAs: "a", doc: "Same as a.")])
+        PortLayout(
+            inputs: [
+                InputSpec("a", .pcm, many: true, doc: "Any PCM, many links."),
+                InputSpec(
+                    "b", .pcm, .exact(PCMFormat(sampleRate: 16_000, channels: 1)), required: false, doc: "16 kHz mono."),
+            ],
+            outputs: [OutputSpec("out", .pcm, sameAs: "a", doc: "Same as a.")])
     }
     let a: PCMInput, output: PCMLane
     init(_ setup: NodeSetup) throws {
@@ -187,9 +205,12 @@ final class TestEncoder: NodeType {
     static let summary = "Test PCM to text converter."
     static let parameters: [ParameterSpec] = []
     static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "Any PCM."),
-                            InputSpec("control", .event, required: false, doc: "Ignored.")],
-                   outputs: [OutputSpec("out", MediaFormat(.text), doc: "One item per frame.")])
+        PortLayout(
+            inputs: [
+                InputSpec("in", .pcm, doc: "Any PCM."),
+                InputSpec("control", .event, required: false, doc: "Ignored."),
+            ],
+            outputs: [OutputSpec("out", MediaFormat(.text), doc: "One item per frame.")])
     }
     let input: PCMInput, output: PacketLane
     init(_ setup: NodeSetup) throws {
@@ -232,8 +253,10 @@ final class TestEventTap: NodeType {
 /// The registry every engine test uses.
 let testRegistry: NodeRegistry = {
     var r = NodeRegistry()
-    for t: any NodeType.Type in [TestSource.self, TestPass.self, TestSink.self, TestSplit.self, TestMerge.self,
-                                 TestEncoder.self, TestTextSink.self, TestEventTap.self] {
+    for t: any NodeType.Type in [
+        TestSource.self, TestPass.self, TestSink.self, TestSplit.self, TestMerge.self,
+        TestEncoder.self, TestTextSink.self, TestEventTap.self,
+    ] {
         r.register(t)
     }
     return r
@@ -242,7 +265,9 @@ let testRegistry: NodeRegistry = {
 /// Validates YAML with the test registry, returning the pipeline or the diagnostics.
 func validate(_ yaml: String, env: [String: String] = [:]) -> Result<ValidatedPipeline, PipelineErrors> {
     do {
-        return .success(try PipelineValidator(registry: testRegistry).validate(yaml: yaml, file: "t.yaml", environment: PipelineEnvironment(env)))
+        return .success(
+            try PipelineValidator(registry: testRegistry).validate(
+                yaml: yaml, file: "t.yaml", environment: PipelineEnvironment(env)))
     } catch let e as PipelineErrors {
         return .failure(e)
     } catch {
@@ -251,7 +276,9 @@ func validate(_ yaml: String, env: [String: String] = [:]) -> Result<ValidatedPi
 }
 
 /// The diagnostics of YAML that must fail validation, as `line:column: message` strings (hints left out).
-func problems(_ yaml: String, env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) -> [String] {
+func problems(_ yaml: String, env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line)
+    -> [String]
+{
     switch validate(yaml, env: env) {
     case .success:
         XCTFail("expected validation errors", file: file, line: line)
@@ -260,8 +287,6 @@ func problems(_ yaml: String, env: [String: String] = [:], file: StaticString = 
         return e.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
     }
 }
-
-import XCTest
 
 extension PCMFormat {
     /// A test format (the engine itself names none).

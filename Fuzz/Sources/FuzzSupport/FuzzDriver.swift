@@ -1,6 +1,7 @@
 import CLibFuzzer
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs libFuzzer over one check. Every target's main.swift calls `FuzzDriver.run` once.

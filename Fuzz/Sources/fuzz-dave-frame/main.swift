@@ -27,7 +27,8 @@ func seal(_ plaintext: [UInt8], secret: Int, nonce: UInt32, ranges: [UInt8]) -> 
     var nonceBytes = [UInt8](repeating: 0, count: 12)
     for k in 0..<4 { nonceBytes[8 + k] = UInt8(truncatingIfNeeded: nonce >> (8 * UInt32(k))) }
     guard let gcmNonce = try? AES.GCM.Nonce(data: nonceBytes),
-          let box = try? AES.GCM.seal(plaintext, using: key, nonce: gcmNonce) else { return nil }
+        let box = try? AES.GCM.seal(plaintext, using: key, nonce: gcmNonce)
+    else { return nil }
     var trailer = Array(box.tag.prefix(8))
     var rest = nonce
     repeat {
@@ -65,7 +66,8 @@ FuzzDriver.run { data in
             }
         case 3:
             let secret = Int(input.byte() & 1)
-            decryptor.transition(to: SenderKeyRatchet(baseSecret: baseSecrets[secret]), expirySeconds: Double(input.byte()))
+            decryptor.transition(
+                to: SenderKeyRatchet(baseSecret: baseSecrets[secret]), expirySeconds: Double(input.byte()))
             encryptor.setRatchet(SenderKeyRatchet(baseSecret: baseSecrets[secret]))
         case 4:
             decryptor.retire(expirySeconds: Double(input.byte()))

@@ -1,7 +1,7 @@
 import DAVE
 import FuzzSupport
-import Realtime
 import MLS
+import Realtime
 
 // DAVE voice gateway binary payloads (ops 25-30) and the session state machine behind them. The harness plays the
 // voice gateway for two members, alice (1) and bob (2): the input is a script of one-byte actions, some honest
@@ -75,7 +75,8 @@ final class Gateway {
         case 1: for s in [alice, bob] { deliver(s) { try s.handleExternalSender(role.package.encoded) } }
         case 2:
             guard let package = keyPackages[2] ?? keyPackages[1],
-                  let add = try? role.add(keyPackagePayload: package, epoch: UInt64(input.byte() % 3)) else { return }
+                let add = try? role.add(keyPackagePayload: package, epoch: UInt64(input.byte() % 3))
+            else { return }
             let payload = DAVEProposalsPayload.append([add.message]).encoded
             deliver(target) { try target.handleProposals(payload) }
         case 3:
@@ -104,11 +105,16 @@ final class Gateway {
             _ = try? receiver.decrypt(userID: sender.selfUserID, frame: frame)
         case 7:
             let version = input.u16(), id = input.u16()
-            deliver(target) { target.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: version, transitionID: id)) }
+            deliver(target) {
+                target.handlePrepareTransition(DAVEPrepareTransition(protocolVersion: version, transitionID: id))
+            }
         case 8: target.handleExecuteTransition(DAVEExecuteTransition(transitionID: input.u16()))
         case 9:
             let version = input.u16(), epoch = UInt64(input.byte() % 4), id = input.u16()
-            deliver(target) { try target.handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: version, epoch: epoch, transitionID: id)) }
+            deliver(target) {
+                try target.handlePrepareEpoch(
+                    DAVEPrepareEpoch(protocolVersion: version, epoch: epoch, transitionID: id))
+            }
         case 10: target.addRecognizedUsers([UInt64(input.byte() % 4)])
         case 11: target.removeRecognizedUser(UInt64(input.byte() % 4))
         case 12: clock.advance(seconds: Double(input.byte()) / 10)

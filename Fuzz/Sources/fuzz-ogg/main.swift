@@ -15,8 +15,11 @@ FuzzDriver.run { data in
     let channels = config & 8 == 0 ? 1 : 2
     let duration = durations[Int(config >> 4) % durations.count]
     let capacity: Int? = config & 0x40 == 0 ? nil : 960
-    guard let decoder = try? OggOpusDecoder(sampleRate: sampleRate, channels: channels, frameDuration: duration,
-                                            applyPreSkip: config & 0x80 == 0, bufferCapacity: capacity) else {
+    guard
+        let decoder = try? OggOpusDecoder(
+            sampleRate: sampleRate, channels: channels, frameDuration: duration,
+            applyPreSkip: config & 0x80 == 0, bufferCapacity: capacity)
+    else {
         preconditionFailure("a valid decoder configuration was refused")
     }
     let chunks = (0..<4).map { _ in Int(input.byte()) + 1 }
@@ -27,8 +30,9 @@ FuzzDriver.run { data in
         decoder.push(chunk)
         for _ in 0..<(index % 4) where decoder.readFrame(into: output) { frames += 1 }
         index += 1
-        precondition(decoder.bufferedSamplesPerChannel <= decoder.bufferCapacity + decoder.samplesPerFrame + 2 * 5760,
-                     "the decoded backlog stays bounded")
+        precondition(
+            decoder.bufferedSamplesPerChannel <= decoder.bufferCapacity + decoder.samplesPerFrame + 2 * 5760,
+            "the decoded backlog stays bounded")
     }
     while decoder.readFrame(into: output) { frames += 1 }
     _ = decoder.readRemainder(into: output)

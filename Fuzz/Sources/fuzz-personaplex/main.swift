@@ -3,6 +3,7 @@ import FuzzSupport
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+
 @testable import PersonaPlex
 
 // PersonaPlex receive path: server bytes after the WebSocket upgrade, through the same frame decoder, aggregator and
@@ -25,8 +26,9 @@ FuzzDriver.run { data in
         try sync.addHandler(WebSocketFrameEncoder())
         try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
         try sync.addHandler(WebSocketProtocolErrorHandler())
-        try sync.addHandler(NIOWebSocketFrameAggregator(
-            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: 1 << 20))
+        try sync.addHandler(
+            NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: 1 << 20))
         try sync.addHandler(PersonaPlexFrameHandler(client: client))
     } catch {
         preconditionFailure("pipeline set-up failed: \(error)")
@@ -57,8 +59,9 @@ FuzzDriver.run { data in
         }
     }
     let counters = client.counters
-    precondition(counters.audioReceived >= counters.audioDropped && counters.textReceived >= counters.textDropped,
-                 "drops never exceed receipts")
+    precondition(
+        counters.audioReceived >= counters.audioDropped && counters.textReceived >= counters.textDropped,
+        "drops never exceed receipts")
     _ = text.count
     _ = try? channel.finish(acceptAlreadyClosed: true)
 }

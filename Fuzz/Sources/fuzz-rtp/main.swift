@@ -38,9 +38,13 @@ FuzzDriver.run { data in
             let extensionWords = hasExtension ? Int(input.byte() % 8) : 0
             let padding = flags & 4 != 0 ? Int(input.byte()) : 0
             let frame = input.record()
-            var header: [UInt8] = [0x80 | (padding > 0 ? 0x20 : 0) | (hasExtension ? 0x10 : 0) | UInt8(csrcs),
-                                   payloadType, 0, 1, 0, 0, 3, 0xC0]
-            for shift in stride(from: 24, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: ssrc >> UInt32(shift))) }
+            var header: [UInt8] = [
+                0x80 | (padding > 0 ? 0x20 : 0) | (hasExtension ? 0x10 : 0) | UInt8(csrcs),
+                payloadType, 0, 1, 0, 0, 3, 0xC0,
+            ]
+            for shift in stride(from: 24, through: 0, by: -8) {
+                header.append(UInt8(truncatingIfNeeded: ssrc >> UInt32(shift)))
+            }
             header += [UInt8](repeating: 7, count: 4 * csrcs)
             if hasExtension { header += [0xBE, 0xDE, 0, UInt8(extensionWords)] }
             // The extension body and the padding are inside the encrypted part, as Discord sends them.
@@ -57,14 +61,17 @@ FuzzDriver.run { data in
                         try sealers[index].seal(
                             plaintext: p, aad: UnsafeRawBufferPointer(rebasing: out[0..<header.count]), nonce: nonce,
                             ciphertext: UnsafeMutableRawBufferPointer(rebasing: out[header.count..<tagAt]),
-                            tag: UnsafeMutableRawBufferPointer(rebasing: out[tagAt..<(tagAt + TransportMode.tagLength)]))
+                            tag: UnsafeMutableRawBufferPointer(rebasing: out[tagAt..<(tagAt + TransportMode.tagLength)])
+                        )
                     }
                 } catch { return false }
                 RTPHeader.put(nonce, out, tagAt + TransportMode.tagLength)
                 return true
             }
             guard sealed else { continue }
-            let kind = packet.withUnsafeBytes { opener.open(UnsafeRawBufferPointer(rebasing: $0[0..<total]), isKnown: known.contains) }
+            let kind = packet.withUnsafeBytes {
+                opener.open(UnsafeRawBufferPointer(rebasing: $0[0..<total]), isKnown: known.contains)
+            }
             if kind == .audio {
                 precondition(payloadType == RTPHeader.opusPayloadType && known.contains(ssrc), "wrong packet accepted")
                 precondition(Array(opener.payload) == frame, "the opened frame differs from the sealed one")

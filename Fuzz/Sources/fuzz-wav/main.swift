@@ -1,7 +1,8 @@
 import Codecs
 import FuzzSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The WAV reader (WavIn's file parser) on an in-memory file: [read size][WAV bytes...]. The bytes go into an unlinked

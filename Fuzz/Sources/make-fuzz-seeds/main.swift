@@ -55,17 +55,29 @@ if case .publicMessage(let message) = commitWelcome.commit, case .commit(let com
 try write("fuzz-mls", "commit-message", [0] + commitWelcome.commit.tlsEncoded)
 try write("fuzz-mls", "ratchet-tree", [4] + tree.extensionData)
 try write("fuzz-mls", "proposals", [5] + add.message.tlsEncoded + remove.message.tlsEncoded)
-try write("fuzz-mls", "external-senders", [6] + ExternalSender.extensionFor([ExternalSender(
-    signatureKey: role.package.signatureKey, credential: .basic(role.package.identity))]).data)
+try write(
+    "fuzz-mls", "external-senders",
+    [6]
+        + ExternalSender.extensionFor([
+            ExternalSender(
+                signatureKey: role.package.signatureKey, credential: .basic(role.package.identity))
+        ]).data)
 
 // fuzz-dave-gateway: the honest flow (select protocol, op 25, add bob, relay commit and Welcome, execute, media)
 // and the same payloads sent raw.
-let honest: [UInt8] = [0, 0, 1, 0, 1, 1, 0, 1, 2, 0, 0, 3, 0, 1, 4, 0, 1, 6, 0, 0, 0, 4, 1, 2, 3, 4, 6, 1, 0, 0, 3,
-                       0xF8, 0xFF, 0xFE, 12, 0, 200, 5, 0, 1, 1, 3, 0, 2]
+let honest: [UInt8] = [
+    0, 0, 1, 0, 1, 1, 0, 1, 2, 0, 0, 3, 0, 1, 4, 0, 1, 6, 0, 0, 0, 4, 1, 2, 3, 4, 6, 1, 0, 0, 3,
+    0xF8, 0xFF, 0xFE, 12, 0, 200, 5, 0, 1, 1, 3, 0, 2,
+]
 try write("fuzz-dave-gateway", "honest-flow", honest)
-try write("fuzz-dave-gateway", "raw-payloads",
-          [0, 0, 1] + rawOp(0, role.package.encoded) + rawOp(1, proposals) + rawOp(2, announce)
-            + rawOp(3, welcome, target: 1) + rawOp(1, DAVEProposalsPayload.revoke([add.reference]).encoded))
-try write("fuzz-dave-gateway", "transitions", [0, 0, 1, 7, 0, 0, 0, 0, 5, 8, 0, 0, 5, 9, 1, 0, 1, 0, 0, 1, 10, 0, 3,
-                                                11, 0, 3, 12, 1, 255])
+try write(
+    "fuzz-dave-gateway", "raw-payloads",
+    [0, 0, 1] + rawOp(0, role.package.encoded) + rawOp(1, proposals) + rawOp(2, announce)
+        + rawOp(3, welcome, target: 1) + rawOp(1, DAVEProposalsPayload.revoke([add.reference]).encoded))
+try write(
+    "fuzz-dave-gateway", "transitions",
+    [
+        0, 0, 1, 7, 0, 0, 0, 0, 5, 8, 0, 0, 5, 9, 1, 0, 1, 0, 0, 1, 10, 0, 3,
+        11, 0, 3, 12, 1, 255,
+    ])
 print("seeds written under \(root)")

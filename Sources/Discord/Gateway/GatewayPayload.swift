@@ -71,8 +71,13 @@ struct VoiceStateCommand: Encodable {
     var selfMute: Bool
     var selfDeaf: Bool
 
-    enum CodingKeys: String, CodingKey { case guildId = "guild_id", channelId = "channel_id",
-                                               selfMute = "self_mute", selfDeaf = "self_deaf" }
+    enum CodingKeys: String, CodingKey {
+        case guildId = "guild_id"
+        case channelId = "channel_id"
+        case
+            selfMute = "self_mute"
+        case selfDeaf = "self_deaf"
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -1,4 +1,5 @@
 import Realtime
+import Synchronization
 
 /// Time for the gateway: a `MonotonicClock` to read and a way to wait for a deadline. Production waits with
 /// `Task.sleep`; tests use `ManualScheduler` and move time by hand.
@@ -46,8 +47,6 @@ enum HeartbeatTimer {
         }
     }
 }
-
-import Synchronization
 
 /// The heartbeat state shared by the timer task and the message loop (ACKs, server op 1).
 final class SharedHeartbeat: Sendable {

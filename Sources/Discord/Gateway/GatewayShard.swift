@@ -72,10 +72,13 @@ final class GatewayShard: Sendable {
                 failures = end.established ? 0 : failures + 1
                 switch end.action {
                 case .resume:
-                    logger.info("gateway connection ended; resuming", metadata: ["code": "\(end.code.map(String.init) ?? "none")"])
+                    logger.info(
+                        "gateway connection ended; resuming",
+                        metadata: ["code": "\(end.code.map(String.init) ?? "none")"])
                 case .reidentify:
-                    logger.info("gateway session invalidated; identifying anew",
-                                metadata: ["code": "\(end.code.map(String.init) ?? "none")"])
+                    logger.info(
+                        "gateway session invalidated; identifying anew",
+                        metadata: ["code": "\(end.code.map(String.init) ?? "none")"])
                     session.withLock { $0 = Session(userID: $0.userID) }
                 case let .fatal(message):
                     let error = DiscordError.gatewayFatal(code: end.code ?? 0, message: message)
@@ -98,7 +101,8 @@ final class GatewayShard: Sendable {
     }
 
     private func backoffNanos(failures: Int) -> UInt64 {
-        let base = UInt64(environment.configuration.reconnectDelay.components.seconds) * Nanoseconds.perSecond
+        let base =
+            UInt64(environment.configuration.reconnectDelay.components.seconds) * Nanoseconds.perSecond
             + UInt64(environment.configuration.reconnectDelay.components.attoseconds / 1_000_000_000)
         let cap = UInt64(environment.configuration.maxReconnectDelay.components.seconds) * Nanoseconds.perSecond
         let exponent = min(failures, 16)
@@ -109,8 +113,10 @@ final class GatewayShard: Sendable {
     /// op 4 on this shard's connection.
     func sendVoiceState(guildID: Snowflake, channelID: Snowflake?, selfMute: Bool, selfDeaf: Bool) async throws {
         guard let sender = session.withLock({ $0.sender }) else { throw DiscordError.notConnected(shard: id) }
-        let command = GatewayCommand(op: .voiceStateUpdate, d: VoiceStateCommand(
-            guildId: guildID, channelId: channelID, selfMute: selfMute, selfDeaf: selfDeaf))
+        let command = GatewayCommand(
+            op: .voiceStateUpdate,
+            d: VoiceStateCommand(
+                guildId: guildID, channelId: channelID, selfMute: selfMute, selfDeaf: selfDeaf))
         try await sender.send(Array(try GatewayJSON.encoder().encode(command)))
     }
 
@@ -144,8 +150,9 @@ final class GatewayShard: Sendable {
                                 continuation.finish()
                                 return
                             case .ping:
-                                let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(),
-                                                          data: frame.unmaskedData)
+                                let pong = WebSocketFrame(
+                                    fin: true, opcode: .pong, maskKey: .random(),
+                                    data: frame.unmaskedData)
                                 try await outbound.write(pong)
                             default:
                                 break
@@ -157,8 +164,9 @@ final class GatewayShard: Sendable {
                     continuation.yield(.closed(nil))
                     continuation.finish()
                 }
-                let end = await messageLoop(inputs: inputs, continuation: continuation, sender: sender,
-                                            group: &group, resuming: resuming)
+                let end = await messageLoop(
+                    inputs: inputs, continuation: continuation, sender: sender,
+                    group: &group, resuming: resuming)
                 await sender.close(code: end.action == .reidentify ? 1000 : 4000)
                 channel.close(promise: nil)
                 group.cancelAll()
@@ -194,9 +202,10 @@ final class GatewayShard: Sendable {
                 case .hello:
                     guard heartbeat == nil else { continue }
                     let interval = (try? parser.decode(HelloData.self, message).heartbeatInterval) ?? 41_250
-                    let schedule = SharedHeartbeat(HeartbeatSchedule(
-                        helloAt: environment.scheduler.clock.nowNanoseconds(), intervalMillis: interval,
-                        jitter: Double.random(in: 0..<1)))
+                    let schedule = SharedHeartbeat(
+                        HeartbeatSchedule(
+                            helloAt: environment.scheduler.clock.nowNanoseconds(), intervalMillis: interval,
+                            jitter: Double.random(in: 0..<1)))
                     heartbeat = schedule
                     group.addTask { [self] in
                         await HeartbeatTimer.run(schedule: schedule, scheduler: environment.scheduler) { action in
@@ -252,10 +261,12 @@ final class GatewayShard: Sendable {
         case let .ready(ready):
             let resumeURL: DiscordURL?
             do {
-                resumeURL = try DiscordURL(ready.resumeGatewayUrl, allowed: ["wss", "ws"], setting: "resume_gateway_url")
+                resumeURL = try DiscordURL(
+                    ready.resumeGatewayUrl, allowed: ["wss", "ws"], setting: "resume_gateway_url")
             } catch {
-                logger.warning("READY has an unusable resume_gateway_url; resumes use the gateway URL",
-                               metadata: ["error": "\(error)"])
+                logger.warning(
+                    "READY has an unusable resume_gateway_url; resumes use the gateway URL",
+                    metadata: ["error": "\(error)"])
                 resumeURL = nil
             }
             session.withLock {
@@ -290,8 +301,9 @@ final class GatewayShard: Sendable {
     private func sendHeartbeat(_ sender: GatewaySender) async {
         let seq = session.withLock { $0.seq }
         do {
-            try await sender.send(Array(try GatewayJSON.encoder().encode(GatewayCommand(op: .heartbeat, d: seq))),
-                                  heartbeat: true)
+            try await sender.send(
+                Array(try GatewayJSON.encoder().encode(GatewayCommand(op: .heartbeat, d: seq))),
+                heartbeat: true)
         } catch {
             logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
         }

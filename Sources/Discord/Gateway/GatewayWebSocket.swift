@@ -44,9 +44,10 @@ enum GatewayWebSocket {
                             maxFrameSize: maxMessageBytes,
                             upgradePipelineHandler: { channel, _ in
                                 channel.eventLoop.makeCompletedFuture {
-                                    try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096,
-                                        maxAccumulatedFrameSize: maxMessageBytes))
+                                    try channel.pipeline.syncOperations.addHandler(
+                                        NIOWebSocketFrameAggregator(
+                                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096,
+                                            maxAccumulatedFrameSize: maxMessageBytes))
                                     return Upgrade.websocket(try Connection(wrappingChannelSynchronously: channel))
                                 }
                             })
@@ -87,7 +88,8 @@ enum GatewayWebSocket {
         case let .websocket(connection):
             return connection
         case .refused:
-            throw DiscordError.connectionFailed(url: url.description, reason: "the server refused the WebSocket upgrade")
+            throw DiscordError.connectionFailed(
+                url: url.description, reason: "the server refused the WebSocket upgrade")
         case nil:
             throw DiscordError.connectionFailed(url: url.description, reason: "no WebSocket upgrade within \(timeout)")
         }

@@ -29,8 +29,9 @@ actor IdentifyGate {
     func waitTurn(shardID: Int) async throws {
         var now = scheduler.clock.nowNanoseconds()
         if remaining <= 0 && now < resetAt {
-            logger.error("Discord session start limit used up; waiting for its reset before identifying",
-                         metadata: ["shard": "\(shardID)", "seconds": "\((resetAt - now) / 1_000_000_000)"])
+            logger.error(
+                "Discord session start limit used up; waiting for its reset before identifying",
+                metadata: ["shard": "\(shardID)", "seconds": "\((resetAt - now) / 1_000_000_000)"])
             try await scheduler.sleep(until: resetAt)
             now = scheduler.clock.nowNanoseconds()
         }
@@ -43,8 +44,9 @@ actor IdentifyGate {
         nextSlot[bucket] = Nanoseconds.adding(slot, Self.spacingNanos)
         remaining -= 1
         if remaining <= max(10, total / 10) {
-            logger.warning("few Discord session starts left today; at 0 Discord resets the token",
-                           metadata: ["remaining": "\(remaining)", "total": "\(total)"])
+            logger.warning(
+                "few Discord session starts left today; at 0 Discord resets the token",
+                metadata: ["remaining": "\(remaining)", "total": "\(total)"])
         }
         try await scheduler.sleep(until: slot)
     }

@@ -29,8 +29,10 @@ public struct VoiceState: Codable, Sendable, Equatable {
     public var selfMute: Bool?
     public var selfDeaf: Bool?
 
-    public init(guildId: Snowflake?, channelId: Snowflake?, userId: Snowflake, sessionId: String,
-                member: GuildMember? = nil) {
+    public init(
+        guildId: Snowflake?, channelId: Snowflake?, userId: Snowflake, sessionId: String,
+        member: GuildMember? = nil
+    ) {
         self.guildId = guildId
         self.channelId = channelId
         self.userId = userId

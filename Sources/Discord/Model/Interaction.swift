@@ -101,8 +101,10 @@ public struct ApplicationCommand: Codable, Sendable, Equatable {
         public var required: Bool?
         public var choices: [Choice]?
 
-        public init(type: Int = 3, name: String, description: String, required: Bool? = nil,
-                    choices: [Choice]? = nil) {
+        public init(
+            type: Int = 3, name: String, description: String, required: Bool? = nil,
+            choices: [Choice]? = nil
+        ) {
             self.type = type
             self.name = name
             self.description = description

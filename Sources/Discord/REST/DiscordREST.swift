@@ -18,9 +18,11 @@ public final class DiscordREST: Sendable {
     static let maxResponseBytes = 8 << 20
     static let maxAttempts = 5
 
-    public init(configuration: DiscordConfiguration, logger: Logger,
-                scheduler: any GatewayScheduler = SystemScheduler(),
-                eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) throws(DiscordError) {
+    public init(
+        configuration: DiscordConfiguration, logger: Logger,
+        scheduler: any GatewayScheduler = SystemScheduler(),
+        eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup
+    ) throws(DiscordError) {
         self.configuration = configuration
         var httpConfiguration = HTTPClient.Configuration(
             tlsConfiguration: try DiscordTLS.makeConfiguration(caFile: configuration.caFile),
@@ -71,10 +73,13 @@ public final class DiscordREST: Sendable {
     /// Registers the bot's slash commands by bulk overwrite: guild-scoped (visible at once) when `guildID` is set,
     /// global otherwise.
     @discardableResult
-    public func overwriteCommands(applicationID: Snowflake, guildID: Snowflake?,
-                                  commands: [ApplicationCommand]) async throws -> [RegisteredCommand] {
-        try await request(.bulkOverwriteCommands(application: applicationID, guild: guildID), body: commands,
-                          as: [RegisteredCommand].self)
+    public func overwriteCommands(
+        applicationID: Snowflake, guildID: Snowflake?,
+        commands: [ApplicationCommand]
+    ) async throws -> [RegisteredCommand] {
+        try await request(
+            .bulkOverwriteCommands(application: applicationID, guild: guildID), body: commands,
+            as: [RegisteredCommand].self)
     }
 
     /// Answers an interaction with a message (type 4); `ephemeral` shows it only to the invoker (flag 64).
@@ -95,15 +100,19 @@ public final class DiscordREST: Sendable {
     public func editReply(to interaction: Interaction, text: String, ephemeral: Bool) async throws {
         let chunks = MessageSplitter.split(text)
         let body = WebhookEditBody(content: chunks.first ?? "…")
-        try await requestNoContent(.editOriginalResponse(application: interaction.applicationId,
-                                                         token: interaction.token), body: body)
+        try await requestNoContent(
+            .editOriginalResponse(
+                application: interaction.applicationId,
+                token: interaction.token), body: body)
         try await sendFollowups(chunks.dropFirst(), interaction: interaction, ephemeral: ephemeral)
     }
 
     /// Answers within Discord's 3-second window whatever `produce` takes: the answer itself when it is ready
     /// within `deferAfter`, else a deferred response at once and the answer as an edit when it is ready.
-    public func respond(to interaction: Interaction, ephemeral: Bool, deferAfter: Duration = .milliseconds(2000),
-                        produce: @escaping @Sendable () async -> String) async throws {
+    public func respond(
+        to interaction: Interaction, ephemeral: Bool, deferAfter: Duration = .milliseconds(2000),
+        produce: @escaping @Sendable () async -> String
+    ) async throws {
         // A race that returns as soon as either side is done: a task group would also wait for the slow side.
         let (firstDone, done) = AsyncStream<String?>.makeStream(bufferingPolicy: .bufferingNewest(2))
         let answer = Task {
@@ -129,8 +138,9 @@ public final class DiscordREST: Sendable {
     private func sendFollowups(_ chunks: ArraySlice<String>, interaction: Interaction, ephemeral: Bool) async throws {
         for chunk in chunks {
             let body = InteractionResponseBody.Data(content: chunk, ephemeral: ephemeral)
-            try await requestNoContent(.followup(application: interaction.applicationId, token: interaction.token),
-                                       body: body)
+            try await requestNoContent(
+                .followup(application: interaction.applicationId, token: interaction.token),
+                body: body)
         }
     }
 
@@ -157,8 +167,10 @@ public final class DiscordREST: Sendable {
         do {
             return try GatewayJSON.decoder().decode(T.self, from: data)
         } catch {
-            throw DiscordError.malformedResponse(route: route.name, reason: String(describing: error).prefix(200)
-                .description)
+            throw DiscordError.malformedResponse(
+                route: route.name,
+                reason: String(describing: error).prefix(200)
+                    .description)
         }
     }
 
@@ -171,8 +183,9 @@ public final class DiscordREST: Sendable {
             let response: HTTPClientResponse
             let payload: ByteBuffer
             do {
-                var request = HTTPClientRequest(url: configuration.apiBase.description
-                    .trimmingSuffix("/") + route.path)
+                var request = HTTPClientRequest(
+                    url: configuration.apiBase.description
+                        .trimmingSuffix("/") + route.path)
                 request.method = HTTPMethod(rawValue: route.method)
                 request.headers.add(name: "Authorization", value: configuration.token.authorizationHeader)
                 request.headers.add(name: "User-Agent", value: userAgent)
@@ -187,8 +200,12 @@ public final class DiscordREST: Sendable {
                 guard route.idempotent, attempt < Self.maxAttempts, !(error is CancellationError) else {
                     throw DiscordError.connectionFailed(url: route.name, reason: String(describing: error))
                 }
-                logger.warning("REST request failed; retrying", metadata: ["route": "\(route.name)",
-                                                                          "error": "\(error)"])
+                logger.warning(
+                    "REST request failed; retrying",
+                    metadata: [
+                        "route": "\(route.name)",
+                        "error": "\(error)",
+                    ])
                 try await scheduler.sleep(nanoseconds: UInt64(attempt) * 500_000_000)
                 continue
             }
@@ -201,17 +218,25 @@ public final class DiscordREST: Sendable {
             case 200..<300:
                 return data.isEmpty ? Data("{}".utf8) : data
             case 429:
-                logger.warning("rate limited (429)", metadata: [
-                    "route": "\(route.name)", "scope": "\(headers.scope ?? (headers.isGlobal ? "global" : "user"))",
-                    "retry_after": "\(retryAfter ?? 0)",
-                ])
-                guard attempt < Self.maxAttempts else { throw DiscordError.rateLimitRetriesExhausted(route: route.name) }
+                logger.warning(
+                    "rate limited (429)",
+                    metadata: [
+                        "route": "\(route.name)", "scope": "\(headers.scope ?? (headers.isGlobal ? "global" : "user"))",
+                        "retry_after": "\(retryAfter ?? 0)",
+                    ])
+                guard attempt < Self.maxAttempts else {
+                    throw DiscordError.rateLimitRetriesExhausted(route: route.name)
+                }
                 try await scheduler.sleep(nanoseconds: wait ?? 1_000_000_000)
             case 401:
                 throw DiscordError.unauthorized(route: route.name)
             case 500..<600 where route.idempotent && attempt < Self.maxAttempts:
-                logger.warning("Discord server error; retrying", metadata: ["route": "\(route.name)",
-                                                                           "status": "\(status)"])
+                logger.warning(
+                    "Discord server error; retrying",
+                    metadata: [
+                        "route": "\(route.name)",
+                        "status": "\(status)",
+                    ])
                 try await scheduler.sleep(nanoseconds: UInt64(attempt) * 500_000_000)
             default:
                 throw DiscordError.httpStatus(route: route.name, status: status, message: Self.errorMessage(data))

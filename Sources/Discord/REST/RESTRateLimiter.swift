@@ -89,7 +89,8 @@ actor RESTRateLimiter {
         if let hash = headers.bucket { routeBuckets[route.name] = hash }
         let inFlight = finish(route)
         if let key = bucketKey(route), let limit = headers.limit, let remaining = headers.remaining,
-           let resetAfter = headers.resetAfter {
+            let resetAfter = headers.resetAfter
+        {
             let resetAt = Nanoseconds.adding(current, Nanoseconds.from(seconds: resetAfter))
             // Requests still in flight were reserved but are not in this answer's count.
             let unreserved = max(0, remaining - inFlight)

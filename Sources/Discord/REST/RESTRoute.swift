@@ -16,8 +16,9 @@ struct RESTRoute: Sendable, Hashable {
     }
 
     static func currentApplication() -> RESTRoute {
-        RESTRoute(method: "GET", template: "/oauth2/applications/@me", path: "/oauth2/applications/@me", major: "",
-                  idempotent: true)
+        RESTRoute(
+            method: "GET", template: "/oauth2/applications/@me", path: "/oauth2/applications/@me", major: "",
+            idempotent: true)
     }
 
     static func gatewayBot() -> RESTRoute {
@@ -25,35 +26,41 @@ struct RESTRoute: Sendable, Hashable {
     }
 
     static func createMessage(channel: Snowflake) -> RESTRoute {
-        RESTRoute(method: "POST", template: "/channels/{channel.id}/messages", path: "/channels/\(channel)/messages",
-                  major: "channel:\(channel)", idempotent: true)
+        RESTRoute(
+            method: "POST", template: "/channels/{channel.id}/messages", path: "/channels/\(channel)/messages",
+            major: "channel:\(channel)", idempotent: true)
     }
 
     static func bulkOverwriteCommands(application: Snowflake, guild: Snowflake?) -> RESTRoute {
         if let guild {
-            return RESTRoute(method: "PUT", template: "/applications/{application.id}/guilds/{guild.id}/commands",
-                             path: "/applications/\(application)/guilds/\(guild)/commands",
-                             major: "guild:\(guild)", idempotent: true)
+            return RESTRoute(
+                method: "PUT", template: "/applications/{application.id}/guilds/{guild.id}/commands",
+                path: "/applications/\(application)/guilds/\(guild)/commands",
+                major: "guild:\(guild)", idempotent: true)
         }
-        return RESTRoute(method: "PUT", template: "/applications/{application.id}/commands",
-                         path: "/applications/\(application)/commands", major: "", idempotent: true)
+        return RESTRoute(
+            method: "PUT", template: "/applications/{application.id}/commands",
+            path: "/applications/\(application)/commands", major: "", idempotent: true)
     }
 
     static func interactionCallback(id: Snowflake, token: InteractionToken) -> RESTRoute {
-        RESTRoute(method: "POST", template: "/interactions/{interaction.id}/{interaction.token}/callback",
-                  path: "/interactions/\(id)/\(token.secret)/callback", major: "interaction:\(id)",
-                  idempotent: false)
+        RESTRoute(
+            method: "POST", template: "/interactions/{interaction.id}/{interaction.token}/callback",
+            path: "/interactions/\(id)/\(token.secret)/callback", major: "interaction:\(id)",
+            idempotent: false)
     }
 
     static func editOriginalResponse(application: Snowflake, token: InteractionToken) -> RESTRoute {
-        RESTRoute(method: "PATCH", template: "/webhooks/{application.id}/{interaction.token}/messages/@original",
-                  path: "/webhooks/\(application)/\(token.secret)/messages/@original",
-                  major: "webhook:\(application):\(token.secret.hashValue)", idempotent: true)
+        RESTRoute(
+            method: "PATCH", template: "/webhooks/{application.id}/{interaction.token}/messages/@original",
+            path: "/webhooks/\(application)/\(token.secret)/messages/@original",
+            major: "webhook:\(application):\(token.secret.hashValue)", idempotent: true)
     }
 
     static func followup(application: Snowflake, token: InteractionToken) -> RESTRoute {
-        RESTRoute(method: "POST", template: "/webhooks/{application.id}/{interaction.token}",
-                  path: "/webhooks/\(application)/\(token.secret)",
-                  major: "webhook:\(application):\(token.secret.hashValue)", idempotent: false)
+        RESTRoute(
+            method: "POST", template: "/webhooks/{application.id}/{interaction.token}",
+            path: "/webhooks/\(application)/\(token.secret)",
+            major: "webhook:\(application):\(token.secret.hashValue)", idempotent: false)
     }
 }

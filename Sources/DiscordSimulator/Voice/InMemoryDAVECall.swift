@@ -22,8 +22,9 @@ public final class InMemoryDAVECall {
         self.clock = clock
         let outbox = Outbox()
         self.outbox = outbox
-        coordinator = try VoiceDAVECoordinator(channelID: channelID, send: { outbox.queue.append(($0, $1)) },
-                                               log: { _ in })
+        coordinator = try VoiceDAVECoordinator(
+            channelID: channelID, send: { outbox.queue.append(($0, $1)) },
+            log: { _ in })
     }
 
     /// Users in the established group.
@@ -91,8 +92,11 @@ public final class InMemoryDAVECall {
                 switch op {
                 case 21: event = .davePrepareTransition(.init(protocolVersion: version, transitionID: transition))
                 case 22: event = .daveExecuteTransition(.init(transitionID: transition))
-                case 24: event = .davePrepareEpoch(.init(protocolVersion: version, epoch: UInt64(d["epoch"] ?? 0),
-                                                         transitionID: transition))
+                case 24:
+                    event = .davePrepareEpoch(
+                        .init(
+                            protocolVersion: version, epoch: UInt64(d["epoch"] ?? 0),
+                            transitionID: transition))
                 default: continue
                 }
             }

@@ -10,8 +10,9 @@ extension SimulatedVoiceServer {
             let ssrc = bytes.withUnsafeBytes { RTPHeaderReader.u32($0, 4) }
             guard let member = members.values.first(where: { $0.ssrc == ssrc }) else { return }
             member.udpAddress = address
-            let reply = IPDiscovery.response(ssrc: ssrc, address: address.ipAddress ?? "127.0.0.1",
-                                             port: UInt16(clamping: address.port ?? 0))
+            let reply = IPDiscovery.response(
+                ssrc: ssrc, address: address.ipAddress ?? "127.0.0.1",
+                port: UInt16(clamping: address.port ?? 0))
             return write(reply, to: address)
         }
         if bytes.count == 8 { return }  // keepalive
@@ -27,28 +28,40 @@ extension SimulatedVoiceServer {
         }
     }
 
-    private func relay(_ payload: [UInt8], header: RTPHeader, from sender: SimulatedVoiceMember,
-                       to receiver: SimulatedVoiceMember) {
+    private func relay(
+        _ payload: [UInt8], header: RTPHeader, from sender: SimulatedVoiceMember,
+        to receiver: SimulatedVoiceMember
+    ) {
         guard let cipher = receiver.cipher, let address = receiver.udpAddress else { return }
         let o = options
         func chance(_ p: Double) -> Bool { p > 0 && Double.random(in: 0..<1) < p }
         func seal(_ body: [UInt8], ssrc: UInt32, padding: UInt8, ext: [UInt8]?) -> [UInt8]? {
             receiver.nonce &+= 1
-            return try? RTPPacketBuilder.packet(cipher: cipher, sequence: header.sequence, timestamp: header.timestamp,
-                                                ssrc: ssrc, extensionBody: ext, payload: body, padding: padding,
-                                                nonce: receiver.nonce)
+            return try? RTPPacketBuilder.packet(
+                cipher: cipher, sequence: header.sequence, timestamp: header.timestamp,
+                ssrc: ssrc, extensionBody: ext, payload: body, padding: padding,
+                nonce: receiver.nonce)
         }
-        if chance(o.lossRate) { faultsInjected += 1; return }
+        if chance(o.lossRate) {
+            faultsInjected += 1
+            return
+        }
         let ext: [UInt8]? = chance(o.extensionRate) ? [0x10, 0x5A, 0x00, 0x00, 0x21, 0x01, 0x02, 0x00] : nil
         let padding: UInt8 = chance(o.paddingRate) ? UInt8.random(in: 1...8) : 0
         guard let packet = seal(payload, ssrc: sender.ssrc, padding: padding, ext: ext) else { return }
         relayed += 1
         var out: [[UInt8]] = [packet]
-        if chance(o.duplicateRate) { faultsInjected += 1; out.append(packet) }
+        if chance(o.duplicateRate) {
+            faultsInjected += 1
+            out.append(packet)
+        }
         if chance(o.paddingOnlyRate), let only = seal([], ssrc: sender.ssrc, padding: 4, ext: nil) { out.append(only) }
         if chance(o.rtcpRate) { out.append(RTPPacketBuilder.receiverReport(ssrc: sender.ssrc)) }
-        if chance(o.unknownSSRCRate), let stray = seal(payload, ssrc: 0xFEED_0000 | UInt32.random(in: 0...0xFFFF),
-                                                       padding: 0, ext: nil) {
+        if chance(o.unknownSSRCRate),
+            let stray = seal(
+                payload, ssrc: 0xFEED_0000 | UInt32.random(in: 0...0xFFFF),
+                padding: 0, ext: nil)
+        {
             faultsInjected += 1
             out.append(stray)
         }
@@ -75,8 +88,9 @@ extension SimulatedVoiceServer {
 
     func write(_ bytes: [UInt8], to address: SocketAddress) {
         guard let udp else { return }
-        udp.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: udp.allocator.buffer(bytes: bytes)),
-                          promise: nil)
+        udp.writeAndFlush(
+            AddressedEnvelope(remoteAddress: address, data: udp.allocator.buffer(bytes: bytes)),
+            promise: nil)
     }
 }
 

@@ -31,8 +31,10 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
     var relayed = 0
     var faultsInjected = 0
 
-    public init(eventLoop: EventLoop, channelID: UInt64, options: SimulatedVoiceOptions = SimulatedVoiceOptions(),
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    public init(
+        eventLoop: EventLoop, channelID: UInt64, options: SimulatedVoiceOptions = SimulatedVoiceOptions(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         self.eventLoop = eventLoop
         self.channelID = channelID
         self.options = options
@@ -59,8 +61,9 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: 1 << 20))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: 1 << 20))
                     try channel.pipeline.syncOperations.addHandler(SimulatedVoiceSocketHandler(server: self))
                 }
             })
@@ -82,9 +85,10 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
 
     /// Stops listening and closes every socket.
     public func shutdown() async {
-        let channels: [Channel] = (try? await eventLoop.submit {
-            [self.tcp, self.udp].compactMap { $0 } + self.members.values.compactMap(\.socket)
-        }.get()) ?? []
+        let channels: [Channel] =
+            (try? await eventLoop.submit {
+                [self.tcp, self.udp].compactMap { $0 } + self.members.values.compactMap(\.socket)
+            }.get()) ?? []
         for channel in channels { try? await channel.close() }
     }
 
@@ -152,11 +156,12 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
 
     public func snapshot() async -> Snapshot? {
         try? await eventLoop.submit {
-            Snapshot(connected: self.members.values.filter { $0.socket != nil }.map(\.userID).sorted(),
-                     groupMembers: self.coordinator.groupMembers, epoch: self.coordinator.epoch,
-                     transitionsExecuted: self.coordinator.executed,
-                     invalidCommitAnswers: self.coordinator.invalidAnswers, relayed: self.relayed,
-                     faultsInjected: self.faultsInjected)
+            Snapshot(
+                connected: self.members.values.filter { $0.socket != nil }.map(\.userID).sorted(),
+                groupMembers: self.coordinator.groupMembers, epoch: self.coordinator.epoch,
+                transitionsExecuted: self.coordinator.executed,
+                invalidCommitAnswers: self.coordinator.invalidAnswers, relayed: self.relayed,
+                faultsInjected: self.faultsInjected)
         }.get()
     }
 
@@ -188,12 +193,14 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
 
     func write(_ body: WebSocketFrameBody, to member: SimulatedVoiceMember) {
         guard let socket = member.socket else { return }
-        let (opcode, bytes): (WebSocketOpcode, [UInt8]) = switch body {
-        case .text(let b): (.text, b)
-        case .binary(let b): (.binary, b)
-        }
-        socket.writeAndFlush(WebSocketFrame(fin: true, opcode: opcode, data: socket.allocator.buffer(bytes: bytes)),
-                             promise: nil)
+        let (opcode, bytes): (WebSocketOpcode, [UInt8]) =
+            switch body {
+            case .text(let b): (.text, b)
+            case .binary(let b): (.binary, b)
+            }
+        socket.writeAndFlush(
+            WebSocketFrame(fin: true, opcode: opcode, data: socket.allocator.buffer(bytes: bytes)),
+            promise: nil)
     }
 
     private func sendDAVE(_ message: VoiceDAVECoordinator.Outbound, to userID: UInt64) {

@@ -3,7 +3,7 @@ import DiscordVoice
 import Realtime
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A simulated call member on our own voice stack (`VoiceConnection`, so its DAVE member is ours): speaks a WAV
@@ -42,8 +42,13 @@ public final class SimulatedVoiceUser {
         }
         let encoder = try OpusEncoder(sampleRate: 48_000, channels: channels)
         let decoder = try OpusDecoder(sampleRate: 48_000, channels: 1)
-        let writer = try record.map { try WAVWriter(path: $0, format: WAVFormat(sampleRate: 48_000, channels: 1,
-                                                                                encoding: .pcm16)) }
+        let writer = try record.map {
+            try WAVWriter(
+                path: $0,
+                format: WAVFormat(
+                    sampleRate: 48_000, channels: 1,
+                    encoding: .pcm16))
+        }
         let frameSamples = 960 * channels
         var packet = [UInt8](repeating: 0, count: OpusEncoder.maxPacketBytes)
         var pcm = [Float](repeating: 0, count: 5760)
@@ -57,8 +62,9 @@ public final class SimulatedVoiceUser {
             if position + frameSamples <= samples.count {
                 let length = try samples.withUnsafeBufferPointer { all in
                     try packet.withUnsafeMutableBytes {
-                        try encoder.encode(UnsafeBufferPointer(rebasing: all[position..<(position + frameSamples)]),
-                                           into: $0)
+                        try encoder.encode(
+                            UnsafeBufferPointer(rebasing: all[position..<(position + frameSamples)]),
+                            into: $0)
                     }
                 }
                 position += frameSamples

@@ -100,8 +100,9 @@ final class VoiceDAVECoordinator {
                 current.awaiting.insert(member)
             }
         }
-        applyToRoster(removed: current.removedLeaves, added: current.joining,
-                      committer: leaves.isEmpty ? userID : nil)
+        applyToRoster(
+            removed: current.removedLeaves, added: current.joining,
+            committer: leaves.isEmpty ? userID : nil)
         epoch += 1
         transition = current
     }
@@ -232,8 +233,10 @@ final class VoiceDAVECoordinator {
         propose(existing: existing, removing: removed, adding: waiting)
     }
 
-    private func propose(existing: [UInt64], removing removed: [UInt32],
-                         adding joiners: [(userID: UInt64, keyPackage: [UInt8])]) {
+    private func propose(
+        existing: [UInt64], removing removed: [UInt32],
+        adding joiners: [(userID: UInt64, keyPackage: [UInt8])]
+    ) {
         var messages: [MLSMessage] = []
         do {
             for leaf in removed { messages.append(try role.remove(leafIndex: leaf, epoch: epoch).message) }

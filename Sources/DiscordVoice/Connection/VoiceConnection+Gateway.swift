@@ -77,9 +77,10 @@ extension VoiceConnection: VoiceWebSocketDelegate {
             opener = VoicePacketOpener(cipher: cipher)
             if let ssrc = session?.ready?.ssrc {
                 // A new key (after a rejoin) keeps our RTP stream's sequence/timestamp continuity.
-                sealer = VoicePacketSealer(cipher: cipher, ssrc: ssrc,
-                                           sequence: sealer?.sequence ?? .random(in: .min ... .max),
-                                           timestamp: sealer?.timestamp ?? .random(in: .min ... .max))
+                sealer = VoicePacketSealer(
+                    cipher: cipher, ssrc: ssrc,
+                    sequence: sealer?.sequence ?? .random(in: .min ... .max),
+                    timestamp: sealer?.timestamp ?? .random(in: .min ... .max))
             }
         } catch {
             log("voice: bad session key: \(error)")
@@ -177,8 +178,9 @@ extension VoiceConnection: VoiceWebSocketDelegate {
         let log = self.log
         Task {
             do {
-                try await control.updateVoiceState(guildID: info.guildID, channelID: info.channelID,
-                                                   selfMute: mute, selfDeaf: deaf)
+                try await control.updateVoiceState(
+                    guildID: info.guildID, channelID: info.channelID,
+                    selfMute: mute, selfDeaf: deaf)
             } catch {
                 log("voice: rejoin request failed: \(error)")
             }

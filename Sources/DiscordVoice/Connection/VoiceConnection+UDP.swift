@@ -122,8 +122,10 @@ extension VoiceConnection {
             // 8 bytes: u32 little-endian counter, 4 zero bytes (discord.js); no reply expected.
             let c = self.keepaliveCounter
             self.keepaliveCounter &+= 1
-            self.writeUDP([UInt8(truncatingIfNeeded: c), UInt8(truncatingIfNeeded: c >> 8),
-                           UInt8(truncatingIfNeeded: c >> 16), UInt8(truncatingIfNeeded: c >> 24), 0, 0, 0, 0])
+            self.writeUDP([
+                UInt8(truncatingIfNeeded: c), UInt8(truncatingIfNeeded: c >> 8),
+                UInt8(truncatingIfNeeded: c >> 16), UInt8(truncatingIfNeeded: c >> 24), 0, 0, 0, 0,
+            ])
         }
         let timeout = configuration.livenessTimeout
         livenessTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { _ in

@@ -63,11 +63,13 @@ public final class VoiceConnection: VoiceServerUpdates, @unchecked Sendable {
     /// - Parameters:
     ///   - control: the main gateway, for full rejoins (4006/4009/4011); without it those stop the connection.
     ///   - log: diagnostics (never given the token).
-    public init(eventLoop: EventLoop, control: (any VoiceChannelControl)?,
-                configuration: VoiceConnectionConfiguration = VoiceConnectionConfiguration(),
-                clock: any Realtime.MonotonicClock = SystemClock.shared,
-                receiveCapacity: Int = 256,
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    public init(
+        eventLoop: EventLoop, control: (any VoiceChannelControl)?,
+        configuration: VoiceConnectionConfiguration = VoiceConnectionConfiguration(),
+        clock: any Realtime.MonotonicClock = SystemClock.shared,
+        receiveCapacity: Int = 256,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         self.eventLoop = eventLoop
         self.control = control
         self.configuration = configuration
@@ -156,7 +158,10 @@ public final class VoiceConnection: VoiceServerUpdates, @unchecked Sendable {
     /// Closes the socket and UDP and forgets the media session (not `info`).
     func tearDown() {
         eventLoop.assertInEventLoop()
-        if let socket { self.socket = nil; socket.close(code: 1000) }
+        if let socket {
+            self.socket = nil
+            socket.close(code: 1000)
+        }
         heartbeatTask?.cancel()
         heartbeatTask = nil
         closeUDP()

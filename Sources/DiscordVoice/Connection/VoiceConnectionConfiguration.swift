@@ -21,8 +21,10 @@ public struct VoiceConnectionConfiguration: Sendable {
     /// Frames queued before a talkspurt starts (see `VoiceSendPacer.prefill`).
     public var sendPrefill = 2
 
-    public init(secure: Bool = VoiceEndpoint.secureFromProcessEnvironment,
-                tls: TLSConfiguration = .makeClientConfiguration()) {
+    public init(
+        secure: Bool = VoiceEndpoint.secureFromProcessEnvironment,
+        tls: TLSConfiguration = .makeClientConfiguration()
+    ) {
         self.secure = secure
         self.tls = tls
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where the voice gateway lives: VOICE_SERVER_UPDATE's `endpoint` (`host:port`, no scheme) and the scheme.

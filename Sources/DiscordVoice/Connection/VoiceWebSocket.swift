@@ -33,8 +33,9 @@ final class VoiceWebSocket: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: 1 << 20))
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOWebSocketFrameAggregator(
+                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: 1 << 20))
                 try channel.pipeline.syncOperations.addHandler(VoiceWebSocketFrameHandler(socket: self))
                 self.opened(channel)
             }
@@ -52,11 +53,16 @@ final class VoiceWebSocket: @unchecked Sendable {
                     }
                     try sync.addHTTPClientHandlers(
                         leftOverBytesStrategy: .forwardBytes,
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            context.pipeline.syncOperations.removeHandler(name: "voice-upgrade-request", promise: nil)
-                        }))
-                    try sync.addHandler(VoiceUpgradeRequestHandler(socket: self, authority: authority),
-                                        name: "voice-upgrade-request")
+                        withClientUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(
+                                    name: "voice-upgrade-request", promise: nil)
+                            }
+                        ))
+                    try sync.addHandler(
+                        VoiceUpgradeRequestHandler(socket: self, authority: authority),
+                        name: "voice-upgrade-request")
                 }
             }
         bootstrap.connect(host: host, port: endpoint.port).whenComplete { result in
@@ -80,13 +86,15 @@ final class VoiceWebSocket: @unchecked Sendable {
     func send(_ frame: VoiceGatewayFrame) {
         eventLoop.assertInEventLoop()
         guard let channel else { return }
-        let (opcode, bytes): (WebSocketOpcode, [UInt8]) = switch frame {
-        case .text(let b): (.text, b)
-        case .binary(let b): (.binary, b)
-        }
+        let (opcode, bytes): (WebSocketOpcode, [UInt8]) =
+            switch frame {
+            case .text(let b): (.text, b)
+            case .binary(let b): (.binary, b)
+            }
         let buffer = channel.allocator.buffer(bytes: bytes)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: buffer),
-                              promise: nil)
+        channel.writeAndFlush(
+            WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: buffer),
+            promise: nil)
     }
 
     /// Closes with `code` (not 1000/1001 when the session should stay resumable).

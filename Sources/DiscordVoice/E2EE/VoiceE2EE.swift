@@ -171,8 +171,11 @@ public final class VoiceE2EE {
         consecutiveFailures = 0
         selfHealings += 1
         let version = session.protocolVersion > 0 ? session.protocolVersion : session.executedProtocolVersion
-        let reinit = (try? session.handlePrepareEpoch(DAVEPrepareEpoch(protocolVersion: version, epoch: 1,
-                                                                       transitionID: lastTransitionID))) ?? []
+        let reinit =
+            (try? session.handlePrepareEpoch(
+                DAVEPrepareEpoch(
+                    protocolVersion: version, epoch: 1,
+                    transitionID: lastTransitionID))) ?? []
         return [.invalidCommitWelcome(transitionID: lastTransitionID)] + reinit
     }
 }

@@ -15,7 +15,8 @@ public enum VoiceGatewayCodec {
     /// Decodes one JSON text frame.
     public static func decode(text: [UInt8]) throws(VoiceGatewayMessageError) -> Decoded {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text)) as? [String: Any],
-              let op = integer(object["op"]) else { throw .notAnObject }
+            let op = integer(object["op"])
+        else { throw .notAnObject }
         let seq = integer(object["seq"])
         let d = object["d"] as? [String: Any] ?? [:]
         func need<T>(_ field: String, _ value: T?) throws(VoiceGatewayMessageError) -> T {
@@ -55,17 +56,20 @@ public enum VoiceGatewayCodec {
         case VoiceOpcode.clientDisconnect:
             event = .clientDisconnected(try need("user_id", snowflake(d["user_id"])))
         case VoiceOpcode.davePrepareTransition:
-            event = .davePrepareTransition(DAVEPrepareTransition(
-                protocolVersion: try need("protocol_version", u16(d["protocol_version"])),
-                transitionID: try need("transition_id", u16(d["transition_id"]))))
+            event = .davePrepareTransition(
+                DAVEPrepareTransition(
+                    protocolVersion: try need("protocol_version", u16(d["protocol_version"])),
+                    transitionID: try need("transition_id", u16(d["transition_id"]))))
         case VoiceOpcode.daveExecuteTransition:
-            event = .daveExecuteTransition(DAVEExecuteTransition(
-                transitionID: try need("transition_id", u16(d["transition_id"]))))
+            event = .daveExecuteTransition(
+                DAVEExecuteTransition(
+                    transitionID: try need("transition_id", u16(d["transition_id"]))))
         case VoiceOpcode.davePrepareEpoch:
-            event = .davePrepareEpoch(DAVEPrepareEpoch(
-                protocolVersion: try need("protocol_version", u16(d["protocol_version"])),
-                epoch: try need("epoch", integer(d["epoch"]).flatMap { UInt64(exactly: $0) }),
-                transitionID: try need("transition_id", u16(d["transition_id"]) ?? 0)))
+            event = .davePrepareEpoch(
+                DAVEPrepareEpoch(
+                    protocolVersion: try need("protocol_version", u16(d["protocol_version"])),
+                    epoch: try need("epoch", integer(d["epoch"]).flatMap { UInt64(exactly: $0) }),
+                    transitionID: try need("transition_id", u16(d["transition_id"]) ?? 0)))
         default:
             event = nil
         }
@@ -79,7 +83,7 @@ public enum VoiceGatewayCodec {
         let op = binary[2]
         switch Int(op) {
         case VoiceOpcode.mlsExternalSender, VoiceOpcode.mlsProposals, VoiceOpcode.mlsAnnounceCommitTransition,
-             VoiceOpcode.mlsWelcome:
+            VoiceOpcode.mlsWelcome:
             return Decoded(event: .daveBinary(opcode: op, payload: Array(binary[3...])), seq: seq)
         default:
             return Decoded(event: nil, seq: seq)
@@ -90,18 +94,22 @@ public enum VoiceGatewayCodec {
 
     /// Op 0 Identify, offering DAVE protocol version 1.
     public static func identify(_ info: VoiceServerInfo, maxDAVEVersion: Int = 1) -> [UInt8] {
-        json(VoiceOpcode.identify, [
-            "server_id": info.guildID.description, "user_id": info.userID.description,
-            "session_id": info.sessionID, "token": info.token, "max_dave_protocol_version": maxDAVEVersion,
-        ])
+        json(
+            VoiceOpcode.identify,
+            [
+                "server_id": info.guildID.description, "user_id": info.userID.description,
+                "session_id": info.sessionID, "token": info.token, "max_dave_protocol_version": maxDAVEVersion,
+            ])
     }
 
     /// Op 7 Resume.
     public static func resume(_ info: VoiceServerInfo, seqAck: Int) -> [UInt8] {
-        json(VoiceOpcode.resume, [
-            "server_id": info.guildID.description, "session_id": info.sessionID, "token": info.token,
-            "seq_ack": seqAck,
-        ])
+        json(
+            VoiceOpcode.resume,
+            [
+                "server_id": info.guildID.description, "session_id": info.sessionID, "token": info.token,
+                "seq_ack": seqAck,
+            ])
     }
 
     /// Op 3 Heartbeat: `t` a JSON integer nonce, `seq_ack` the last seq seen (-1 before any).
@@ -111,9 +119,11 @@ public enum VoiceGatewayCodec {
 
     /// Op 1 Select Protocol.
     public static func selectProtocol(address: String, port: UInt16, mode: TransportMode) -> [UInt8] {
-        json(VoiceOpcode.selectProtocol, [
-            "protocol": "udp", "data": ["address": address, "port": Int(port), "mode": mode.rawValue],
-        ])
+        json(
+            VoiceOpcode.selectProtocol,
+            [
+                "protocol": "udp", "data": ["address": address, "port": Int(port), "mode": mode.rawValue],
+            ])
     }
 
     /// Op 5 Speaking (flag 1 = microphone, 0 = off).

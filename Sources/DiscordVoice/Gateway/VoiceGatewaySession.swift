@@ -105,7 +105,11 @@ public struct VoiceGatewaySession {
     }
 
     /// What the clock requires: a heartbeat when due, or `.zombie` when too many went unanswered.
-    public enum Due: Equatable { case nothing, send(VoiceGatewayFrame), zombie }
+    public enum Due: Equatable {
+        case nothing
+        case send(VoiceGatewayFrame)
+        case zombie
+    }
 
     /// Call at (or after) `nextHeartbeat`. `nonce` is the heartbeat's `t` (milliseconds of wall or monotonic time).
     public mutating func tick(now: UInt64, nonce: Int) -> Due {

@@ -4,9 +4,11 @@ public enum RTPPacketBuilder {
     /// Seals `payload` after an extension body of `extensionBody` (a multiple of 4 bytes, `0xBEDE` one-byte
     /// profile) and before `padding` pad bytes (the last of them holding the count); returns the packet.
     /// `padding` 0 leaves the P bit clear; an empty `payload` with padding makes a padding-only packet.
-    public static func packet(cipher: TransportCipher, sequence: UInt16, timestamp: UInt32, ssrc: UInt32,
-                              csrcs: [UInt32] = [], extensionBody: [UInt8]? = nil, payload: [UInt8],
-                              padding: UInt8 = 0, nonce: UInt32) throws -> [UInt8] {
+    public static func packet(
+        cipher: TransportCipher, sequence: UInt16, timestamp: UInt32, ssrc: UInt32,
+        csrcs: [UInt32] = [], extensionBody: [UInt8]? = nil, payload: [UInt8],
+        padding: UInt8 = 0, nonce: UInt32
+    ) throws -> [UInt8] {
         precondition(csrcs.count < 16 && (extensionBody?.count ?? 0) % 4 == 0, "RTP header parts out of range")
         var header = RTPHeader(sequence: sequence, timestamp: timestamp, ssrc: ssrc)
         header.csrcCount = UInt8(csrcs.count)
@@ -40,8 +42,10 @@ public enum RTPPacketBuilder {
                 }
             }
         }
-        let nonceBytes = [UInt8(truncatingIfNeeded: nonce >> 24), UInt8(truncatingIfNeeded: nonce >> 16),
-                          UInt8(truncatingIfNeeded: nonce >> 8), UInt8(truncatingIfNeeded: nonce)]
+        let nonceBytes = [
+            UInt8(truncatingIfNeeded: nonce >> 24), UInt8(truncatingIfNeeded: nonce >> 16),
+            UInt8(truncatingIfNeeded: nonce >> 8), UInt8(truncatingIfNeeded: nonce),
+        ]
         return aad + ciphertext + tag + nonceBytes
     }
 

@@ -62,8 +62,10 @@ public final class TransportCipher: @unchecked Sendable {
 
     /// Encrypts `plaintext` into `ciphertext` (same length) and writes the 16-byte tag to `tag`.
     /// `nonce` is the 4 counter bytes as they appear on the wire.
-    public func seal(plaintext: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, nonce: UInt32,
-                     ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer) throws(Failure) {
+    public func seal(
+        plaintext: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, nonce: UInt32,
+        ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer
+    ) throws(Failure) {
         guard ciphertext.count >= plaintext.count, tag.count >= TransportMode.tagLength else { throw .outputTooSmall }
         var fullNonce = Self.nonce(nonce)
         let ok: Bool = withUnsafeMutableBytes(of: &fullNonce) { n in
@@ -87,8 +89,10 @@ public final class TransportCipher: @unchecked Sendable {
     }
 
     /// Decrypts `ciphertext` into `plaintext` (same length) if `tag` authenticates it with `aad`.
-    public func open(ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
-                     nonce: UInt32, plaintext: UnsafeMutableRawBufferPointer) throws(Failure) {
+    public func open(
+        ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
+        nonce: UInt32, plaintext: UnsafeMutableRawBufferPointer
+    ) throws(Failure) {
         guard plaintext.count >= ciphertext.count else { throw .outputTooSmall }
         guard tag.count == TransportMode.tagLength else { throw .authenticationFailed }
         var fullNonce = Self.nonce(nonce)
@@ -128,23 +132,27 @@ public final class TransportCipher: @unchecked Sendable {
         return nonce
     }
 
-    private func swiftCryptoSeal(_ plaintext: UnsafeRawBufferPointer, _ aad: UnsafeRawBufferPointer,
-                                 _ nonce: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer,
-                                 _ tag: UnsafeMutableRawBufferPointer) -> Bool {
+    private func swiftCryptoSeal(
+        _ plaintext: UnsafeRawBufferPointer, _ aad: UnsafeRawBufferPointer,
+        _ nonce: UnsafeRawBufferPointer, _ ciphertext: UnsafeMutableRawBufferPointer,
+        _ tag: UnsafeMutableRawBufferPointer
+    ) -> Bool {
         guard let swiftKey, let gcmNonce = try? AES.GCM.Nonce(data: nonce),
-              let box = try? AES.GCM.seal(plaintext, using: swiftKey, nonce: gcmNonce, authenticating: aad)
+            let box = try? AES.GCM.seal(plaintext, using: swiftKey, nonce: gcmNonce, authenticating: aad)
         else { return false }
         box.ciphertext.withUnsafeBytes { ciphertext.copyMemory(from: $0) }
         box.tag.withUnsafeBytes { tag.copyMemory(from: $0) }
         return true
     }
 
-    private func swiftCryptoOpen(_ ciphertext: UnsafeRawBufferPointer, _ tag: UnsafeRawBufferPointer,
-                                 _ aad: UnsafeRawBufferPointer, _ nonce: UnsafeRawBufferPointer,
-                                 _ plaintext: UnsafeMutableRawBufferPointer) -> Bool {
+    private func swiftCryptoOpen(
+        _ ciphertext: UnsafeRawBufferPointer, _ tag: UnsafeRawBufferPointer,
+        _ aad: UnsafeRawBufferPointer, _ nonce: UnsafeRawBufferPointer,
+        _ plaintext: UnsafeMutableRawBufferPointer
+    ) -> Bool {
         guard let swiftKey, let gcmNonce = try? AES.GCM.Nonce(data: nonce),
-              let box = try? AES.GCM.SealedBox(nonce: gcmNonce, ciphertext: ciphertext, tag: tag),
-              let opened = try? AES.GCM.open(box, using: swiftKey, authenticating: aad)
+            let box = try? AES.GCM.SealedBox(nonce: gcmNonce, ciphertext: ciphertext, tag: tag),
+            let opened = try? AES.GCM.open(box, using: swiftKey, authenticating: aad)
         else { return false }
         opened.withUnsafeBytes { plaintext.copyMemory(from: $0) }
         return true

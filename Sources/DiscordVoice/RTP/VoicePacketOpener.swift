@@ -109,7 +109,7 @@ public final class VoicePacketOpener {
         guard let parsed = RTPHeader(parsing: datagram) else { return .dropped(.tooShort) }
         let aadLength = parsed.unencryptedLength
         guard datagram.count >= aadLength + TransportMode.trailerLength,
-              datagram.count - aadLength - TransportMode.trailerLength <= buffer.count
+            datagram.count - aadLength - TransportMode.trailerLength <= buffer.count
         else { return .dropped(.tooShort) }
         guard isKnown(parsed.ssrc) else { return .dropped(.unknownSSRC) }
 
@@ -117,11 +117,12 @@ public final class VoicePacketOpener {
         let tagAt = nonceAt - TransportMode.tagLength
         let cipherLength = tagAt - aadLength
         do {
-            try cipher.open(ciphertext: UnsafeRawBufferPointer(rebasing: datagram[aadLength..<tagAt]),
-                            tag: UnsafeRawBufferPointer(rebasing: datagram[tagAt..<nonceAt]),
-                            aad: UnsafeRawBufferPointer(rebasing: datagram[0..<aadLength]),
-                            nonce: RTPHeader.u32(datagram, nonceAt),
-                            plaintext: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<cipherLength]))
+            try cipher.open(
+                ciphertext: UnsafeRawBufferPointer(rebasing: datagram[aadLength..<tagAt]),
+                tag: UnsafeRawBufferPointer(rebasing: datagram[tagAt..<nonceAt]),
+                aad: UnsafeRawBufferPointer(rebasing: datagram[0..<aadLength]),
+                nonce: RTPHeader.u32(datagram, nonceAt),
+                plaintext: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<cipherLength]))
         } catch {
             return .dropped(.decryptFailed)
         }

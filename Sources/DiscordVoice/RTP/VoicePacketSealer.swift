@@ -11,9 +11,11 @@ public final class VoicePacketSealer {
     /// The next packet's nonce counter (never repeats for one key within 2^32 packets).
     public private(set) var nonce: UInt32
 
-    public init(cipher: TransportCipher, ssrc: UInt32,
-                sequence: UInt16 = .random(in: .min ... .max), timestamp: UInt32 = .random(in: .min ... .max),
-                nonce: UInt32 = 0) {
+    public init(
+        cipher: TransportCipher, ssrc: UInt32,
+        sequence: UInt16 = .random(in: .min ... .max), timestamp: UInt32 = .random(in: .min ... .max),
+        nonce: UInt32 = 0
+    ) {
         self.cipher = cipher
         self.ssrc = ssrc
         self.sequence = sequence
@@ -28,15 +30,17 @@ public final class VoicePacketSealer {
 
     /// Seals one 20 ms frame into `output`; returns the packet length. Advances sequence, timestamp and nonce.
     public func seal(frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
-        throws(TransportCipher.Failure) -> Int {
+        throws(TransportCipher.Failure) -> Int
+    {
         let length = Self.packetLength(payload: frame.count)
         guard output.count >= length else { throw .outputTooSmall }
         RTPHeader(sequence: sequence, timestamp: timestamp, ssrc: ssrc).write(to: output)
         let tagAt = RTPHeader.fixedLength + frame.count
-        try cipher.seal(plaintext: frame, aad: UnsafeRawBufferPointer(rebasing: output[0..<RTPHeader.fixedLength]),
-                        nonce: nonce,
-                        ciphertext: UnsafeMutableRawBufferPointer(rebasing: output[RTPHeader.fixedLength..<tagAt]),
-                        tag: UnsafeMutableRawBufferPointer(rebasing: output[tagAt..<(tagAt + TransportMode.tagLength)]))
+        try cipher.seal(
+            plaintext: frame, aad: UnsafeRawBufferPointer(rebasing: output[0..<RTPHeader.fixedLength]),
+            nonce: nonce,
+            ciphertext: UnsafeMutableRawBufferPointer(rebasing: output[RTPHeader.fixedLength..<tagAt]),
+            tag: UnsafeMutableRawBufferPointer(rebasing: output[tagAt..<(tagAt + TransportMode.tagLength)]))
         RTPHeader.put(nonce, output, tagAt + TransportMode.tagLength)
         sequence &+= 1
         timestamp &+= RTPHeader.samplesPerFrame
