@@ -38,7 +38,8 @@ FuzzDriver.run { data in
         preconditionFailure("embedded connect failed: \(error)")
     }
     client.channel = channel
-    client.phase = .upgraded
+    client.transition(to: .connecting)  // as `connect()` then the upgrade would move it
+    client.transition(to: .upgraded)
     guard let decoder = try? OggOpusDecoder(sampleRate: 24_000, channels: 1, applyPreSkip: false) else {
         preconditionFailure("decoder set-up failed")
     }

@@ -1,5 +1,6 @@
-import DiscordVoice
 import FuzzSupport
+
+@testable import DiscordVoice
 
 // The voice UDP receive path: RTP/RTCP classification, rtpsize decryption in both AEAD modes under a fixed key,
 // padding and header-extension stripping, and IP discovery replies. The input is a script; besides raw datagrams
