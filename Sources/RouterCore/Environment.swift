@@ -3,8 +3,14 @@ import Foundation
 /// Variables for `${VAR}` / `${VAR:-default}` interpolation: the process environment over a `.env` file.
 public struct PipelineEnvironment: Sendable {
     public var variables: [String: String]
+    /// The values of `${session.NAME}` references: set when a host (the bot) starts a session; nil while a file is
+    /// only checked, when each reference reads its documented example (`SessionValues.examples`).
+    public var session: SessionValues?
 
-    public init(_ variables: [String: String]) { self.variables = variables }
+    public init(_ variables: [String: String], session: SessionValues? = nil) {
+        self.variables = variables
+        self.session = session
+    }
 
     /// The process environment, over the variables of `dotEnvPath` when that file exists.
     public static func load(dotEnvPath: String? = ".env") throws -> PipelineEnvironment {
@@ -72,6 +78,15 @@ public struct PipelineEnvironment: Sendable {
                         hint: "close it with '}' or write '$$' for a literal '$'"))
             }
             let body = String(chars[(i + 2)..<close])
+            if body.hasPrefix(SessionValues.prefix) {
+                switch sessionValue(String(body.dropFirst(SessionValues.prefix.count))) {
+                case .success(let value): out += value
+                case .failure(let problem):
+                    return .failure(InterpolationProblem(offset: i, message: problem.message, hint: problem.hint))
+                }
+                i = close + 1
+                continue
+            }
             var name = body, fallback: String?
             if let r = body.range(of: ":-") {
                 name = String(body[..<r.lowerBound])
@@ -99,6 +114,58 @@ public struct PipelineEnvironment: Sendable {
             i = close + 1
         }
         return .success(out)
+    }
+}
+
+extension PipelineEnvironment {
+    /// `${session.NAME}`: the session's value, or the documented example while the file is only checked.
+    fileprivate func sessionValue(_ name: String) -> Result<String, InterpolationProblem> {
+        guard let example = SessionValues.examples[name] else {
+            return .failure(
+                InterpolationProblem(
+                    offset: 0,
+                    message: "'session.\(name)' is not a session value"
+                        + Spelling.didYouMean("session.\(name)", among: SessionValues.names.map { "session.\($0)" }),
+                    hint: "session values: " + SessionValues.names.map { "session.\($0)" }.joined(separator: ", ")))
+        }
+        guard let session else { return .success(example) }
+        return .success(session.values[name] ?? "")
+    }
+}
+
+/// Values known only when a session starts, read in pipeline files as `${session.NAME}`: who started it, where,
+/// with which prompt, voice and backend. `router check` validates a file with each name's example value; the bot
+/// validates it again with the real values before it joins voice.
+public struct SessionValues: Sendable, Equatable {
+    static let prefix = "session."
+
+    /// Every name, with the example used when a file is checked without a session (and its meaning, for docs).
+    public static let documented: [(name: String, example: String, meaning: String)] = [
+        ("id", "s1", "the session's identifier in logs (s1, s2, ...)"),
+        ("guild_id", "100000000000000001", "the Discord server's id"),
+        ("voice_channel_id", "100000000000000002", "the voice channel bridged"),
+        ("text_channel_id", "100000000000000003", "where status messages and the AI's sentences go"),
+        ("user_id", "100000000000000004", "who started the session (their settings apply)"),
+        ("user_name", "someone", "their display name"),
+        ("text_prompt", "You are a helpful assistant.", "the starter's !prompt (or the default prompt)"),
+        ("voice", "NATF0.pt", "the starter's !voice (a PersonaPlex voice prompt file)"),
+        ("backend_url", "ws://localhost:8998/api/chat", "the PersonaPlex server picked from PERSONAPLEX_URL"),
+    ]
+    public static let names = documented.map(\.name)
+    static let examples = Dictionary(uniqueKeysWithValues: documented.map { ($0.name, $0.example) })
+
+    /// Values by name (`text_prompt`, not `session.text_prompt`).
+    public let values: [String: String]
+
+    public init(
+        id: String, guildID: String, voiceChannelID: String, textChannelID: String, userID: String,
+        userName: String, textPrompt: String, voice: String, backendURL: String
+    ) {
+        values = [
+            "id": id, "guild_id": guildID, "voice_channel_id": voiceChannelID, "text_channel_id": textChannelID,
+            "user_id": userID, "user_name": userName, "text_prompt": textPrompt, "voice": voice,
+            "backend_url": backendURL,
+        ]
     }
 }
 

@@ -54,12 +54,14 @@ public final class NodeSetup {
     /// The session's clock: nodes that time things (latency stamps, timeouts) read it instead of the system clock,
     /// so a test can drive them with a `ManualClock`.
     public let clock: any MonotonicClock
+    /// What the session's host provides beyond the pipeline file (a voice connection, a chat sink).
+    public let resources: SessionResources
     let inputs: [String: [Lane]]
     let outputs: [String: Lane]
 
     init(
         name: String, typeName: String, params: Parameters, runsFast: Bool, clock: any MonotonicClock,
-        inputs: [String: [Lane]], outputs: [String: Lane]
+        resources: SessionResources = SessionResources(), inputs: [String: [Lane]], outputs: [String: Lane]
     ) {
         self.name = name
         self.typeName = typeName
@@ -68,6 +70,7 @@ public final class NodeSetup {
         self.metrics = NodeMetrics(nodeName: name, typeName: typeName)
         self.runsFast = runsFast
         self.clock = clock
+        self.resources = resources
         self.inputs = inputs
         self.outputs = outputs
     }
@@ -151,7 +154,11 @@ public final class Graph {
     public let clock: any MonotonicClock
 
     /// Instantiates every node. A node that cannot be created (missing file, bad device) is reported by name.
-    public init(_ pipeline: ValidatedPipeline, clock: any MonotonicClock = SystemClock.shared) throws {
+    /// - Parameter resources: what the host gives the nodes (empty for a plain `router run`).
+    public init(
+        _ pipeline: ValidatedPipeline, clock: any MonotonicClock = SystemClock.shared,
+        resources: SessionResources = SessionResources()
+    ) throws {
         self.pipeline = pipeline
         self.clock = clock
         let sessionEvents = EventLane(label: "session.events")
@@ -189,7 +196,7 @@ public final class Graph {
             for output in node.layout.outputs { outputs[output.name] = lanes["\(node.name).\(output.name)"] }
             let setup = NodeSetup(
                 name: node.name, typeName: node.type.typeName, params: node.params,
-                runsFast: pipeline.runsFast, clock: clock, inputs: inputs, outputs: outputs)
+                runsFast: pipeline.runsFast, clock: clock, resources: resources, inputs: inputs, outputs: outputs)
             let instance: any Node
             do {
                 instance = try node.type.init(setup)

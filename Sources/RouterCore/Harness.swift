@@ -33,7 +33,7 @@ public final class NodeHarness<N: NodeType> {
     /// input format is not given is an error, as an unlinked input is in a pipeline.
     public init(
         params: [String: String] = [:], inputs: [String: MediaFormat] = [:], runsFast: Bool = true,
-        clock: ManualClock = ManualClock()
+        clock: ManualClock = ManualClock(), resources: SessionResources = SessionResources()
     ) throws {
         var parameters = NodeRegistry.defaults(of: N.self)
         for (key, text) in params {
@@ -85,7 +85,7 @@ public final class NodeHarness<N: NodeType> {
         }
         let setup = NodeSetup(
             name: N.typeName.lowercased(), typeName: N.typeName, params: parameters, runsFast: runsFast,
-            clock: clock, inputs: linked, outputs: outs)
+            clock: clock, resources: resources, inputs: linked, outputs: outs)
         node = try N(setup)
         metrics = setup.metrics
         self.clock = clock
@@ -104,6 +104,7 @@ public final class NodeHarness<N: NodeType> {
 
     public func pcmOutput(_ port: String = "out") -> PCMLane { output(port) }
     public func packetOutput(_ port: String = "out") -> PacketLane { output(port) }
+    public func streamsOutput(_ port: String = "out") -> PCMStreamsLane { output(port) }
     public func eventOutput(_ port: String) -> EventLane { output(port) }
 
     private func input<L: Lane>(_ port: String) -> L {
@@ -221,11 +222,12 @@ public final class EmbeddedSession {
 
     public init(
         yaml: String, registry: NodeRegistry, environment: PipelineEnvironment = PipelineEnvironment([:]),
-        file: String = "test.yaml", clock: any MonotonicClock = ManualClock()
+        file: String = "test.yaml", clock: any MonotonicClock = ManualClock(),
+        resources: SessionResources = SessionResources()
     ) throws {
         pipeline = try PipelineValidator(registry: registry).validate(yaml: yaml, file: file, environment: environment)
         self.clock = clock
-        session = Session(graph: try Graph(pipeline, clock: clock))
+        session = Session(graph: try Graph(pipeline, clock: clock, resources: resources))
         try session.start()
     }
 
