@@ -133,7 +133,7 @@ let package = Package(
         ]),
 
         // Graph nodes adapting the libraries, and the CLI.
-        .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
+        .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex", "DiscordVoice"]),
         .executableTarget(name: "router", dependencies: [
             "Realtime", "RouterCore", "Nodes", "Codecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
-        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "DiscordVoice"]),
         .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .testTarget(name: "PersonaPlexTests", dependencies: [
             "PersonaPlex", "Realtime",
