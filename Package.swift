@@ -149,7 +149,9 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
-        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "DiscordVoice"]),
+        .testTarget(name: "NodesTests", dependencies: [
+            "Nodes", "Realtime", "RouterCore", "Codecs", "DiscordVoice", "CAllocCounter",
+        ]),
         .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .testTarget(name: "PersonaPlexTests", dependencies: [
             "PersonaPlex", "Realtime",
