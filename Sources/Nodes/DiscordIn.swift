@@ -145,7 +145,8 @@ public final class DiscordIn: NodeType, ReportsLatency {
         let now = clock.nowNanoseconds()
         while let event = queue.nextEvent() { handle(event) }
         queue.drainFrames { frame in receive(&frame, now: now) }
-        for slot in slots where slot.isActive { play(slot, now: now) }
+        // Index loops: iterating an array of classes with for-in allocates in debug builds (unspecialised iterator).
+        for i in 0..<slots.count where slots[i].isActive { play(slots[i], now: now) }
         updateMetrics(queue)
     }
 
@@ -165,7 +166,7 @@ public final class DiscordIn: NodeType, ReportsLatency {
         let slot: DiscordSpeakerSlot
         if let existing = self.slot(of: frame.userID) {
             slot = existing
-        } else if let free = slots.first(where: { !$0.isActive }) {
+        } else if let free = freeSlot() {
             free.acquire(userID: frame.userID, ssrc: frame.ssrc)
             events.emit(.speakerJoined(id: frame.userID))
             slot = free
@@ -223,7 +224,12 @@ public final class DiscordIn: NodeType, ReportsLatency {
     }
 
     private func slot(of userID: UInt64) -> DiscordSpeakerSlot? {
-        for slot in slots where slot.isActive && slot.userID == userID { return slot }
+        for i in 0..<slots.count where slots[i].isActive && slots[i].userID == userID { return slots[i] }
+        return nil
+    }
+
+    private func freeSlot() -> DiscordSpeakerSlot? {
+        for i in 0..<slots.count where !slots[i].isActive { return slots[i] }
         return nil
     }
 
@@ -232,8 +238,8 @@ public final class DiscordIn: NodeType, ReportsLatency {
     private func updateMetrics(_ queue: VoiceReceiveQueue) {
         var totals = departedTotals
         var depth = 0
-        for slot in slots where slot.isActive {
-            let c = slot.counters
+        for i in 0..<slots.count where slots[i].isActive {
+            let c = slots[i].counters
             totals.add(c)
             depth += c.depth
         }

@@ -44,3 +44,36 @@ final class DiscordAllocationTests: XCTestCase {
         XCTAssertEqual(out.node.framesSent, 550)
     }
 }
+
+extension DiscordAllocationTests {
+    /// Three speakers through DiscordIn's jitter buffers and decoders: its ticks allocate no more than Gain's.
+    func testDiscordInAllocatesNoMoreThanTheReferenceNode() throws {
+        try XCTSkipUnless(alloc_counter_active() == 1, "allocation counter not linked")
+        let queue = VoiceReceiveQueue()
+        var resources = SessionResources()
+        resources.insert(queue)
+        let h = try NodeHarness<DiscordIn>(params: ["rate": "24000", "channels": "1"], resources: resources)
+        let gain = try NodeHarness<Gain>(inputs: ["in": .pcm(.discord)])
+        let packets = try OpusTalk.speech(seconds: 2)
+        var inTicks: UInt64 = 0, inGain: UInt64 = 0
+        func counted(_ body: () throws -> Void) rethrows -> UInt64 {
+            let before = alloc_counter_thread(alloc_counter_gettid())
+            try body()
+            return alloc_counter_thread(alloc_counter_gettid()) - before
+        }
+        for k in 0..<600 {
+            for user in UInt64(1)...3 {  // the network side (not counted)
+                let header = RTPHeader(sequence: UInt16(k), timestamp: UInt32(k * 960), ssrc: UInt32(user))
+                packets[k % packets.count].withUnsafeBytes {
+                    _ = queue.push(userID: user, header: header, arrival: h.clock.nowNanoseconds(), opus: $0)
+                }
+            }
+            gain.pcmInput().writeSilence()
+            let (a, b) = (try counted { try h.tick() }, try counted { try gain.tick() })
+            if k >= 100 { (inTicks, inGain) = (inTicks + a, inGain + b) }
+            h.clock.advance(nanoseconds: Tick.nanoseconds)
+        }
+        XCTAssertEqual(h.streamsOutput().count, 3)
+        XCTAssertLessThanOrEqual(inTicks, inGain, "allocations in 500 ticks (Gain: \(inGain))")
+    }
+}
