@@ -4,11 +4,12 @@ import Realtime
 import RouterCore
 
 /// What a Discord node says when its host gave it no voice connection (a plain `router run` outside the bot).
-func missingVoiceSession(_ typeName: String) -> NodeError {
+/// `standIn` names the node that does the same job from files.
+func missingVoiceSession(_ typeName: String, standIn: String) -> NodeError {
     NodeError(
         "\(typeName) needs a Discord voice session, and this run has none: `router run` of the pipeline starts the "
             + "bot, which joins a voice channel and hands the session to the node (without DISCORD_TOKEN, the "
-            + "built-in Discord simulator); running the graph on its own, replace \(typeName) with WavIn/WavOut")
+            + "built-in Discord simulator); running the graph on its own, use \(standIn) in its place")
 }
 
 /// The voice channel's speakers as per-speaker PCM streams: reads the voice connection's received Opus frames (its
@@ -137,7 +138,7 @@ public final class DiscordIn: NodeType, ReportsLatency {
     deinit { scratch.deallocate() }
 
     public func start() throws {
-        guard queue != nil else { throw missingVoiceSession(Self.typeName) }
+        guard queue != nil else { throw missingVoiceSession(Self.typeName, standIn: "WavIn") }
     }
 
     public func process(_ tick: Tick) throws {

@@ -58,7 +58,7 @@ public final class DiscordOut: NodeType {
     deinit { packet.deallocate() }
 
     public func start() throws {
-        guard queue != nil else { throw missingVoiceSession(Self.typeName) }
+        guard queue != nil else { throw missingVoiceSession(Self.typeName, standIn: "WavOut") }
     }
 
     /// Each packet is stamped with the start of the tick that produced its frame (`MonotonicClock` nanoseconds), so
