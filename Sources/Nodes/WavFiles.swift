@@ -196,10 +196,9 @@ final class WAVFileSink {
 /// I/O error does (`survivesErrors`) and in their catalogue entry.
 public class WAVSinkNode {
     enum Param {
-        static let path: ParameterKey<String?> = .requiredPath(
-            "path",
-            "The WAV file to write (replaced if it exists). With {id} in it (out/speaker-{id}.wav) the input takes "
-                + "per-speaker streams and each speaker gets a file, {id} being their id.")
+        // (The per-speaker `{id}` form is documented on the port and in the summary: this text is also the hint
+        // validation prints for a missing path.)
+        static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to write (replaced if it exists).")
         static let encoding: ParameterKey<String> = .choice(
             "encoding", ["pcm16", "float32"], default: "pcm16",
             "Sample encoding.")
@@ -216,7 +215,10 @@ public class WAVSinkNode {
             ])
         }
         return PortLayout(inputs: [
-            InputSpec("in", .pcm, doc: "PCM in any format (per-speaker streams when the path holds {id}).")
+            InputSpec(
+                "in", .pcm,
+                doc: "PCM in any format; with {id} in the path (out/speaker-{id}.wav), per-speaker streams instead, "
+                    + "one file per speaker ({id}: their id).")
         ])
     }
 
