@@ -25,6 +25,11 @@ public struct SimulatorConfiguration: Sendable {
     public var maxSendsPerMinute: Int
     /// VOICE_SERVER_UPDATE's endpoint for a join (`nil` = `null`). The voice simulator plugs in here.
     public var voiceEndpoint: @Sendable (_ guildID: UInt64, _ channelID: UInt64, _ userID: UInt64) -> String?
+    /// Told of every op 4 a bot sends (after the endpoint was chosen, before the events go out): the voice session
+    /// id and the voice token of a join, so the voice simulator can accept them, or `nil` for a leave.
+    public var voiceStateChanged:
+        @Sendable (_ guildID: UInt64, _ userID: UInt64, _ join: (channelID: UInt64, sessionID: String, token: String)?)
+            -> Void
     /// Send VOICE_SERVER_UPDATE before VOICE_STATE_UPDATE (Discord uses either order).
     public var voiceServerFirst: Bool
     /// Interaction callbacks later than this are refused (Discord's 3 s).
@@ -47,6 +52,7 @@ public struct SimulatorConfiguration: Sendable {
         maxPayloadBytes = 4096
         maxSendsPerMinute = 120
         voiceEndpoint = { _, _, _ in "127.0.0.1:1" }
+        voiceStateChanged = { _, _, _ in }
         voiceServerFirst = false
         interactionDeadlineSeconds = 3
     }

@@ -50,6 +50,8 @@ public final class Session: @unchecked Sendable {
     public private(set) var tickIndex: Int64 = 0
     /// Ticks whose processing finished after their deadline (real-time runs only).
     public private(set) var lateTicks = 0
+    /// How long each tick took, every node included (the budget is 20 ms; the tick thread's headroom).
+    public private(set) var tickDurations = LatencyHistogram()
     private var started = false
     private var announcedStop = false
     private var stoppedNodes = false
@@ -118,6 +120,7 @@ public final class Session: @unchecked Sendable {
             n.metrics.itemsOut += outCount
             updateFinished(n)
         }
+        tickDurations.record(Nanoseconds.elapsed(from: tick.startNanos, to: clock.nowNanoseconds()))
         tickIndex += 1
     }
 
