@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["Realtime", "RouterCore"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
-        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs"]),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "DiscordVoice"]),
         .testTarget(name: "BridgeTests", dependencies: ["Nodes", "Realtime", "RouterCore", "Codecs", "PersonaPlex"]),
         .testTarget(name: "PersonaPlexTests", dependencies: [
             "PersonaPlex", "Realtime",

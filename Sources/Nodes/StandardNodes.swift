@@ -12,6 +12,7 @@ extension NodeRegistry {
 /// The shipped node types, in catalogue order.
 let standardNodeTypes: [any NodeType.Type] = [
     WavIn.self,
+    DiscordIn.self,
     Greeting.self,
     Mixer.self,
     Resample.self,
@@ -21,6 +22,7 @@ let standardNodeTypes: [any NodeType.Type] = [
     PersonaPlexLink.self,
     TextRelay.self,
     WavOut.self,
+    DiscordOut.self,
     WavTap.self,
     OggTap.self,
     Meter.self,

@@ -3,14 +3,16 @@ import RouterCore
 
 /// Assembles text pieces (PersonaPlex sends one sentencepiece piece per 80 ms frame) into sentences and delivers
 /// them: flush on a piece ending in `.`, `?` or `!`, or after a pause without pieces; pieces like `<s>` or `<0xE2>`
-/// are dropped. Sentences go to the log or a text file, and out of the `out` port for further nodes.
+/// are dropped. Sentences go to the log, a text file or the voice session's chat (`sink: chat`, through the
+/// `TextOutbox` its host provides), and out of the `out` port for further nodes.
 public final class TextRelay: NodeType {
     public static let typeName = "TextRelay"
-    public static let summary = "Assemble text pieces into sentences; deliver to the log or a file (and the out port)."
+    public static let summary =
+        "Assemble text pieces into sentences; deliver to the log, a file or the session's chat (and the out port)."
     private enum Param {
         static let sink: ParameterKey<String> = .choice(
-            "sink", ["log", "file", "none"], default: "log",
-            "Where sentences go besides the out port.")
+            "sink", ["log", "file", "chat", "none"], default: "log",
+            "Where sentences go besides the out port (chat: the Discord text channel of the voice session).")
         static let path: ParameterKey<String?> = .optionalPath(
             "path", "The text file for sink: file (appended, one sentence per line).")
         static let flushAfter: ParameterKey<Double> = .duration(
@@ -51,6 +53,9 @@ public final class TextRelay: NodeType {
     private let log: Logger
     private var file: FileHandle?
     private let toLog: Bool
+    private let toChat: Bool
+    /// The session's chat, when its host gave one (`sink: chat` refuses to start without it).
+    private let outbox: TextOutbox?
     private var pending = ""
     private var startedAt: Int64 = 0
     private var lastPieceTick: Int64 = 0
@@ -66,6 +71,8 @@ public final class TextRelay: NodeType {
         prefix = p[Param.prefix]
         log = setup.log
         toLog = p[Param.sink] == "log"
+        toChat = p[Param.sink] == "chat"
+        outbox = setup.resources.get(TextOutbox.self)
         if p[Param.sink] == "file", let path = p[Param.path] {
             try createParentDirectory(of: path)
             if !FileManager.default.fileExists(atPath: path) {
@@ -80,6 +87,17 @@ public final class TextRelay: NodeType {
             file = handle
         }
     }
+
+    public func start() throws {
+        guard toChat && outbox == nil else { return }
+        throw NodeError(
+            "TextRelay with sink: chat needs a voice session's chat, and this run has none: `router run` of the "
+                + "pipeline starts the bot, which gives the node its text channel (without DISCORD_TOKEN, the "
+                + "built-in Discord simulator's); running the graph on its own, use sink: log or sink: file")
+    }
+
+    /// Sentences the chat outbox refused because it was full.
+    public var chatDropped: Int { outbox?.dropped ?? 0 }
 
     /// An unfinished sentence is delivered once it reaches this many UTF-8 bytes (a spoken sentence is far shorter).
     public static let maxSentenceBytes = 4096
@@ -131,6 +149,10 @@ public final class TextRelay: NodeType {
             ? String(format: "[%02d:%05.2f] ", Int(seconds) / 60, seconds.truncatingRemainder(dividingBy: 60)) : ""
         let line = stamp + prefix + sentence
         if toLog { log.info(line) }
+        if toChat, let outbox {
+            // The chat shows its own times: the sentence with its prefix only.
+            if !outbox.post(prefix + sentence) { log.warning("the chat outbox is full; a sentence was dropped") }
+        }
         file?.write(Data((line + "\n").utf8))
     }
 }

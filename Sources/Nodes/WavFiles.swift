@@ -152,33 +152,32 @@ public final class WavIn: NodeType {
     public func stop() { reader.close() }
 }
 
-/// Writes a PCM edge to a WAV file; the header is finalised when the session ends.
+/// Writes one PCM stream to a WAV file; the header is finalised when the session ends.
 final class WAVFileSink {
     private let writer: WAVWriter
     private let writesGaps: Bool
     private let silence: UnsafeMutableBufferPointer<Float>
     private let log: Logger
     private var closed = false
+    var path: String { writer.path }
 
-    init(setup: NodeSetup, input: PCMInput, writesGaps: Bool) throws {
-        guard let format = input.lanes.first?.pcmFormat else { throw NodeError("input 'in' is not linked") }
-        let encoding: WAVSampleEncoding = setup.params[WAVSinkNode.Param.encoding] == "float32" ? .float32 : .pcm16
-        guard let path = setup.params[WAVSinkNode.Param.path] else { throw NodeError("path is empty") }
+    init(path: String, format: PCMFormat, encoding: WAVSampleEncoding, writesGaps: Bool, log: Logger) throws {
         try createParentDirectory(of: path)
         writer = try WAVWriter(
             path: path, format: WAVFormat(sampleRate: format.sampleRate, channels: format.channels, encoding: encoding))
         self.writesGaps = writesGaps
         silence = .allocate(capacity: format.samplesPerFrame)
         silence.initialize(repeating: 0)
-        log = setup.log
+        self.log = log
     }
 
     deinit { silence.deallocate() }
 
-    func consume(_ input: PCMInput) throws {
-        if let frame = input.frame {
+    /// Writes this tick's frame; a tick without one is written as silence when gaps are kept (until `ended`).
+    func consume(_ frame: UnsafeBufferPointer<Float>?, ended: Bool = false) throws {
+        if let frame {
             try writer.write(frame)
-        } else if writesGaps && !input.allEnded {
+        } else if writesGaps && !ended {
             try writer.write(UnsafeBufferPointer(silence))
         }
     }
@@ -192,19 +191,33 @@ final class WAVFileSink {
     }
 }
 
-/// What WavOut and WavTap share: a PCM input written to a WAV file. Subclasses differ in how they treat ticks
-/// without a frame (`writesGaps`), in what an I/O error does (`survivesErrors`) and in their catalogue entry.
+/// What WavOut and WavTap share: a PCM input written to a WAV file, or per-speaker streams written to one file each
+/// (when the path holds `{id}`). Subclasses differ in how they treat ticks without a frame (`writesGaps`), in what an
+/// I/O error does (`survivesErrors`) and in their catalogue entry.
 public class WAVSinkNode {
     enum Param {
-        static let path: ParameterKey<String?> = .requiredPath("path", "The WAV file to write (replaced if it exists).")
+        static let path: ParameterKey<String?> = .requiredPath(
+            "path",
+            "The WAV file to write (replaced if it exists). With {id} in it (out/speaker-{id}.wav) the input takes "
+                + "per-speaker streams and each speaker gets a file, {id} being their id.")
         static let encoding: ParameterKey<String> = .choice(
             "encoding", ["pcm16", "float32"], default: "pcm16",
             "Sample encoding.")
     }
     public static let parameters = [Param.path.spec, Param.encoding.spec]
 
+    /// The placeholder that makes the node record per-speaker streams.
+    static let speakerPlaceholder = "{id}"
+
     public static func ports(_ params: Parameters) -> PortLayout {
-        PortLayout(inputs: [InputSpec("in", .pcm, doc: "PCM in any format.")])
+        if params[Param.path]?.contains(speakerPlaceholder) == true {
+            return PortLayout(inputs: [
+                InputSpec("in", .pcmStreams, doc: "Per-speaker streams (e.g. DiscordIn): one file per speaker.")
+            ])
+        }
+        return PortLayout(inputs: [
+            InputSpec("in", .pcm, doc: "PCM in any format (per-speaker streams when the path holds {id}).")
+        ])
     }
 
     /// True: a tick without a frame is written as silence (timeline kept); false: it is skipped.
@@ -216,36 +229,57 @@ public class WAVSinkNode {
     private let input: PCMInput
     private let log: Logger
     private let metrics: NodeMetrics
-    /// The open file; nil once recording has stopped.
+    /// The open file; nil once recording has stopped (or when recording per speaker).
     private var sink: WAVFileSink?
-    /// True while the node is writing its file (false after an I/O error a tap survived, or once stopped).
-    public var isRecording: Bool { sink != nil }
+    /// The per-speaker files; nil once recording has stopped (or for a plain PCM input).
+    private var speakers: SpeakerWAVFiles?
+    /// Every file written (one, or one per speaker heard), for a session summary.
+    public private(set) var recordedPaths: [String] = []
+    /// True while the node is writing its file(s) (false after an I/O error a tap survived, or once stopped).
+    public var isRecording: Bool { sink != nil || speakers != nil }
 
     public required init(_ setup: NodeSetup) throws {
         input = setup.pcmInput("in")
         log = setup.log
         metrics = setup.metrics
         do {
-            sink = try WAVFileSink(setup: setup, input: input, writesGaps: Self.writesGaps)
+            guard let path = setup.params[Param.path] else { throw NodeError("path is empty") }
+            let encoding: WAVSampleEncoding = setup.params[Param.encoding] == "float32" ? .float32 : .pcm16
+            let streams = setup.streamsInput("in")
+            if let format = streams.lanes.first?.pcmFormat {
+                speakers = SpeakerWAVFiles(
+                    input: streams, pattern: path, placeholder: Self.speakerPlaceholder, format: format,
+                    encoding: encoding, writesGaps: Self.writesGaps, log: log)
+            } else {
+                guard let format = input.lanes.first?.pcmFormat else { throw NodeError("input 'in' is not linked") }
+                sink = try WAVFileSink(
+                    path: path, format: format, encoding: encoding, writesGaps: Self.writesGaps, log: log)
+                recordedPaths = [path]
+            }
         } catch  where Self.survivesErrors {
             stopRecording(after: error)
         }
     }
 
     public func process(_ tick: Tick) throws {
-        guard let sink else { return }
         do {
-            try sink.consume(input)
+            try sink?.consume(input.frame, ended: input.allEnded)
+            if let speakers {
+                try speakers.consume(tick)
+                if speakers.paths.count > recordedPaths.count { recordedPaths = speakers.paths }
+            }
         } catch  where Self.survivesErrors {
             stopRecording(after: error)
         }
     }
 
     public func stop() {
-        guard let sink else { return }
-        self.sink = nil
+        let open = (sink, speakers)
+        sink = nil
+        speakers = nil
         do {
-            try sink.close()
+            try open.0?.close()
+            try open.1?.close()
         } catch {
             metrics.errors += 1
             log.error("could not finish the file: \(error)")
@@ -257,11 +291,14 @@ public class WAVSinkNode {
         metrics.errors += 1
         log.error("\(error); the tap stops recording, the rest of the graph goes on")
         try? sink?.close()
+        try? speakers?.close()
         sink = nil
+        speakers = nil
     }
 }
 
 /// Sink: writes PCM to a WAV file. Ticks without a frame are skipped, so a file round trip stays sample-aligned.
+/// With `{id}` in the path it writes per-speaker streams, one file per speaker.
 public final class WavOut: WAVSinkNode, NodeType {
     public static let typeName = "WavOut"
     public static let summary = "Sink: write PCM to a WAV file (ticks without a frame are skipped)."
@@ -269,9 +306,11 @@ public final class WavOut: WAVSinkNode, NodeType {
 
 /// Tap: records any PCM edge to a WAV file without disturbing it. Ticks without a frame are written as silence so the
 /// recording keeps the session's timeline; an I/O error stops the recording (logged once, counted), never the graph.
+/// With `{id}` in the path it records per-speaker streams, one file per speaker, each from the speaker's first frame.
 public final class WavTap: WAVSinkNode, NodeType {
     public static let typeName = "WavTap"
-    public static let summary = "Tap: record a PCM edge to a WAV file (gaps as silence, timeline kept)."
+    public static let summary =
+        "Tap: record a PCM edge (or each speaker, with {id} in the path) to WAV (gaps as silence, timeline kept)."
     override class var writesGaps: Bool { true }
     override class var survivesErrors: Bool { true }
 }
