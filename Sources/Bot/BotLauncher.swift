@@ -34,7 +34,8 @@ public enum BotLauncher {
 
     /// Makes the voice session service once the transport exists (the pipeline runner; `GatewayVoiceSessions`
     /// when nil). If the service also conforms to `VoiceServerUpdates`, it receives the gateway's voice events.
-    public typealias SessionServiceFactory = @Sendable (_ transport: any BotTransport, _ logger: Logger) throws ->
+    public typealias SessionServiceFactory =
+        @Sendable (_ transport: any BotTransport, _ logger: Logger) throws ->
         any VoiceSessionService
 
     /// Runs the bot with exactly these settings (tests, or a caller that merged its own environment).

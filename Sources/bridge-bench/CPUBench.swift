@@ -46,9 +46,11 @@ struct CPUBench {
         defer { if child.isRunning { child.terminate() } }
         let simulator = world.simulator
         guard
-            await simulator.waitUntil(timeout: .seconds(60), {
-                simulator.recordedRequests.contains { $0.path.hasSuffix("/commands") && $0.status < 300 }
-            })
+            await simulator.waitUntil(
+                timeout: .seconds(60),
+                {
+                    simulator.recordedRequests.contains { $0.path.hasSuffix("/commands") && $0.status < 300 }
+                })
         else { throw BenchError("the router did not come up:\n\(log.text.suffix(2000))") }
 
         var humans: [SimulatedHuman] = []

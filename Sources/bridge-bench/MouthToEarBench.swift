@@ -45,7 +45,8 @@ struct MouthToEarBench {
             let p50 = results[results.count / 2], p99 = results[min(results.count - 1, results.count * 99 / 100)]
             print(
                 String(
-                    format: "mouth-to-ear through the router (minus the peer's %.0f ms): p50 %.0f ms, p99 %.0f ms, n=%d",
+                    format:
+                        "mouth-to-ear through the router (minus the peer's %.0f ms): p50 %.0f ms, p99 %.0f ms, n=%d",
                     Self.peerDelay * 1000, p50 * 1000, p99 * 1000, results.count))
         }
         await world.shutdown()

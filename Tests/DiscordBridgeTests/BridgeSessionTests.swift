@@ -59,7 +59,8 @@ final class BridgeSessionTests: XCTestCase {
         let (world, _) = try await makeWorld(voiceOptions: faults)
         defer { Task { await world.shutdown() } }
         let alice = try await world.humanJoins("alice")
-        let heard = try await alice.run(seconds: 5, speak: Repo.speech, listenTo: world.simulator.botUserID, record: nil)
+        let heard = try await alice.run(
+            seconds: 5, speak: Repo.speech, listenTo: world.simulator.botUserID, record: nil)
         XCTAssertGreaterThan(heard.framesHeard, 100)
         await world.humanLeaves(alice)
         _ = await SimulatedWorld.waitFor(seconds: 10) { !world.summaries.isEmpty }
@@ -89,7 +90,8 @@ final class BridgeSessionTests: XCTestCase {
         defer { Task { await restarted.stop() } }
         await world.humanLeaves(alice)
         let again = try await world.humanJoins("alice-again")
-        let heard = try await again.run(seconds: 5, speak: Repo.speech, listenTo: world.simulator.botUserID, record: nil)
+        let heard = try await again.run(
+            seconds: 5, speak: Repo.speech, listenTo: world.simulator.botUserID, record: nil)
         XCTAssertGreaterThan(heard.framesHeard, 100, "the next session bridges again")
         XCTAssertEqual(world.chat.filter { $0.contains("Voice session started") }.count, 2)
     }
