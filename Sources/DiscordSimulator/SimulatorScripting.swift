@@ -193,6 +193,10 @@ extension DiscordSimulator {
     public var serverCloseCodes: [Int] { state.withLock { $0.serverCloseCodes } }
     public var tooManyRequestsCount: Int { state.withLock { $0.tooManyRequests } }
     public var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// The user id of the bot that logs in with `token` (the main bot or one of `extraBotTokens`).
+    public func botUserID(forToken token: String) -> UInt64? {
+        state.withLock { state in state.users.values.first { $0.bot && $0.token == token }?.id }
+    }
     /// Commands registered for `scope` (a guild id, or "global").
     public func registeredCommandNames(scope: String) -> [String] {
         state.withLock { $0.commands[scope]?.compactMap { $0["name"] as? String } ?? [] }
