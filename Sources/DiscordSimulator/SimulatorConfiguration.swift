@@ -15,6 +15,10 @@ public struct SimulatorConfiguration: Sendable {
     /// time closes the connection and that the interval already includes tolerance for latency; 1.5 covers the
     /// first beat's jitter (up to one interval after Hello) plus that tolerance.
     public var heartbeatTimeoutFactor: Double
+    /// Added to that window: an allowance for scheduling delays on a loaded test machine, so that clients with
+    /// the short intervals tests use are not timed out by a late beat (Discord does not publish its own margin).
+    /// A factor of 0 turns the timeout off.
+    public var heartbeatTimeoutGraceMillis: Int
     /// The privileged intents enabled for the bot in the "Developer Portal" (bits of GUILD_PRESENCES 1 << 8,
     /// GUILD_MEMBERS 1 << 1, MESSAGE_CONTENT 1 << 15). An Identify asking for any other privileged intent is
     /// closed with 4014.
@@ -57,6 +61,7 @@ public struct SimulatorConfiguration: Sendable {
         humansPerGuild = 3
         heartbeatIntervalMillis = 41_250
         heartbeatTimeoutFactor = 1.5
+        heartbeatTimeoutGraceMillis = 2_000
         enabledPrivilegedIntents = GatewayIntent.messageContent
         recommendedShards = 1
         sessionStartTotal = 1000

@@ -108,10 +108,12 @@ extension DiscordSimulator {
     }
 
     /// Closes a connection with 4009 (session timed out) once it has sent no heartbeat for
-    /// `heartbeatTimeoutFactor` intervals; the session is gone, so the client must Identify anew.
+    /// `heartbeatTimeoutFactor` intervals plus the grace; the session is gone, so the client must Identify anew.
     private func watchHeartbeats(connectionID: Int) async {
-        let timeout = Double(configuration.heartbeatIntervalMillis) / 1000 * configuration.heartbeatTimeoutFactor
-        guard timeout > 0 else { return }
+        guard configuration.heartbeatTimeoutFactor > 0 else { return }
+        let timeout =
+            Double(configuration.heartbeatIntervalMillis) / 1000 * configuration.heartbeatTimeoutFactor
+            + Double(max(0, configuration.heartbeatTimeoutGraceMillis)) / 1000
         while !Task.isCancelled {
             let remaining: Double? = state.withLock { state in
                 guard let connection = state.connections[connectionID], !connection.remoteClosed,

@@ -65,16 +65,19 @@ final class SimulatorProtocolTests: XCTestCase {
     }
 
     func testSilentConnectionIsClosedWith4009AndABeatingOneIsNot() async throws {
-        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 400 }
+        let harness = try await Harness.start(self) {
+            $0.heartbeatIntervalMillis = 1_000
+            $0.heartbeatTimeoutGraceMillis = 0
+        }
         let silent = try await rawSession(
             harness, payloads: [identifyPayload(intents: Self.guilds)], beatEvery: nil,
             giveUpAfter: .seconds(20))
         XCTAssertEqual(silent.code, 4009)
-        XCTAssertGreaterThanOrEqual(silent.after, .milliseconds(550), "not before 1.5 intervals")
+        XCTAssertGreaterThanOrEqual(silent.after, .milliseconds(1_450), "not before 1.5 intervals")
         XCTAssertLessThan(silent.after, .seconds(10))
         let beating = try await rawSession(
-            harness, payloads: [identifyPayload(intents: Self.guilds)], beatEvery: .milliseconds(200),
-            giveUpAfter: .milliseconds(2_500))
+            harness, payloads: [identifyPayload(intents: Self.guilds)], beatEvery: .milliseconds(250),
+            giveUpAfter: .milliseconds(4_000))
         XCTAssertEqual(beating.code, -1, "a client heartbeating every interval stays connected")
         XCTAssertEqual(harness.simulator.serverCloseCodes, [4009])
     }
@@ -82,7 +85,10 @@ final class SimulatorProtocolTests: XCTestCase {
     /// Our client with a frozen clock never beats: the simulator times the session out and the client, seeing
     /// 4009, starts a new session with Identify rather than Resume.
     func testClientThatStopsHeartbeatingIsTimedOutAndIdentifiesAnew() async throws {
-        let harness = try await Harness.start(self) { $0.heartbeatIntervalMillis = 300 }
+        let harness = try await Harness.start(self) {
+            $0.heartbeatIntervalMillis = 300
+            $0.heartbeatTimeoutGraceMillis = 100
+        }
         let scheduler = ManualScheduler()
         let client = try DiscordClient(
             configuration: try harness.clientConfiguration(), logger: harness.log.logger("client"),
