@@ -19,7 +19,7 @@ enum ConnectFailure {
             }
             return error.connectionErrors.first.map { reason($0.error) ?? "\($0.error)" } ?? "cannot connect"
         case let error as IOError:
-            return errnoReason(error.errnoCode)
+            return connectErrnoReason(error.errnoCode)
         case let error as ChannelError:
             if case .connectTimeout = error { return "the connection timed out" }
             return nil
@@ -30,30 +30,33 @@ enum ConnectFailure {
         case let error as NIOSSLError:
             return tlsReason(error)
         case let error as NIOSSLExtraError:
-            return "TLS failed: \(error)"
+            // Hostname and certificate checks, made during the handshake.
+            return "TLS handshake failed: \(String(describing: error).prefix(160))"
         default:
             return nil
         }
     }
 
-    private static func errnoReason(_ code: Int32) -> String {
+    /// Only the errors of `connect(2)`: a reset or broken pipe may come after the request was sent, when a retry
+    /// could repeat it.
+    private static func connectErrnoReason(_ code: Int32) -> String? {
         switch code {
         case ECONNREFUSED: return "connection refused (nothing listens there)"
         case ENETUNREACH: return "the network is unreachable"
         case EHOSTUNREACH: return "the host is unreachable"
         case ETIMEDOUT: return "the connection timed out"
-        case ECONNRESET: return "the connection was reset"
-        default: return String(cString: strerror(code))
+        default: return nil
         }
     }
 
-    private static func tlsReason(_ error: NIOSSLError) -> String {
+    /// Handshake failures only: other TLS errors (an unclean shutdown, …) can come after the request was sent.
+    private static func tlsReason(_ error: NIOSSLError) -> String? {
+        guard case .handshakeFailed = error else { return nil }
         let text = "\(error)"
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
             return "TLS handshake failed: the server's certificate is not trusted (system roots and "
                 + "DISCORD_CA_FILE, if set)"
         }
-        if case .handshakeFailed = error { return "TLS handshake failed: \(text.prefix(160))" }
-        return "TLS failed: \(text.prefix(160))"
+        return "TLS handshake failed: \(text.prefix(160))"
     }
 }

@@ -2,6 +2,7 @@ import DiscordSimulator
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import XCTest
 
 @testable import Discord
@@ -61,6 +62,20 @@ final class UnreachableDiscordTests: XCTestCase {
             XCTAssertFalse(error.description.contains("\n"), error.description)
         }
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(15))
+    }
+
+    /// Only failures before anything was sent count as "cannot connect" (and may be retried for any request):
+    /// a reset or a TLS close after the request could repeat a message.
+    func testOnlyConnectionEstablishmentFailuresCount() {
+        XCTAssertEqual(
+            ConnectFailure.reason(IOError(errnoCode: ECONNREFUSED, reason: "connect")),
+            "connection refused (nothing listens there)")
+        XCTAssertNotNil(ConnectFailure.reason(ChannelError.connectTimeout(.seconds(10))))
+        XCTAssertNil(ConnectFailure.reason(IOError(errnoCode: ECONNRESET, reason: "read")))
+        XCTAssertNil(ConnectFailure.reason(IOError(errnoCode: EPIPE, reason: "write")))
+        XCTAssertNil(ConnectFailure.reason(NIOSSLError.uncleanShutdown))
+        XCTAssertNil(ConnectFailure.reason(ChannelError.ioOnClosedChannel))
+        XCTAssertNil(ConnectFailure.reason(DiscordError.payloadTooLarge(bytes: 5000)))
     }
 
     /// Once a session existed, a gateway outage is Discord's: the shard keeps trying (and resumes when it can).
