@@ -1,11 +1,11 @@
 SHELL := /bin/bash
 # The two entry points on a fresh Debian machine are `make run` and `make test`; both install what they need.
 SWIFT ?= swift
-PIPELINE ?= pipelines/file-roundtrip.yaml
+PIPELINE ?= pipelines/personaplex.yaml
 ROUTER := .build/release/router
 BENCH := .build/release/router-bench
 
-.PHONY: setup build run check test format bench bench-link soak fuzz fuzz-smoke clean
+.PHONY: setup build run check test format bench bench-link bench-bridge soak fuzz fuzz-smoke clean
 
 setup:
 	SWIFT=$(SWIFT) bash scripts/setup.sh
@@ -13,7 +13,8 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product router
 
-## Run a pipeline (default: the file round trip). Example: make run PIPELINE=pipelines/personaplex-file.yaml
+## Run a pipeline (default: the Discord bridge, which is the demo without DISCORD_TOKEN).
+## Example: make run PIPELINE=pipelines/file-roundtrip.yaml
 run: build
 	$(ROUTER) run $(PIPELINE)
 
@@ -43,6 +44,14 @@ bench: build
 ## CPU per live PersonaPlex link frame beside bare libopus, and link latencies, against the sphn peer (30 s).
 bench-link: build
 	bash scripts/bench-link.sh 30
+
+## The shipped router bridging simulated calls (release): CPU per call-frame beside the library floor, tick
+## durations and latencies for CALLS calls (default 1), then mouth-to-ear through the bridge.
+CALLS ?= 1
+bench-bridge: build
+	$(SWIFT) build -c release --product bridge-bench
+	.build/release/bridge-bench cpu --calls $(CALLS) --seconds 20
+	.build/release/bridge-bench mouth-to-ear --takes 5
 
 ## 10 minutes of real-time audio through PersonaPlexLink against the sphn peer (reader errors must stay 0).
 soak:

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "router", targets: ["router"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
         .executable(name: "discord-simulator", targets: ["discord-simulator"]),
+        .executable(name: "bridge-bench", targets: ["bridge-bench"]),
         .library(name: "Realtime", targets: ["Realtime"]),
         .library(name: "RouterCore", targets: ["RouterCore"]),
         .library(name: "Nodes", targets: ["Nodes"]),
@@ -112,6 +113,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
@@ -134,8 +136,28 @@ let package = Package(
 
         // Graph nodes adapting the libraries, and the CLI.
         .target(name: "Nodes", dependencies: ["Realtime", "RouterCore", "Codecs", "PersonaPlex", "DiscordVoice"]),
+        // The bridge: the bot's voice sessions as graph instances of a pipeline file; and the demo that runs it
+        // against the simulator and the PersonaPlex stand-in when no DISCORD_TOKEN is set.
+        .target(name: "Bridge", dependencies: [
+            "Bot", "Discord", "DiscordVoice", "Nodes", "RouterCore", "Realtime", "PersonaPlex",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        .target(name: "Demo", dependencies: [
+            "Bridge", "Bot", "Discord", "DiscordSimulator", "DiscordVoice", "PersonaPlexStandIn", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // bridge-bench: the shipped router bridging simulated calls (CPU per call-frame beside the library floor,
+        // tick durations, latencies, mouth-to-ear).
+        .executableTarget(name: "bridge-bench", dependencies: [
+            "Bridge", "Demo", "Codecs", "DiscordSimulator", "DiscordVoice", "RouterCore", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "router", dependencies: [
-            "Realtime", "RouterCore", "Nodes", "Codecs",
+            "Realtime", "RouterCore", "Nodes", "Codecs", "Bridge", "Demo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmarks, apart from the shipped binary: CAllocCounter interposes malloc in whichever executable
@@ -178,6 +200,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "DiscordBridgeTests", dependencies: [
+            "Bridge", "Demo", "Bot", "DiscordSimulator", "DiscordVoice", "Discord", "Nodes", "RouterCore", "Codecs",
+            "Realtime", "PersonaPlexStandIn", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RouterCLITests", dependencies: ["router", "router-bench"]),
     ]

@@ -16,6 +16,8 @@ public enum BotLauncher {
         logHandler: @escaping @Sendable (String) -> any LogHandler = {
             StreamLogHandler.standardError(label: $0)
         },
+        sessions: SessionServiceFactory? = nil,
+        stopRequests: AsyncStream<Void>? = nil,
         report: (String) -> Void
     ) async -> Int32 {
         let variables: [String: String]
@@ -25,8 +27,16 @@ public enum BotLauncher {
             report("cannot read \(dotEnvPath ?? ".env"): \(error)")
             return 2
         }
-        return await run(environment: variables, logHandler: logHandler, report: report)
+        return await run(
+            environment: variables, logHandler: logHandler, sessions: sessions, stopRequests: stopRequests,
+            report: report)
     }
+
+    /// Makes the voice session service once the transport exists (the pipeline runner; `GatewayVoiceSessions`
+    /// when nil). If the service also conforms to `VoiceServerUpdates`, it receives the gateway's voice events.
+    public typealias SessionServiceFactory =
+        @Sendable (_ transport: any BotTransport, _ logger: Logger) throws ->
+        any VoiceSessionService
 
     /// Runs the bot with exactly these settings (tests, or a caller that merged its own environment).
     public static func run(
@@ -34,6 +44,8 @@ public enum BotLauncher {
         logHandler: @escaping @Sendable (String) -> any LogHandler = {
             StreamLogHandler.standardError(label: $0)
         },
+        sessions makeSessions: SessionServiceFactory? = nil,
+        stopRequests: AsyncStream<Void>? = nil,
         report: (String) -> Void
     ) async -> Int32 {
         let configuration: BotConfiguration
@@ -52,8 +64,10 @@ public enum BotLauncher {
         do {
             let client = try DiscordClient(configuration: discordConfiguration, logger: logger)
             let transport = DiscordBotTransport(client: client)
-            let service = try BotService(configuration: configuration, transport: transport, logger: logger)
-            if let sessions = service.sessions as? GatewayVoiceSessions { await client.setVoiceHandler(sessions) }
+            let sessions = try makeSessions?(transport, logger)
+            let service = try BotService(
+                configuration: configuration, transport: transport, logger: logger, sessions: sessions)
+            if let updates = service.sessions as? any VoiceServerUpdates { await client.setVoiceHandler(updates) }
             let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
                 group.addTask {
                     do {
@@ -66,6 +80,17 @@ public enum BotLauncher {
                 group.addTask {
                     await service.runner.run(events: transport.events())
                     return nil
+                }
+                if let stopRequests {
+                    // SIGTERM/SIGINT: end every session while Discord is still connected (their messages go out,
+                    // the bot leaves voice, files close), then stop the rest.
+                    group.addTask {
+                        for await _ in stopRequests { break }
+                        guard !Task.isCancelled else { return nil }
+                        if let sessions = service.sessions as? any GracefulSessions { await sessions.endAll() }
+                        await service.runner.idle()  // the end messages are posted
+                        return nil
+                    }
                 }
                 let first = await group.next() ?? nil
                 group.cancelAll()
@@ -85,4 +110,9 @@ public enum BotLauncher {
             return 2
         }
     }
+}
+
+/// A session service that can end every session itself, telling the users why (the process is stopping).
+public protocol GracefulSessions: Sendable {
+    func endAll() async
 }

@@ -81,6 +81,10 @@ public enum BotMessages {
                 + "and that it isn't full)"
         case .voiceLost:
             return "the voice connection was lost"
+        case .pipelineFailed:
+            return "the audio pipeline failed (the bot's log says why)"
+        case .shuttingDown:
+            return "the bot is shutting down"
         }
     }
 

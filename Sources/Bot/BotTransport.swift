@@ -25,13 +25,20 @@ public struct SlashCommand: Sendable, Equatable, Encodable {
     public var options: [SlashCommandOption]
     /// CHAT_INPUT.
     public var type = 1
-    /// Usable in guilds only (interaction context type 0): the bot's voice features need a guild.
-    public var contexts = [0]
+    /// Usable in guilds only (interaction context type GUILD): the bot's voice features need a guild.
+    public var contexts = [ApplicationCommand.Context.guild]
+    /// Offered where the app is installed to a server (GUILD_INSTALL), not to a user's account.
+    public var integrationTypes = [ApplicationCommand.IntegrationType.guildInstall]
 
     public init(name: String, description: String, options: [SlashCommandOption] = []) {
         self.name = name
         self.description = description
         self.options = options
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, options, type, contexts
+        case integrationTypes = "integration_types"
     }
 }
 

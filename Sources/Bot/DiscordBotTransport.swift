@@ -44,8 +44,8 @@ public final class DiscordBotTransport: BotTransport {
                 options: command.options.map {
                     ApplicationCommand.Option(
                         name: $0.name, description: $0.description, required: $0.required,
-                        choices: $0.choices?.map { .init(name: $0.name, value: $0.value) })
-                })
+                        choices: $0.choices?.map { .init(name: $0.name, value: $0.value) }, maxLength: $0.maxLength)
+                }, contexts: command.contexts, integrationTypes: command.integrationTypes)
         }
         try await client.rest.overwriteCommands(applicationID: application, guildID: guildID, commands: mapped)
     }

@@ -67,6 +67,10 @@ public enum VoiceSessionProblem: Error, Sendable, Equatable, CustomStringConvert
     case voiceJoinFailed(detail: String)
     /// The voice connection was lost.
     case voiceLost(detail: String)
+    /// The pipeline file could not run for this session (a node refused its values or failed).
+    case pipelineFailed(detail: String)
+    /// The process is stopping (SIGTERM): every session ends.
+    case shuttingDown
 
     public var description: String {
         switch self {
@@ -75,6 +79,8 @@ public enum VoiceSessionProblem: Error, Sendable, Equatable, CustomStringConvert
         case let .backendClosed(detail): return "AI server closed the session: \(detail)"
         case let .voiceJoinFailed(detail): return "joining voice failed: \(detail)"
         case let .voiceLost(detail): return "voice connection lost: \(detail)"
+        case let .pipelineFailed(detail): return "the pipeline failed: \(detail)"
+        case .shuttingDown: return "the bot is shutting down"
         }
     }
 }

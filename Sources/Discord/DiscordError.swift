@@ -16,6 +16,9 @@ public enum DiscordError: Error, Sendable, Equatable, CustomStringConvertible {
     case voiceTimeout(guild: Snowflake)
     case unknownGuild(Snowflake)
     case connectionFailed(url: String, reason: String)
+    /// No connection could be made to Discord (or the endpoint standing in for it) in `attempts` tries at start;
+    /// `setting` names the configuration that points there.
+    case unreachable(url: String, reason: String, attempts: Int, setting: String)
 
     public var description: String {
         switch self {
@@ -45,6 +48,9 @@ public enum DiscordError: Error, Sendable, Equatable, CustomStringConvertible {
             return "guild \(guild) is not served by this process's shards"
         case let .connectionFailed(url, reason):
             return "cannot connect to \(url): \(reason)"
+        case let .unreachable(url, reason, attempts, setting):
+            return "Discord is unreachable at \(url): \(reason) (\(attempts) attempts); check \(setting) "
+                + "and the network"
         }
     }
 }

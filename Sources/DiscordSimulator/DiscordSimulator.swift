@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
@@ -66,8 +67,9 @@ public final class DiscordSimulator: Sendable {
     /// and could otherwise send the WebSocket upgrade on a connection that already served plain requests.
     /// `ready` is called with the REST port once both are bound.
     public func run(port: Int = 0, ready: @Sendable (Int) -> Void = { _ in }) async throws {
-        let rest = try await bind(port: port)
-        let gateway = try await bind(port: 0)
+        let tls = try configuration.tls.map(Self.serverContext)
+        let rest = try await bind(port: port, tls: configuration.tls?.rest == true ? tls : nil)
+        let gateway = try await bind(port: 0, tls: configuration.tls?.gateway == true ? tls : nil)
         let restPort = rest.channel.localAddress?.port ?? 0
         let gatewayPort = gateway.channel.localAddress?.port ?? 0
         ports.withLock { $0 = (restPort, gatewayPort) }
@@ -92,12 +94,23 @@ public final class DiscordSimulator: Sendable {
         }
     }
 
-    private func bind(port: Int) async throws -> NIOAsyncChannel<EventLoopFuture<Accepted>, Never> {
+    private static func serverContext(_ tls: SimulatorTLS) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainFile).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
+        let key = try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem)
+        return try NIOSSLContext(
+            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+    }
+
+    private func bind(port: Int, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<EventLoopFuture<Accepted>, Never>
+    {
         let maxFrame = max(configuration.maxPayloadBytes * 4, 1 << 16)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let upgrader = NIOTypedWebSocketServerUpgrader<Accepted>(
                         maxFrameSize: maxFrame,
                         shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
@@ -155,10 +168,13 @@ public final class DiscordSimulator: Sendable {
     /// The REST port.
     public var port: Int { ports.withLock { $0.rest } }
     public var gatewayPort: Int { ports.withLock { $0.gateway } }
-    /// `http://127.0.0.1:PORT/api/v10`
-    public var apiBase: String { "http://127.0.0.1:\(port)/api/v10" }
-    /// `ws://127.0.0.1:GATEWAY_PORT/` (also what GET /gateway/bot and READY's resume_gateway_url say).
-    public var gatewayURL: String { "ws://127.0.0.1:\(gatewayPort)/" }
+    /// `http://127.0.0.1:PORT/api/v10` (`https://` with TLS).
+    public var apiBase: String { "\(configuration.tls?.rest == true ? "https" : "http")://127.0.0.1:\(port)/api/v10" }
+    /// `ws://127.0.0.1:GATEWAY_PORT/` (`wss://` with TLS; also what GET /gateway/bot and READY's
+    /// resume_gateway_url say).
+    public var gatewayURL: String {
+        "\(configuration.tls?.gateway == true ? "wss" : "ws")://127.0.0.1:\(gatewayPort)/"
+    }
 
     /// Starts `run` in a task and returns once the port is bound.
     public func start(port: Int = 0) async throws -> Task<Void, any Error> {

@@ -23,6 +23,8 @@ extension DiscordSimulator {
             }
             continuation.finish()
         }
+        let watchdog = Task { await self.watchHeartbeats(connectionID: connectionID) }
+        defer { watchdog.cancel() }
         if !uri.contains("v=10") {
             logger.debug("gateway connection without v=10", metadata: ["uri": "\(uri)"])
         }
@@ -105,9 +107,33 @@ extension DiscordSimulator {
         }
     }
 
+    /// Closes a connection with 4009 (session timed out) once it has sent no heartbeat for
+    /// `heartbeatTimeoutFactor` intervals plus the grace; the session is gone, so the client must Identify anew.
+    private func watchHeartbeats(connectionID: Int) async {
+        guard configuration.heartbeatTimeoutFactor > 0 else { return }
+        let timeout =
+            Double(configuration.heartbeatIntervalMillis) / 1000 * configuration.heartbeatTimeoutFactor
+            + Double(max(0, configuration.heartbeatTimeoutGraceMillis)) / 1000
+        while !Task.isCancelled {
+            let remaining: Double? = state.withLock { state in
+                guard let connection = state.connections[connectionID], !connection.remoteClosed,
+                    !connection.serverClosed
+                else { return nil }
+                let left = timeout - Date().timeIntervalSince(connection.lastHeartbeat)
+                if left > 0 { return left }
+                logger.debug("no heartbeat in time; closing with 4009", metadata: ["connection": "\(connectionID)"])
+                close(&state, connectionID: connectionID, code: 4009)
+                return nil
+            }
+            guard let remaining else { return }
+            try? await Task.sleep(for: .milliseconds(Int(remaining * 1000) + 1))
+        }
+    }
+
     /// Closes one connection with `code`, as Discord does.
     private func close(_ state: inout SimState, connectionID: Int, code: UInt16) {
-        guard let connection = state.connections[connectionID] else { return }
+        guard let connection = state.connections[connectionID], !connection.serverClosed else { return }
+        state.connections[connectionID]?.serverClosed = true
         state.serverCloseCodes.append(Int(code))
         connection.outbox.yield(.close(code))
         if code == 4007 || code == 4009, let sessionID = connection.sessionID {
@@ -118,7 +144,9 @@ extension DiscordSimulator {
     private func receive(_ buffer: ByteBuffer, connectionID: Int) {
         let data = Data(buffer.readableBytesView)
         state.withLock { state in
-            guard var connection = state.connections[connectionID], !connection.remoteClosed else { return }
+            guard var connection = state.connections[connectionID], !connection.remoteClosed,
+                !connection.serverClosed
+            else { return }
             let now = Date()
             connection.sendTimes = connection.sendTimes.filter { now.timeIntervalSince($0) < 60 }
             connection.sendTimes.append(now)
@@ -142,6 +170,7 @@ extension DiscordSimulator {
             state.received.append(.init(connectionID: connectionID, op: op, at: now, summary: summary))
             switch op {
             case 1:
+                state.connections[connectionID]?.lastHeartbeat = now
                 if !state.withholdHeartbeatAcks {
                     connection.outbox.yield(.text(#"{"op":11,"d":null,"s":null,"t":null}"#))
                 }
@@ -180,7 +209,7 @@ extension DiscordSimulator {
         guard let intents = data["intents"] as? Int, intents >= 0, intents < 1 << 26 else {
             return close(&state, connectionID: connectionID, code: 4013)
         }
-        if intents & (1 << 15) != 0 && !configuration.messageContentIntentEnabled {
+        if intents & GatewayIntent.privileged & ~configuration.enabledPrivilegedIntents != 0 {
             return close(&state, connectionID: connectionID, code: 4014)
         }
         var shardID = 0
@@ -199,7 +228,7 @@ extension DiscordSimulator {
         state.sessionStartsRemaining -= 1
         let sessionID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         state.sessions[sessionID] = .init(
-            id: sessionID, userID: user.id, shardID: shardID, shardCount: shardCount,
+            id: sessionID, userID: user.id, shardID: shardID, shardCount: shardCount, intents: intents,
             connectionID: connectionID)
         state.connections[connectionID]?.sessionID = sessionID
         let ready: [String: Any] = [
@@ -211,11 +240,12 @@ extension DiscordSimulator {
             "presences": [Any](), "guild_join_requests": [Any](), "geo_ordered_rtc_regions": ["local"],
         ]
         send(&state, sessionID: sessionID, event: "READY", data: SimJSON.encode(ready))
+        let allMembers = intents & GatewayIntent.guildPresences != 0
         for guildID in guildIDs {
             guard let guild = state.guilds[guildID] else { continue }
             send(
                 &state, sessionID: sessionID, event: "GUILD_CREATE",
-                data: SimJSON.encode(state.guildJSON(guild, botID: user.id)))
+                data: SimJSON.encode(state.guildJSON(guild, botID: user.id, allMembers: allMembers)))
         }
     }
 
@@ -265,11 +295,12 @@ extension DiscordSimulator {
         var serverEvent: String?
         if let channelID {
             let endpoint = configuration.voiceEndpoint(guildID, channelID, userID)
+            let token = UUID().uuidString.prefix(16).lowercased()
+            configuration.voiceStateChanged(guildID, userID, (channelID, voiceSession, token))
             serverEvent = SimJSON.encode(
-                [
-                    "token": UUID().uuidString.prefix(16).lowercased(), "guild_id": String(guildID),
-                    "endpoint": endpoint ?? NSNull(),
-                ] as [String: Any])
+                ["token": token, "guild_id": String(guildID), "endpoint": endpoint ?? NSNull()] as [String: Any])
+        } else {
+            configuration.voiceStateChanged(guildID, userID, nil)
         }
         if configuration.voiceServerFirst, let serverEvent {
             send(&state, sessionID: sessionID, event: "VOICE_SERVER_UPDATE", data: serverEvent)
@@ -280,15 +311,17 @@ extension DiscordSimulator {
         }
     }
 
-    /// Appends a dispatch to a session's log and sends it if the session is connected.
+    /// Appends a dispatch to a session's log and sends it if the session is connected. A session whose intents
+    /// do not cover the event never sees it (and its seq does not move).
     func send(_ state: inout SimState, sessionID: String, event: String, data: String) {
         guard var session = state.sessions[sessionID], session.valid else { return }
+        if let required = GatewayIntent.required(for: event), session.intents & required == 0 { return }
         session.seq += 1
         let payload = #"{"op":0,"s":\#(session.seq),"t":"\#(event)","d":\#(data)}"#
         session.log.append((session.seq, payload))
         if session.log.count > 10_000 { session.log.removeFirst(session.log.count - 10_000) }
         if let connectionID = session.connectionID, let connection = state.connections[connectionID],
-            !connection.remoteClosed
+            !connection.remoteClosed, !connection.serverClosed
         {
             connection.outbox.yield(.text(payload))
         }
@@ -301,5 +334,25 @@ extension DiscordSimulator {
             $0.valid && SimState.shard(of: guildID, count: $0.shardCount) == $0.shardID
         }.map(\.id)
         for sessionID in targets { send(&state, sessionID: sessionID, event: event, data: data) }
+    }
+
+    /// MESSAGE_CREATE to the guild's sessions: those without MESSAGE_CONTENT get the message without its content,
+    /// unless their user wrote it or is mentioned in it (Discord's exceptions; the simulator has no DMs).
+    func broadcastMessage(_ state: inout SimState, guildID: UInt64, message: [String: Any], authorID: UInt64) {
+        let content = message["content"] as? String ?? ""
+        let entitled = Set([authorID] + state.mentionedUserIDs(in: content))
+        let full = SimJSON.encode(message)
+        var redacted: String?
+        let targets = state.sessions.values.filter {
+            $0.valid && SimState.shard(of: guildID, count: $0.shardCount) == $0.shardID
+        }
+        for session in targets {
+            var data = full
+            if session.intents & GatewayIntent.messageContent == 0 && !entitled.contains(session.userID) {
+                if redacted == nil { redacted = SimJSON.encode(SimState.withoutContent(message)) }
+                data = redacted ?? full
+            }
+            send(&state, sessionID: session.id, event: "MESSAGE_CREATE", data: data)
+        }
     }
 }

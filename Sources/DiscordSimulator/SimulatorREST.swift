@@ -49,7 +49,7 @@ extension DiscordSimulator {
 
     private static let unauthorized = RESTResponse(status: 401, body: #"{"message": "401: Unauthorized", "code": 0}"#)
 
-    private static func notFound(_ code: Int = 0, _ message: String = "404: Not Found") -> RESTResponse {
+    static func notFound(_ code: Int = 0, _ message: String = "404: Not Found") -> RESTResponse {
         RESTResponse(status: 404, body: SimJSON.encode(["message": message, "code": code] as [String: Any]))
     }
 
@@ -145,9 +145,18 @@ extension DiscordSimulator {
         [
             "id": String(state.applicationID), "name": configuration.botName, "icon": NSNull(), "description": "",
             "rpc_origins": [String](), "bot_public": true, "bot_require_code_grant": false, "verify_key": "0",
-            "flags": configuration.messageContentIntentEnabled ? 1 << 19 : 0, "owner": state.userJSON(botID),
+            "flags": applicationFlags, "owner": state.userJSON(botID),
             "team": NSNull(), "bot": state.userJSON(botID), "summary": "",
         ]
+    }
+
+    /// The "LIMITED" gateway flags (bots in under 100 servers) for the enabled privileged intents
+    /// (`resources/application.mdx`, Application Flags).
+    private var applicationFlags: Int {
+        let enabled = configuration.enabledPrivilegedIntents
+        return (enabled & GatewayIntent.guildPresences != 0 ? 1 << 13 : 0)
+            | (enabled & GatewayIntent.guildMembers != 0 ? 1 << 15 : 0)
+            | (enabled & GatewayIntent.messageContent != 0 ? 1 << 19 : 0)
     }
 
     private func createMessage(
@@ -229,28 +238,8 @@ extension DiscordSimulator {
             .init(
                 id: id, channelID: channelID, authorID: authorID, content: content,
                 allowedMentionsParse: parse, nonce: nonce, enforceNonce: enforce))
-        broadcast(&state, guildID: guildID, event: "MESSAGE_CREATE", data: encoded)
+        broadcastMessage(&state, guildID: guildID, message: message, authorID: authorID)
         return RESTResponse(status: 200, body: encoded, headers: limitHeaders(bucket.remaining))
-    }
-
-    private func overwriteCommands(_ state: inout SimState, scope: String, body: Data) -> RESTResponse {
-        guard let list = SimJSON.decodeArray(body) as? [[String: Any]] else {
-            return RESTResponse(status: 400, body: #"{"message": "Invalid Form Body", "code": 50035}"#)
-        }
-        var stored: [[String: Any]] = []
-        for var command in list {
-            guard let name = command["name"] as? String, !name.isEmpty, name.count <= 32,
-                name == name.lowercased(),
-                (command["description"] as? String).map({ (1...100).contains($0.count) })
-                    ?? false
-            else { return RESTResponse(status: 400, body: #"{"message": "Invalid Form Body", "code": 50035}"#) }
-            command["id"] = String(state.ids.next())
-            command["application_id"] = String(state.applicationID)
-            command["version"] = "1"
-            stored.append(command)
-        }
-        state.commands[scope] = stored
-        return RESTResponse(status: 200, body: SimJSON.encode(stored))
     }
 
     private func interactionCallback(_ state: inout SimState, id: String, token: String, body: Data) -> RESTResponse {

@@ -69,22 +69,34 @@ extension DiscordSimulator {
                 id: id, channelID: channelID, authorID: userID, content: content,
                 nonce: nil)
             if let guildID = state.channelGuild[channelID] {
-                broadcast(&state, guildID: guildID, event: "MESSAGE_CREATE", data: SimJSON.encode(message))
+                broadcastMessage(&state, guildID: guildID, message: message, authorID: userID)
             }
             return id
         }
     }
 
-    /// A user invokes a slash command: INTERACTION_CREATE (type 2). Returns the interaction id.
+    /// A user invokes a slash command: INTERACTION_CREATE (type 2). Returns the interaction id, or 0 when
+    /// Discord's client would not send it: an unknown channel, or (for a registered command) a missing required
+    /// option or a value longer than the option's `max_length` / shorter than its `min_length`.
     @discardableResult
     public func userInvokesCommand(
         userID: UInt64, channelID: UInt64, name: String,
         options: [String: String] = [:]
     ) -> UInt64 {
         state.withLock { state in
+            guard let guildID = state.channelGuild[channelID] else { return 0 }
+            let definition = (state.commandDefinitions[String(guildID)] ?? state.commandDefinitions["global"] ?? [])
+                .first { $0.name == name }
+            for option in definition?.options ?? [] {
+                guard let value = options[option.name] else {
+                    if option.required { return 0 }
+                    continue
+                }
+                if let limit = option.maxLength, value.count > limit { return 0 }
+                if let minimum = option.minLength, value.count < minimum { return 0 }
+            }
             let id = state.ids.next()
             let token = "aW50ZXJhY3Rpb246" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
-            guard let guildID = state.channelGuild[channelID] else { return 0 }
             state.interactions[id] = .init(
                 id: id, token: token, applicationID: state.applicationID,
                 createdAt: Date(), channelID: channelID)
@@ -116,7 +128,8 @@ extension DiscordSimulator {
     /// Closes every gateway connection with `code` (any code, as Discord would).
     public func closeGateway(code: UInt16) {
         state.withLock { state in
-            for connection in state.connections.values where !connection.remoteClosed {
+            for connection in state.connections.values where !connection.remoteClosed && !connection.serverClosed {
+                state.connections[connection.id]?.serverClosed = true
                 state.serverCloseCodes.append(Int(code))
                 connection.outbox.yield(.close(code))
                 if code == 4007 || code == 4009 || code >= 4010, let sessionID = connection.sessionID {
@@ -180,9 +193,17 @@ extension DiscordSimulator {
     public var serverCloseCodes: [Int] { state.withLock { $0.serverCloseCodes } }
     public var tooManyRequestsCount: Int { state.withLock { $0.tooManyRequests } }
     public var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// The user id of the bot that logs in with `token` (the main bot or one of `extraBotTokens`).
+    public func botUserID(forToken token: String) -> UInt64? {
+        state.withLock { state in state.users.values.first { $0.bot && $0.token == token }?.id }
+    }
     /// Commands registered for `scope` (a guild id, or "global").
     public func registeredCommandNames(scope: String) -> [String] {
         state.withLock { $0.commands[scope]?.compactMap { $0["name"] as? String } ?? [] }
+    }
+    /// Commands registered for `scope` (a guild id, or "global"), with their options and contexts as stored.
+    public func registeredCommands(scope: String) -> [SimulatedCommand] {
+        state.withLock { $0.commandDefinitions[scope] ?? [] }
     }
     /// The voice channel of `userID` in `guildID` as the simulator sees it.
     public func voiceChannel(of userID: UInt64, guildID: UInt64) -> UInt64? {

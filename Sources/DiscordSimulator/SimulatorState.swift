@@ -30,6 +30,8 @@ struct SimState {
         var userID: UInt64
         var shardID: Int
         var shardCount: Int
+        /// The intents of the Identify that started the session: which dispatches it receives.
+        var intents: Int
         var seq = 0
         /// Dispatches kept for Resume (seq, payload), bounded.
         var log: [(seq: Int, payload: String)] = []
@@ -43,6 +45,10 @@ struct SimState {
         var sessionID: String?
         var sendTimes: [Date] = []
         var remoteClosed = false
+        /// The server has sent its close frame; nothing more is sent or closed again.
+        var serverClosed = false
+        /// The last heartbeat from the client (Hello's time until the first one), for the 4009 timeout.
+        var lastHeartbeat = Date()
     }
 
     struct Interaction {
@@ -71,6 +77,8 @@ struct SimState {
     var buckets: [UInt64: Bucket] = [:]
     var nonces: [String: String] = [:]
     var commands: [String: [[String: Any]]] = [:]
+    /// The same commands, parsed (scope → commands).
+    var commandDefinitions: [String: [SimulatedCommand]] = [:]
     var withholdHeartbeatAcks = false
     var pending429: (count: Int, global: Bool, retryAfter: Double) = (0, false, 0)
     var sessionStartsRemaining: Int
@@ -130,9 +138,12 @@ struct SimState {
         ]
     }
 
-    func guildJSON(_ guild: Guild, botID: UInt64) -> [String: Any] {
+    /// GUILD_CREATE. Without GUILD_PRESENCES, Discord lists only the bot and the members in voice channels
+    /// (`gateway-events.mdx`, Guild Create), so `allMembers` is false then.
+    func guildJSON(_ guild: Guild, botID: UInt64, allMembers: Bool = true) -> [String: Any] {
         var memberIDs = guild.memberIDs
         if !memberIDs.contains(botID) { memberIDs.append(botID) }
+        let listed = allMembers ? memberIDs : memberIDs.filter { $0 == botID || guild.voice[$0] != nil }
         return [
             "id": String(guild.id), "name": guild.name, "unavailable": false, "member_count": memberIDs.count,
             "large": false, "owner_id": String(guild.memberIDs.first ?? botID), "icon": NSNull(),
@@ -146,7 +157,7 @@ struct SimState {
             "emojis": [Any](), "stickers": [Any](), "threads": [Any](), "stage_instances": [Any](),
             "guild_scheduled_events": [Any](), "soundboard_sounds": [Any](),
             "channels": guild.channels.map(channelJSON),
-            "members": memberIDs.map(memberJSON),
+            "members": listed.map(memberJSON),
             "voice_states": guild.voice.map { userID, entry in
                 var json = voiceStateJSON(
                     guildID: guild.id, userID: userID, channelID: entry.channel,
@@ -165,7 +176,8 @@ struct SimState {
         var json: [String: Any] = [
             "id": String(id), "type": 0, "channel_id": String(channelID), "author": userJSON(authorID),
             "content": content, "timestamp": Date().iso8601, "edited_timestamp": NSNull(), "tts": false,
-            "mention_everyone": false, "mentions": [Any](), "mention_roles": [Any](), "attachments": [Any](),
+            "mention_everyone": false, "mentions": mentionedUserIDs(in: content).map(userJSON),
+            "mention_roles": [Any](), "attachments": [Any](),
             "embeds": [Any](), "pinned": false, "flags": 0, "components": [Any](),
         ]
         if let guildID = channelGuild[channelID] {
@@ -176,6 +188,35 @@ struct SimState {
         }
         if let nonce { json["nonce"] = nonce }
         return json
+    }
+
+    /// Known users mentioned as `<@id>` or `<@!id>` in `content`, in order, without repeats.
+    func mentionedUserIDs(in content: String) -> [UInt64] {
+        var found: [UInt64] = []
+        var rest = Substring(content)
+        while let open = rest.range(of: "<@") {
+            rest = rest[open.upperBound...]
+            if rest.first == "!" { rest = rest.dropFirst() }
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if rest.dropFirst(digits.count).first == ">", let id = UInt64(digits), users[id] != nil,
+                !found.contains(id)
+            {
+                found.append(id)
+            }
+        }
+        return found
+    }
+
+    /// A message as a session without MESSAGE_CONTENT receives it: empty `content`, `embeds`, `attachments`
+    /// and `components` (`events/gateway.mdx`, Message Content Intent).
+    static func withoutContent(_ message: [String: Any]) -> [String: Any] {
+        var copy = message
+        copy["content"] = ""
+        copy["embeds"] = [Any]()
+        copy["attachments"] = [Any]()
+        copy["components"] = [Any]()
+        copy["poll"] = nil
+        return copy
     }
 
     /// The shard (of `count`) that receives `guildID`'s events.

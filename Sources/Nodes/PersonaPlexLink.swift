@@ -7,7 +7,12 @@ import RouterCore
 /// handshake has arrived, and delivers the server's Ogg pages and text pieces on its outputs. Link states go out on
 /// `events`; on going live it emits `stream-restart`, so an encoder linked from `events` starts a fresh Ogg stream,
 /// and the link forwards from that stream's BOS page on (the server dies on a stream without headers).
-public final class PersonaPlexLink: NodeType, ReportsLatency {
+///
+/// Pages go out in two steps on the tick thread: `process` queues them in the client's outbox (a copy, no system
+/// call), and `tickDidEnd`, after the whole graph ran, wakes the event loop once if this tick queued any. The woken
+/// loop frames and writes them; on a loaded 2-core machine it often preempts the tick thread at the wake-up, which
+/// then costs the graph nothing, where a wake-up inside `process` held up every node after this one.
+public final class PersonaPlexLink: NodeType, ReportsLatency, TickObserver {
     public static let typeName = "PersonaPlexLink"
     public static let summary =
         "Bridge to a PersonaPlex server over WebSocket: Ogg Opus both ways, text pieces, link states."
@@ -122,6 +127,8 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     private var attempts = 0
     private var drained = false
     private var sendTimings: [PersonaPlexSendTiming] = []
+    /// The client this tick queued pages on (woken in `tickDidEnd`); nil when the tick queued none.
+    private var queuedOn: PersonaPlexClient?
     /// True between the server's `0x00` and the end of the session.
     public var isLive: Bool { if case .live = run { return true } else { return false } }
     /// Pages written: from their PCM frame entering the encoder (its stamp) to the socket write.
@@ -132,6 +139,8 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     public private(set) var pagesHeldBack = 0
     /// The session counters of the last client, captured when it ended or the node stopped.
     public private(set) var lastCounters = PersonaPlexCounters()
+    /// The counters of the current client (no lock: relaxed atomics), or `lastCounters` between clients.
+    public var counters: PersonaPlexCounters { run.client?.counters ?? lastCounters }
 
     public var latencyReport: [(name: String, histogram: LatencyHistogram)] {
         [
@@ -154,16 +163,17 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
         metrics = setup.metrics
         reconnect = Self.reconnectPolicy(setup.params)
         sendTimings.reserveCapacity(64)
+        setup.observeTickEnd(self)
     }
 
     public func start() throws { connect() }
 
     private func connect() {
         let log = self.log
-        // The client's `sendPeriod` (drain on the tick's schedule, no wake-up from the tick thread) stays off: in
-        // back-to-back bench-link runs it cut this node's process p99 from ~550 µs to ~150 µs, but a timer-woken
-        // event loop is scheduled later than one woken by the tick thread on a loaded 2-core machine, and uplink
-        // p99 rose from 0.7-3 ms to 4-6 ms (the budget is 2 ms). The wake-up per batch keeps the latency.
+        // The client's `sendPeriod` (drain on the tick's schedule, no wake-up from the tick thread) stays off: a
+        // timer-woken event loop is scheduled later than one woken by the tick thread on a loaded 2-core machine,
+        // and uplink p99 rose from 0.7-3 ms to 4-6 ms (the budget is 2 ms). The one wake-up per tick, from
+        // `tickDidEnd`, keeps the latency without costing the graph.
         let client = PersonaPlexClient(
             configuration: configuration,
             logger: { level, message in
@@ -255,7 +265,18 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
             }
             run = .live(client, since: since, forwarding: true)
         }
-        if client.send(audio: page, originNanos: stamp) != .queued { sendDrops += 1 }
+        if client.enqueue(audio: page, originNanos: stamp) == .queued {
+            queuedOn = client
+        } else {
+            sendDrops += 1
+        }
+    }
+
+    /// After the whole tick: one wake-up of the event loop for the pages this tick queued, none for a tick without.
+    public func tickDidEnd(_ tick: Tick) {
+        guard let client = queuedOn else { return }
+        queuedOn = nil
+        client.wakeIfQueued()
     }
 
     private func recordSendTimings(_ client: PersonaPlexClient) {
@@ -309,6 +330,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
     }
 
     public func stop() {
+        queuedOn = nil  // a page queued in a tick that failed goes out with the close (its last drain)
         guard let client = run.client else { return }
         let done = DispatchSemaphore(value: 0)
         Task {
@@ -327,7 +349,7 @@ public final class PersonaPlexLink: NodeType, ReportsLatency {
                 + "\(c.textReceived) text pieces received, \(c.ignoredMessages) messages of other kinds ignored, "
                 + "\(c.longHandshakes) long handshakes, \(pagesHeldBack) pages held back before live, "
                 + "\(c.sendsDroppedBacklog + sendDrops) sends dropped, \(c.audioDropped + c.textDropped) received dropped, "
-                + "\(c.emptyDrains) scheduled drains found no page")
+                + "\(c.wakeUps) event-loop wake-ups, \(c.emptyDrains) scheduled drains found no page")
         run = .ended(nil)
     }
 }

@@ -18,8 +18,9 @@ import Synchronization
 /// | `timings`       | event loop        | tick thread       | send timings (origin → socket)    |
 /// | `stateChanges`  | event loop        | tick thread       | every state change, in order      |
 ///
-/// `send(audio:)`, `drainReceived`, `drainSendTimings` and `drainStateChanges` never block, lock or (for
-/// payloads within the slot size) allocate; each side of each ring must be used by one thread at a time.
+/// `send(audio:)`, `enqueue(audio:)`, `drainReceived`, `drainSendTimings` and `drainStateChanges` never block, lock
+/// or (for payloads within the slot size) allocate; each side of each ring must be used by one thread at a time.
+/// Waking the loop for queued pages (`send(audio:)`, `wakeIfQueued()`) is the one system call on the sender's side.
 /// `state` and `counters` may be read from any thread. Callbacks (`onStateChange`, `onMessage`) run on the event
 /// loop and must be quick. A started session keeps itself alive until it ends: always `close()` it (a dropped
 /// socket that is never closed holds the server's single-session lock).
@@ -60,6 +61,8 @@ public final class PersonaPlexClient: @unchecked Sendable {
     let flushScheduled = Atomic<Bool>(false)
     /// True while the event loop has a drain armed for the sender's next batch (`sendPeriod`): no wake-up needed.
     let drainArmed = Atomic<Bool>(false)
+    /// True when `enqueue(audio:)` pushed a page since the last `wakeIfQueued()` (touched by the sender only).
+    let queuedSinceWake = Atomic<Bool>(false)
     /// `startConnecting()` was called (a client is single use).
     private let started = Atomic<Bool>(false)
     /// The state as last published by the event loop, for readers on other threads (`state`).
@@ -211,9 +214,20 @@ public final class PersonaPlexClient: @unchecked Sendable {
     /// Cost per call: a copy into a preallocated `outbox` slot and a few atomics. While the event loop has a drain
     /// armed for this batch (`sendPeriod`), that is all; otherwise the first page since the last drain queues one task
     /// on the event loop. The drain frames and writes every queued page in one buffer (reused) without a write
-    /// promise. Refused (`.notLive`) before `0x00`.
+    /// promise. Refused (`.notLive`) before `0x00`. A sender with a natural end of batch (the router's tick) uses
+    /// `enqueue(audio:originNanos:)` and `wakeIfQueued()` instead, to wake the loop once after the batch.
     @discardableResult
     public func send(audio: UnsafeRawBufferPointer, originNanos: UInt64 = 0) -> PersonaPlexSendResult {
+        let result = enqueue(audio: audio, originNanos: originNanos)
+        if result == .queued { wakeIfQueued() }
+        return result
+    }
+
+    /// Queues one `0x01` message carrying `audio` like `send(audio:originNanos:)`, without waking the event loop:
+    /// the page waits in the outbox until the sender calls `wakeIfQueued()` at the end of its batch (or a drain armed
+    /// by `sendPeriod` takes it). No system call, no allocation for a page within the slot size.
+    @discardableResult
+    public func enqueue(audio: UnsafeRawBufferPointer, originNanos: UInt64 = 0) -> PersonaPlexSendResult {
         let requestedAt = originNanos > 0 ? originNanos : clock.nowNanoseconds()
         let count = audio.count
         guard acceptingSends.load(ordering: .acquiring) else {
@@ -228,13 +242,25 @@ public final class PersonaPlexClient: @unchecked Sendable {
             PersonaPlexCounterCells.bump(counterCells.sendsDroppedBacklog)
             return .droppedBacklog
         }
-        // Pairs with the fence in `timedDrain()`: either this sees the flag lowered, or that drain sees the page.
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if drainArmed.load(ordering: .relaxed) { return .queued }
-        if !flushScheduled.exchange(true, ordering: .sequentiallyConsistent) {
-            if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute(flushTask) }
-        }
+        queuedSinceWake.store(true, ordering: .relaxed)
         return .queued
+    }
+
+    /// Hands the pages queued since the last call to the event loop: one wake-up (a task on the loop, through the
+    /// drain closure built in `init`, so nothing is allocated) when any page was queued and no drain is already
+    /// queued or armed; nothing at all otherwise. Call it from the sending thread. Returns whether it woke the loop
+    /// (counted in `PersonaPlexCounters.wakeUps`).
+    @discardableResult
+    public func wakeIfQueued() -> Bool {
+        guard queuedSinceWake.exchange(false, ordering: .relaxed) else { return false }
+        // Pairs with the fence in `timedDrain()`: either this sees the flag lowered, or that drain sees the pages.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if drainArmed.load(ordering: .relaxed) { return false }
+        // A drain already queued takes these pages too (it lowers the flag before it drains).
+        guard !flushScheduled.exchange(true, ordering: .sequentiallyConsistent) else { return false }
+        PersonaPlexCounterCells.bump(counterCells.wakeUps)
+        if eventLoop.inEventLoop { flushOutbox() } else { eventLoop.execute(flushTask) }
+        return true
     }
 
     /// `send(audio:)` for a byte array.

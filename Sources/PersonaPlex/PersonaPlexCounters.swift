@@ -30,6 +30,9 @@ public struct PersonaPlexCounters: Sendable, Equatable {
     public var sendTimingsOverwritten = 0
     /// Drains armed for a periodic sender (`sendPeriod`) that found no page: the sender was late or paused.
     public var emptyDrains = 0
+    /// Times the sender woke the event loop to write its pages (`send(audio:)`, `wakeIfQueued()`): at most one per
+    /// batch; none for a batch an armed drain (`sendPeriod`) or an already queued drain takes.
+    public var wakeUps = 0
 
     public init() {}
 }
@@ -53,6 +56,8 @@ final class PersonaPlexCounterCells: Sendable {
     let sendFailures = Atomic<Int>(0)
     let sendTimingsOverwritten = Atomic<Int>(0)
     let emptyDrains = Atomic<Int>(0)
+    /// Written by the producer of sends (the tick thread).
+    let wakeUps = Atomic<Int>(0)
 
     init() {}
 
@@ -79,6 +84,7 @@ final class PersonaPlexCounterCells: Sendable {
         c.sendFailures = sendFailures.load(ordering: .relaxed)
         c.sendTimingsOverwritten = sendTimingsOverwritten.load(ordering: .relaxed)
         c.emptyDrains = emptyDrains.load(ordering: .relaxed)
+        c.wakeUps = wakeUps.load(ordering: .relaxed)
         return c
     }
 }

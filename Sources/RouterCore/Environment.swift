@@ -124,7 +124,7 @@ extension PipelineEnvironment {
             return .failure(
                 InterpolationProblem(
                     offset: 0,
-                    message: "'session.\(name)' is not a session value"
+                    message: "'session.\(name)' is not a session value."
                         + Spelling.didYouMean("session.\(name)", among: SessionValues.names.map { "session.\($0)" }),
                     hint: "session values: " + SessionValues.names.map { "session.\($0)" }.joined(separator: ", ")))
         }

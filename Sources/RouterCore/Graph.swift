@@ -58,10 +58,12 @@ public final class NodeSetup {
     public let resources: SessionResources
     let inputs: [String: [Lane]]
     let outputs: [String: Lane]
+    let tickObservers: TickObservers
 
     init(
         name: String, typeName: String, params: Parameters, runsFast: Bool, clock: any MonotonicClock,
-        resources: SessionResources = SessionResources(), inputs: [String: [Lane]], outputs: [String: Lane]
+        resources: SessionResources = SessionResources(), inputs: [String: [Lane]], outputs: [String: Lane],
+        tickObservers: TickObservers = TickObservers()
     ) {
         self.name = name
         self.typeName = typeName
@@ -73,7 +75,11 @@ public final class NodeSetup {
         self.resources = resources
         self.inputs = inputs
         self.outputs = outputs
+        self.tickObservers = tickObservers
     }
+
+    /// Calls `observer.tickDidEnd` once per tick, after every node of the session processed (see `TickObserver`).
+    public func observeTickEnd(_ observer: any TickObserver) { tickObservers.register(observer) }
 
     /// The lanes linked into input `port` (empty when unlinked).
     public func pcmInput(_ port: String) -> PCMInput {
@@ -152,6 +158,8 @@ public final class Graph {
     public let pipeline: ValidatedPipeline
     /// The clock every node and the session read (`SystemClock.shared` unless a test injects a `ManualClock`).
     public let clock: any MonotonicClock
+    /// The nodes' `TickObserver`s, which `Session.tick()` calls after the last node.
+    let tickObservers: TickObservers
 
     /// Instantiates every node. A node that cannot be created (missing file, bad device) is reported by name.
     /// - Parameter resources: what the host gives the nodes (empty for a plain `router run`).
@@ -163,6 +171,8 @@ public final class Graph {
         self.clock = clock
         let sessionEvents = EventLane(label: "session.events")
         self.sessionEvents = sessionEvents
+        let tickObservers = TickObservers()
+        self.tickObservers = tickObservers
         var lanes: [String: Lane] = [:]
         for node in pipeline.nodes {
             for output in node.layout.outputs {
@@ -196,7 +206,8 @@ public final class Graph {
             for output in node.layout.outputs { outputs[output.name] = lanes["\(node.name).\(output.name)"] }
             let setup = NodeSetup(
                 name: node.name, typeName: node.type.typeName, params: node.params,
-                runsFast: pipeline.runsFast, clock: clock, resources: resources, inputs: inputs, outputs: outputs)
+                runsFast: pipeline.runsFast, clock: clock, resources: resources, inputs: inputs, outputs: outputs,
+                tickObservers: tickObservers)
             let instance: any Node
             do {
                 instance = try node.type.init(setup)

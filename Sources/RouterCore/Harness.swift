@@ -7,8 +7,9 @@ import Realtime
 /// What a `Session` does, the harness does too: it calls `start()` before the first tick and `stop()` once; the first
 /// tick delivers `session started` (and the tick after `requestStop()` delivers `session stopping`) to every event
 /// input, ahead of the test's own events; once every media input has ended and the node says it is drained, its
-/// media outputs end and `process` is no longer called. `finish()` ends the test's use of the node and fails when
-/// the node still holds output the test never read.
+/// media outputs end and `process` is no longer called; a `TickObserver` the node registered is called at the end of
+/// every tick. `finish()` ends the test's use of the node and fails when the node still holds output the test never
+/// read.
 public final class NodeHarness<N: NodeType> {
     public let node: N
     public let metrics: NodeMetrics
@@ -16,6 +17,8 @@ public final class NodeHarness<N: NodeType> {
     public let clock: ManualClock
     /// The session's own events (`sessionStarted`, `sessionStopping`), linked into every event input.
     private let sessionEvents = EventLane(label: "session.events")
+    /// The node's `TickObserver` registration, called after its `process` as a session calls it after the last node.
+    private let tickObservers = TickObservers()
     private let inputLanes: [String: Lane]
     private let outputLanes: [String: Lane]
     private let mediaInputs: [Lane]
@@ -85,7 +88,7 @@ public final class NodeHarness<N: NodeType> {
         }
         let setup = NodeSetup(
             name: N.typeName.lowercased(), typeName: N.typeName, params: parameters, runsFast: runsFast,
-            clock: clock, resources: resources, inputs: linked, outputs: outs)
+            clock: clock, resources: resources, inputs: linked, outputs: outs, tickObservers: tickObservers)
         node = try N(setup)
         metrics = setup.metrics
         self.clock = clock
@@ -146,14 +149,16 @@ public final class NodeHarness<N: NodeType> {
         sessionEvents.rotate()
         for lane in inputLanes.values { (lane as? EventLane)?.rotate() }
         for lane in outputLanes.values { lane.beginTick() }
+        let current = Tick(index: tickIndex, startNanos: clock.nowNanoseconds())
         if !isFinished {
-            let t0 = clock.nowNanoseconds()
-            try node.process(Tick(index: tickIndex, startNanos: t0))
+            let t0 = current.startNanos
+            try node.process(current)
             metrics.processing.record(Nanoseconds.elapsed(from: t0, to: clock.nowNanoseconds()))
             for lane in mediaInputs { metrics.itemsIn += lane.itemCount }
             for lane in outputLanes.values { metrics.itemsOut += lane.itemCount }
             updateFinished()
         }
+        tickObservers.tickDidEnd(current)
         // Events emitted this tick become readable now (a linked consumer would see them in the next tick).
         for lane in outputLanes.values { (lane as? EventLane)?.rotate() }
         for lane in inputLanes.values where !(lane is EventLane) { lane.beginTick() }

@@ -50,6 +50,8 @@ public final class Session: @unchecked Sendable {
     public private(set) var tickIndex: Int64 = 0
     /// Ticks whose processing finished after their deadline (real-time runs only).
     public private(set) var lateTicks = 0
+    /// How long each tick took, every node included (the budget is 20 ms; the tick thread's headroom).
+    public private(set) var tickDurations = LatencyHistogram()
     private var started = false
     private var announcedStop = false
     private var stoppedNodes = false
@@ -89,8 +91,8 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Runs one 20 ms step: emits the session's own events (`sessionStarted` in the first tick, `sessionStopping` in
-    /// the first tick after a stop request, both seen in that same tick), rotates event lanes, then lets every node
-    /// process in data-path order.
+    /// the first tick after a stop request, both seen in that same tick), rotates event lanes, lets every node
+    /// process in data-path order, then calls the nodes' `TickObserver`s.
     public func tick() throws {
         if tickIndex == 0 { graph.sessionEvents.emit(.sessionStarted) }
         if !announcedStop && stopRequested.load(ordering: .relaxed) {
@@ -118,6 +120,9 @@ public final class Session: @unchecked Sendable {
             n.metrics.itemsOut += outCount
             updateFinished(n)
         }
+        // After the whole graph: nodes hand their tick's output to network event loops here, with one wake-up each.
+        graph.tickObservers.tickDidEnd(tick)
+        tickDurations.record(Nanoseconds.elapsed(from: tick.startNanos, to: clock.nowNanoseconds()))
         tickIndex += 1
     }
 

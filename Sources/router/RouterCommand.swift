@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Foundation
 import Nodes
 import Realtime
@@ -6,7 +7,8 @@ import RouterCore
 import Synchronization
 
 /// `router`: run, check and inspect voice-router pipelines.
-struct RouterCommand: ParsableCommand {
+@main
+struct RouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router",
         abstract: "A voice router: audio graphs declared in YAML pipeline files.",
@@ -43,7 +45,7 @@ func printError(_ text: String) {
 }
 
 /// `router run`: runs a pipeline until its sources end, a node fails, or SIGINT/SIGTERM.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a pipeline.",
@@ -62,15 +64,20 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("max-duration"), help: "Stop after this many seconds of session time.")
     var maxDuration: Double?
 
-    @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
+    var logLevel: String?
 
-    func run() throws {
-        guard let level = LogLevel.allCases.first(where: { $0.label == logLevel }) else {
+    func run() async throws {
+        guard let level = LogLevel.allCases.first(where: { $0.label == logLevel ?? "info" }) else {
             throw ValidationError("--log-level must be debug, info, warning or error")
         }
         RouterLog.shared.level = level
         let validated = try pipeline.load()
+        if BridgePipeline.needsDiscord(validated) {
+            let variables = try PipelineEnvironment.load(dotEnvPath: pipeline.envFile).variables
+            return try await BridgeRun.run(
+                file: pipeline.file, variables: variables, explicitLogLevel: logLevel != nil)
+        }
         let graph: Graph
         do { graph = try Graph(validated) } catch {
             printError("error: \(error)")
@@ -83,7 +90,7 @@ struct RunCommand: ParsableCommand {
         log.info(
             "running \(validated.spec.name ?? pipeline.file): \(validated.nodes.count) nodes, \(validated.runsFast ? "fast" : "real-time")"
         )
-        let outcome = session.run(
+        let outcome = await session.runOnThread(
             realtime: !validated.runsFast,
             maxTicks: maxDuration.map { Tick.count(seconds: $0) },
             metricsInterval: metricsInterval ?? validated.spec.session.metricsInterval)

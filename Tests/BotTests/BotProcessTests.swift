@@ -1,6 +1,8 @@
 import Bot
 import DiscordSimulator
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 import XCTest
 
@@ -48,6 +50,28 @@ final class BotProcessTests: XCTestCase {
         XCTAssertTrue(errors.contains { $0.contains("LOG_LEVEL='loud' is not valid") }, "\(errors)")
         XCTAssertFalse(text.contains("CANARY"), "the token leaked: \(text)")
         XCTAssertFalse(text.contains("Stack") || text.contains("Fatal error"), text)
+    }
+
+    /// Discord unreachable (nothing listens on the REST port): one line naming the address and the setting,
+    /// exit code 1, within seconds rather than after minutes of retries.
+    func testUnreachableDiscordIsOneLineWithinSeconds() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try XCTUnwrap(listener.localAddress?.port)
+        try await listener.close()
+        let started = ContinuousClock.now
+        let text = try await runChild(settings: [
+            "DISCORD_TOKEN": Fixture.canaryToken, "DISCORD_API_BASE": "http://127.0.0.1:\(port)/api/v10",
+            "DATA_DIR": Fixture.temporaryDirectory(),
+        ])
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(15), text)
+        XCTAssertTrue(text.contains(Self.exitMarker + "1"), text)
+        let errors = text.split(separator: "\n").filter { $0.hasPrefix("router: ") }
+        XCTAssertEqual(errors.count, 1, "\(errors)")
+        XCTAssertTrue(
+            errors.first?.contains("Discord is unreachable at http://127.0.0.1:\(port)/api/v10") == true, text)
+        XCTAssertTrue(errors.first?.contains("DISCORD_API_BASE") == true, text)
+        XCTAssertFalse(text.contains("CANARY"), "the token leaked: \(text)")
     }
 
     func testCanaryTokenAbsentFromEveryByteAcrossASessionWithFaults() async throws {

@@ -95,6 +95,11 @@ final class BotSimulatorTests: XCTestCase {
             simulator.registeredCommandNames(scope: "global").count == BotCommand.names.count
         }
         XCTAssertTrue(registered, "slash commands registered by bulk overwrite")
+        let commands = simulator.registeredCommands(scope: "global")
+        let prompt = commands.first { $0.name == "prompt" }?.options.first
+        XCTAssertEqual(prompt?.maxLength, PromptRules.limit, "Discord's client enforces the prompt limit too")
+        XCTAssertEqual(prompt?.required, true)
+        XCTAssertTrue(commands.allSatisfy { $0.contexts == [0] && $0.integrationTypes == [0] }, "guild only")
         let identified = await identifies(simulator, count: 1)
         XCTAssertTrue(identified, "the bot identified on the gateway")
 

@@ -116,7 +116,7 @@ final class GatewaySenderTests: XCTestCase {
 }
 
 final class IdentifyGateTests: XCTestCase {
-    private func limit(remaining: Int, concurrency: Int) -> GatewayBotInfo.SessionStartLimit {
+    func limit(remaining: Int, concurrency: Int) -> GatewayBotInfo.SessionStartLimit {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try! decoder.decode(
@@ -150,6 +150,30 @@ final class IdentifyGateTests: XCTestCase {
         for task in tasks { try await task.value }
         XCTAssertEqual(Set(passed.values), [0, 1, 2, 3])
         XCTAssertTrue(log.text.contains("few Discord session starts left"), log.text)
+    }
+}
+
+extension IdentifyGateTests {
+    /// A turn whose connection failed before Hello is given back: the retry need not wait 5 s nor spend a start,
+    /// unless another shard's turn in the bucket came after it.
+    func testReleasedTurnIsGivenBackOnlyWhileNoLaterGrantDependsOnIt() async throws {
+        let scheduler = ManualScheduler()
+        let gate = IdentifyGate(
+            limit: limit(remaining: 500, concurrency: 1), scheduler: scheduler, logger: CapturedLog().logger())
+        try await gate.waitTurn(shardID: 0)
+        await gate.release(shardID: 0)
+        try await gate.waitTurn(shardID: 0)  // immediate: would wait 5 s in virtual time without the release
+        let second = Task { try await gate.waitTurn(shardID: 1) }
+        for _ in 0..<2_000 where scheduler.sleeperCount == 0 { await Task.yield() }
+        XCTAssertEqual(scheduler.sleeperCount, 1, "shard 1 waits for the bucket's next slot")
+        await gate.release(shardID: 0)
+        let third = Task { try await gate.waitTurn(shardID: 2) }
+        for _ in 0..<2_000 where scheduler.sleeperCount < 2 { await Task.yield() }
+        XCTAssertEqual(scheduler.sleeperCount, 2, "shard 0's release did not free the slot shard 1 holds")
+        scheduler.advance(milliseconds: 5_000)
+        try await second.value
+        scheduler.advance(milliseconds: 5_000)
+        try await third.value
     }
 }
 

@@ -186,6 +186,48 @@ final class VirtualTimeTests: XCTestCase {
         XCTAssertEqual(server.client.counters.sendFailures, 0)
     }
 
+    /// A sender with batches (the router's tick) queues pages with `enqueue` and wakes the loop once per batch with
+    /// `wakeIfQueued()`: queued pages wait for it, a batch of several pages costs one wake-up, and a batch without
+    /// pages costs none.
+    func testEnqueuedPagesWaitForOneWakeUpPerBatchAndEmptyBatchesWakeNothing() throws {
+        let server = server()
+        _ = try server.connectAndUpgrade()
+        try server.sendServerMessage(kind: 0x00)
+        let page: [UInt8] = Array("OggS".utf8) + [UInt8](repeating: 3, count: 30)
+        let frameBytes = 2 + 4 + 1 + page.count
+        XCTAssertFalse(server.client.wakeIfQueued(), "nothing queued yet")
+
+        // (The test thread is the embedded loop's thread, so a wake-up drains inline: a written page shows it.)
+        var wakeUps = 0, pagesSent = 0
+        for (tick, pages) in [2, 0, 1, 3, 0, 0, 1].enumerated() {
+            for _ in 0..<pages {
+                let result = page.withUnsafeBytes {
+                    server.client.enqueue(audio: $0, originNanos: server.clock.nowNanoseconds())
+                }
+                XCTAssertEqual(result, .queued)
+            }
+            server.loop.run()
+            XCTAssertEqual(try server.readOutboundBytes(), [], "tick \(tick): queued pages wait for the wake-up")
+            XCTAssertEqual(server.client.wakeIfQueued(), pages > 0, "tick \(tick): a wake-up only for pages")
+            XCTAssertFalse(server.client.wakeIfQueued(), "tick \(tick): one wake-up per batch")
+            server.loop.run()
+            XCTAssertEqual(try server.readOutboundBytes().count, pages * frameBytes, "tick \(tick): the whole batch")
+            wakeUps += pages > 0 ? 1 : 0
+            pagesSent += pages
+            XCTAssertEqual(server.client.counters.wakeUps, wakeUps, "tick \(tick)")
+            server.advance(milliseconds: 20)
+        }
+        XCTAssertEqual(server.client.counters.audioSent, pagesSent)
+        XCTAssertEqual(server.client.counters.sendFailures, 0)
+
+        // `send(audio:)` is `enqueue` plus the wake-up: one per call.
+        XCTAssertEqual(server.client.send(audio: page), .queued)
+        server.loop.run()
+        XCTAssertEqual(try server.readOutboundBytes().count, frameBytes)
+        XCTAssertEqual(server.client.counters.wakeUps, wakeUps + 1)
+        XCTAssertFalse(server.client.wakeIfQueued(), "send(audio:) woke the loop already")
+    }
+
     /// The transition table: the documented order holds, final states never change, and skipping a step is refused.
     func testTransitionTableAllowsOnlyTheDocumentedOrder() {
         let order: [PersonaPlexState] = [

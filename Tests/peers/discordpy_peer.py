@@ -1,7 +1,12 @@
 """discord.py 2.7 (PyPI) as an independent second bot against the Discord simulator.
 
-Environment: SIM_API_BASE (http://127.0.0.1:PORT/api/v10), SIM_GATEWAY (ws://127.0.0.1:PORT/), SIM_TOKEN, SIM_CHANNEL.
-Logs in, waits for its guilds (GUILD_CREATE), posts one message to SIM_CHANNEL, prints one JSON line and exits.
+Environment: SIM_API_BASE (http://127.0.0.1:PORT/api/v10), SIM_GATEWAY (ws://127.0.0.1:PORT/), SIM_TOKEN, SIM_CHANNEL,
+SIM_MODE (optional).
+- default: logs in, waits for its guilds (GUILD_CREATE), posts one message to SIM_CHANNEL.
+- SIM_MODE=no-content: identifies without the MESSAGE_CONTENT intent and reports the content of the first
+  SIM_MESSAGES (default 2) messages it receives.
+Any exception from the client (e.g. PrivilegedIntentsRequired after a 4014 close) is reported by class name.
+Prints one JSON line ("RESULT {...}") and exits.
 """
 import asyncio
 import json
@@ -22,13 +27,26 @@ async def main() -> int:
     intents.guilds = True
     intents.voice_states = True
     intents.guild_messages = True
-    intents.message_content = True
+    mode = os.environ.get("SIM_MODE", "post")
+    intents.message_content = mode != "no-content"
     client = discord.Client(intents=intents, chunk_guilds_at_startup=False)
     result: dict = {}
     done = asyncio.Event()
+    wanted = int(os.environ.get("SIM_MESSAGES", "2"))
+
+    @client.event
+    async def on_message(message):
+        if mode != "no-content":
+            return
+        result["user_id"] = str(client.user.id)
+        result.setdefault("contents", []).append(message.content)
+        if len(result["contents"]) >= wanted:
+            done.set()
 
     @client.event
     async def on_ready():
+        if mode == "no-content":
+            return
         try:
             result["user_id"] = str(client.user.id)
             result["guilds"] = sorted(str(g.id) for g in client.guilds)
@@ -45,14 +63,19 @@ async def main() -> int:
             done.set()
 
     async def runner():
-        async with client:
-            await client.start(os.environ["SIM_TOKEN"])
+        try:
+            async with client:
+                await client.start(os.environ["SIM_TOKEN"])
+        except Exception as error:  # reported to the Swift test by class name
+            result["exception"] = type(error).__name__
+            result["error"] = repr(error)
+            done.set()
 
     task = asyncio.create_task(runner())
     try:
         await asyncio.wait_for(done.wait(), timeout=30)
     except asyncio.TimeoutError:
-        result["error"] = "timed out waiting for on_ready"
+        result["error"] = "timed out waiting for on_ready" if mode != "no-content" else "timed out waiting for messages"
     await client.close()
     task.cancel()
     try:

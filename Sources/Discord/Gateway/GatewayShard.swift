@@ -58,9 +58,17 @@ final class GatewayShard: Sendable {
         self.environment = env
     }
 
-    /// Runs until cancelled (returns `nil`) or a close after which reconnecting cannot help (returns the error).
+    /// Connection attempts before a shard that never had a session gives up: a gateway that cannot be reached at
+    /// start is a wrong setting or a dead network, reported in about a second. Once a session existed, outages
+    /// are Discord's and the shard keeps reconnecting with backoff.
+    static let startupConnectAttempts = 3
+
+    /// Runs until cancelled (returns `nil`), a close after which reconnecting cannot help, or a gateway that cannot
+    /// be reached before the first session (returns the error).
     func run(gatewayURL: DiscordURL) async -> DiscordError? {
         var failures = 0
+        var everEstablished = false
+        var startupFailures = 0
         while !Task.isCancelled {
             let resumeTarget = session.withLock { $0.sessionID != nil ? $0.resumeURL : nil }
             let url = (resumeTarget ?? gatewayURL).withGatewayQuery()
@@ -70,6 +78,7 @@ final class GatewayShard: Sendable {
                 if resumeTarget == nil { try await environment.identifyGate.waitTurn(shardID: id) }
                 let end = try await runConnection(url: url, resuming: resumeTarget != nil)
                 failures = end.established ? 0 : failures + 1
+                everEstablished = everEstablished || end.established
                 switch end.action {
                 case .resume:
                     logger.info(
@@ -89,10 +98,26 @@ final class GatewayShard: Sendable {
                 return nil
             } catch {
                 failures += 1
+                let reason = ConnectFailure.reason(error)
+                // No connection, so no Identify went out with the turn just taken.
+                if reason != nil && resumeTarget == nil { await environment.identifyGate.release(shardID: id) }
+                if !everEstablished, let reason {
+                    startupFailures += 1
+                    if startupFailures >= Self.startupConnectAttempts {
+                        let error = DiscordError.unreachable(
+                            url: url.description, reason: reason, attempts: startupFailures,
+                            setting: "DISCORD_GATEWAY_URL (or the url GET /gateway/bot returns)")
+                        logger.error("cannot reach the gateway; giving up", metadata: ["error": "\(error)"])
+                        return error
+                    }
+                }
                 logger.warning("gateway connection failed", metadata: ["error": "\(error)", "attempt": "\(failures)"])
             }
+            let delay =
+                everEstablished || startupFailures == 0
+                ? backoffNanos(failures: failures) : UInt64(startupFailures) * 250_000_000
             do {
-                try await environment.scheduler.sleep(nanoseconds: backoffNanos(failures: failures))
+                try await environment.scheduler.sleep(nanoseconds: delay)
             } catch {
                 return nil
             }

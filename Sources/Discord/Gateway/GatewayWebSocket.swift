@@ -69,10 +69,36 @@ enum GatewayWebSocket {
                     }
                 }
         } catch {
-            throw DiscordError.connectionFailed(url: url.description, reason: String(describing: error))
+            throw DiscordError.connectionFailed(
+                url: url.description, reason: ConnectFailure.reason(error) ?? String(describing: error))
         }
 
-        let upgrade = try await withThrowingTaskGroup(of: Upgrade?.self) { group in
+        let upgrade: Upgrade?
+        do {
+            upgrade = try await negotiate(negotiation, opened: opened, timeout: timeout)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            // TLS handshake failures surface here (the handshake runs before the upgrade request is answered).
+            throw DiscordError.connectionFailed(
+                url: url.description, reason: ConnectFailure.reason(error) ?? String(describing: error))
+        }
+        switch upgrade {
+        case let .websocket(connection):
+            return connection
+        case .refused:
+            throw DiscordError.connectionFailed(
+                url: url.description, reason: "the server refused the WebSocket upgrade")
+        case nil:
+            throw DiscordError.connectionFailed(url: url.description, reason: "no WebSocket upgrade within \(timeout)")
+        }
+    }
+
+    /// Waits for the upgrade, or closes the socket after `timeout` (`nil`).
+    private static func negotiate(
+        _ negotiation: EventLoopFuture<Upgrade>, opened: OpenedChannel, timeout: Duration
+    ) async throws -> Upgrade? {
+        try await withThrowingTaskGroup(of: Upgrade?.self) { group in
             group.addTask { try await negotiation.get() }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -83,15 +109,6 @@ enum GatewayWebSocket {
             // Closing the socket fails a negotiation still in progress, so the group can finish.
             if first == nil { opened.close() }
             return first
-        }
-        switch upgrade {
-        case let .websocket(connection):
-            return connection
-        case .refused:
-            throw DiscordError.connectionFailed(
-                url: url.description, reason: "the server refused the WebSocket upgrade")
-        case nil:
-            throw DiscordError.connectionFailed(url: url.description, reason: "no WebSocket upgrade within \(timeout)")
         }
     }
 }

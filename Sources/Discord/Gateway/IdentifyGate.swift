@@ -12,6 +12,8 @@ actor IdentifyGate {
     private let total: Int
     private var resetAt: UInt64
     private var nextSlot: [Int: UInt64] = [:]
+    /// Per bucket: the last grant's shard and the slot pointer before it, so an unused turn can be given back.
+    private var lastGrant: [Int: (shardID: Int, previous: UInt64?)] = [:]
     private let scheduler: any GatewayScheduler
     private let logger: Logger
 
@@ -41,6 +43,7 @@ actor IdentifyGate {
         }
         let bucket = shardID % maxConcurrency
         let slot = max(now, nextSlot[bucket] ?? 0)
+        lastGrant[bucket] = (shardID, nextSlot[bucket])
         nextSlot[bucket] = Nanoseconds.adding(slot, Self.spacingNanos)
         remaining -= 1
         if remaining <= max(10, total / 10) {
@@ -49,5 +52,17 @@ actor IdentifyGate {
                 metadata: ["remaining": "\(remaining)", "total": "\(total)"])
         }
         try await scheduler.sleep(until: slot)
+    }
+
+    /// Gives back shard `shardID`'s last turn when no Identify was sent with it (the connection failed before
+    /// Hello): Discord counted nothing, so the next attempt need not wait 5 s nor spend a session start.
+    func release(shardID: Int) {
+        let bucket = shardID % maxConcurrency
+        remaining = min(total, remaining + 1)
+        // The slot only while no other shard's grant in the bucket came after it.
+        if let grant = lastGrant[bucket], grant.shardID == shardID {
+            nextSlot[bucket] = grant.previous
+            lastGrant[bucket] = nil
+        }
     }
 }

@@ -17,6 +17,9 @@ public final class DiscordREST: Sendable {
     private let userAgent: String
     static let maxResponseBytes = 8 << 20
     static let maxAttempts = 5
+    /// Tries to open a connection before Discord counts as unreachable: a dead endpoint is reported in about a
+    /// second rather than after minutes of retries (429s and 5xx keep their own, longer, handling).
+    static let connectAttempts = 3
 
     public init(
         configuration: DiscordConfiguration, logger: Logger,
@@ -29,6 +32,9 @@ public final class DiscordREST: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(30)))
         httpConfiguration.httpVersion = .http1Only
+        // AsyncHTTPClient would otherwise retry a refused connection with backoff until the connect timeout,
+        // for every attempt; `perform` bounds connection retries itself.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: httpConfiguration)
         limiter = RESTRateLimiter(scheduler: scheduler)
         self.scheduler = scheduler
@@ -71,14 +77,16 @@ public final class DiscordREST: Sendable {
     }
 
     /// Registers the bot's slash commands by bulk overwrite: guild-scoped (visible at once) when `guildID` is set,
-    /// global otherwise.
+    /// global otherwise. `contexts` and `integration_types` go with global commands only, the only ones Discord
+    /// reads them for.
     @discardableResult
     public func overwriteCommands(
         applicationID: Snowflake, guildID: Snowflake?,
         commands: [ApplicationCommand]
     ) async throws -> [RegisteredCommand] {
         try await request(
-            .bulkOverwriteCommands(application: applicationID, guild: guildID), body: commands,
+            .bulkOverwriteCommands(application: applicationID, guild: guildID),
+            body: guildID == nil ? commands : commands.map(\.guildScoped),
             as: [RegisteredCommand].self)
     }
 
@@ -177,6 +185,7 @@ public final class DiscordREST: Sendable {
     /// Sends with rate limiting and retries; returns the body of a 2xx answer.
     private func perform(_ route: RESTRoute, body: Data?) async throws -> Data {
         var attempt = 0
+        var connectFailures = 0
         while true {
             attempt += 1
             try await limiter.acquire(route)
@@ -197,6 +206,20 @@ public final class DiscordREST: Sendable {
                 payload = try await response.body.collect(upTo: Self.maxResponseBytes)
             } catch {
                 await limiter.abandon(route)
+                if !(error is CancellationError), let reason = ConnectFailure.reason(error) {
+                    // Nothing reached Discord, so even a non-idempotent request may be tried again.
+                    connectFailures += 1
+                    guard connectFailures < Self.connectAttempts else {
+                        throw DiscordError.unreachable(
+                            url: configuration.apiBase.description, reason: reason, attempts: connectFailures,
+                            setting: "DISCORD_API_BASE")
+                    }
+                    logger.warning(
+                        "cannot connect to Discord; retrying",
+                        metadata: ["route": "\(route.name)", "reason": "\(reason)"])
+                    try await scheduler.sleep(nanoseconds: UInt64(connectFailures) * 250_000_000)
+                    continue
+                }
                 guard route.idempotent, attempt < Self.maxAttempts, !(error is CancellationError) else {
                     throw DiscordError.connectionFailed(url: route.name, reason: String(describing: error))
                 }

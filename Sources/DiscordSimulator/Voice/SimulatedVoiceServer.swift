@@ -97,6 +97,20 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         try? await eventLoop.submit { self.authorized[sessionID] = (userID, token) }.get()
     }
 
+    /// Event loop only: `authorize` for a caller already on the loop's queue (the main gateway's op 4 hook).
+    func accept(userID: UInt64, sessionID: String, token: String) {
+        eventLoop.assertInEventLoop()
+        authorized[sessionID] = (userID, token)
+    }
+
+    /// Event loop only: the user left the channel (the main gateway's op 4 with no channel, or a move).
+    func removeMember(_ userID: UInt64) {
+        eventLoop.assertInEventLoop()
+        let socket = members[userID]?.socket
+        memberGone(userID)
+        socket?.close(promise: nil)
+    }
+
     /// Changes options (e.g. switch faults on) for packets relayed from now on.
     public func setOptions(_ update: @escaping @Sendable (inout SimulatedVoiceOptions) -> Void) async {
         try? await eventLoop.submit { update(&self.options) }.get()
@@ -118,11 +132,7 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
     /// `userID` left the channel (what the main gateway's op 4 with no channel causes): op 13 to the others, out of
     /// the DAVE group, socket closed.
     public func disconnect(userID: UInt64) async {
-        try? await eventLoop.submit {
-            let socket = self.members[userID]?.socket
-            self.memberGone(userID)
-            socket?.close(promise: nil)
-        }.get()
+        try? await eventLoop.submit { self.removeMember(userID) }.get()
     }
 
     /// The next op 29 to `userID` is damaged (it must answer op 31 and be re-added).

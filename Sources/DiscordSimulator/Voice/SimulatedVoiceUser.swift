@@ -26,9 +26,11 @@ public final class SimulatedVoiceUser {
         self.userID = userID
     }
 
-    /// For `seconds`, sends the WAV at `speak` (mono or stereo 48 kHz; nothing when `nil`) and writes everything
-    /// heard from `listenTo` into a mono 48 kHz WAV at `record`.
-    public func run(seconds: Double, speak: String?, listenTo: UInt64?, record: String?) throws -> Report {
+    /// For `seconds`, sends the WAV at `speak` (mono or stereo 48 kHz; nothing when `nil`; over and over with
+    /// `loop`) and writes everything heard from `listenTo` into a mono 48 kHz WAV at `record`.
+    public func run(seconds: Double, speak: String?, listenTo: UInt64?, record: String?, loop: Bool = false) throws
+        -> Report
+    {
         var report = Report()
         var samples: [Float] = []
         var channels = 1
@@ -59,6 +61,7 @@ public final class SimulatedVoiceUser {
             next += 20_000_000
             var ts = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil)
+            if loop, position + frameSamples > samples.count, samples.count >= frameSamples { position = 0 }
             if position + frameSamples <= samples.count {
                 let length = try samples.withUnsafeBufferPointer { all in
                     try packet.withUnsafeMutableBytes {
