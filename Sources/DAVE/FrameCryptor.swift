@@ -20,9 +20,8 @@ public enum DAVEFrameError: Error, Equatable {
 
 /// Encrypts our outgoing Opus frames with our sender ratchet (libdave `Encryptor`).
 ///
-/// Per-frame cost: one AES-128-GCM pass over the frame; the generation's key is derived once and cached.
-/// Output goes into a caller-owned buffer (cleared, capacity kept). swift-crypto's `seal` still allocates its
-/// sealed box internally (one `Data` per frame).
+/// Per-frame cost: one AES-128-GCM pass over the frame; the generation's key is derived and keyed once.
+/// Output goes into a caller-owned buffer (cleared, capacity kept): with enough capacity, no heap allocation.
 public final class FrameEncryptor {
     private var ratchet: SenderKeyRatchet?
     private var cipher: TruncatedAESGCM?
@@ -65,12 +64,16 @@ public final class FrameEncryptor {
             currentGeneration = generation
             cipher = TruncatedAESGCM(key: key)
         }
-        guard let cipher else { throw DAVEFrameError.missingKey }
+        guard let cipher else { throw DAVEFrameError.cipherFailure }
         let nonceLength = DAVEFrameFormat.leb128Length(UInt64(truncatedNonce))
-        output.reserveCapacity(opus.count + DAVEFrameFormat.tagLength + nonceLength + 3)
-        do {
-            try cipher.seal(opus, truncatedNonce: truncatedNonce, appendingTo: &output)
-        } catch {
+        let sealedLength = opus.count + DAVEFrameFormat.tagLength
+        output.reserveCapacity(sealedLength + nonceLength + 3)
+        output.append(contentsOf: repeatElement(0, count: sealedLength))
+        let sealed = output.withUnsafeMutableBytes { out in
+            opus.withUnsafeBytes { cipher.seal($0, truncatedNonce: truncatedNonce, into: out) }
+        }
+        guard sealed else {
+            output.removeAll(keepingCapacity: true)
             throw DAVEFrameError.cipherFailure
         }
         var nonce = truncatedNonce
@@ -101,8 +104,9 @@ public final class FrameEncryptor {
 /// Decrypts one remote sender's frames (libdave `Decryptor`): tries the newest ratchet first, keeps superseded
 /// ratchets for 10 s after a transition, and accepts plain frames only while passthrough is allowed.
 ///
-/// Per-frame cost: trailer parse, replay-window check, two AES-128-GCM passes (see `TruncatedAESGCM`); keys are
-/// derived once per generation and cached.
+/// Per-frame cost: trailer parse, replay-window check, one AES-128-GCM pass with an 8-byte tag check (see
+/// `TruncatedAESGCM`); keys are derived and keyed once per generation. No heap allocation per frame once `output`
+/// has capacity.
 public final class FrameDecryptor {
     private let clock: any MonotonicClock
     private var windows: [ReceiveKeyWindow] = []
@@ -186,15 +190,15 @@ public final class FrameDecryptor {
         let ciphertext = UnsafeRawBufferPointer(rebasing: bytes[0..<parsed.ciphertextLength])
         let tag = UnsafeRawBufferPointer(
             rebasing: bytes[parsed.tagOffset..<(parsed.tagOffset + DAVEFrameFormat.tagLength)])
-        let opened: Bool
-        do {
-            opened = try cipher.open(
-                ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce,
-                appendingTo: &output)
-        } catch {
-            throw DAVEFrameError.cipherFailure
+        output.append(contentsOf: repeatElement(0, count: parsed.ciphertextLength))
+        let opened = output.withUnsafeMutableBytes {
+            cipher.open(ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce, into: $0)
         }
-        guard opened else { throw DAVEFrameError.authenticationFailed }
+        // Unauthenticated bytes never leave: the next window (or the caller) starts from an empty buffer.
+        guard opened else {
+            output.removeAll(keepingCapacity: true)
+            throw DAVEFrameError.authenticationFailed
+        }
         window.reportSuccess(generation: generation, truncatedNonce: parsed.truncatedNonce)
     }
 }

@@ -72,7 +72,7 @@ final class ReceiveKeyWindow {
         let cipherExpiry =
             generation < newestGeneration
             ? Nanoseconds.adding(clock.nowNanoseconds(), Self.transitionExpiry) : Nanoseconds.never
-        let cipher = TruncatedAESGCM(key: key)
+        guard let cipher = TruncatedAESGCM(key: key) else { return nil }
         ciphers[generation] = CachedCipher(cipher: cipher, expiry: cipherExpiry)
         return cipher
     }
