@@ -97,6 +97,13 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         try? await eventLoop.submit { self.authorized[sessionID] = (userID, token) }.get()
     }
 
+    /// `authorize` without waiting, for a synchronous caller such as `SimulatorConfiguration.voiceSessionGranted`:
+    /// the grant is queued on the event loop before the caller hands the session to its client, so it is in place
+    /// before that client's Identify can arrive.
+    public func grant(userID: UInt64, sessionID: String, token: String) {
+        eventLoop.execute { self.authorized[sessionID] = (userID, token) }
+    }
+
     /// Changes options (e.g. switch faults on) for packets relayed from now on.
     public func setOptions(_ update: @escaping @Sendable (inout SimulatedVoiceOptions) -> Void) async {
         try? await eventLoop.submit { update(&self.options) }.get()
