@@ -27,6 +27,9 @@ public struct SimulatorConfiguration: Sendable {
     public var voiceEndpoint: @Sendable (_ guildID: UInt64, _ channelID: UInt64, _ userID: UInt64) -> String?
     /// Send VOICE_SERVER_UPDATE before VOICE_STATE_UPDATE (Discord uses either order).
     public var voiceServerFirst: Bool
+    /// Told of every voice session a join hands out (user, VOICE_STATE_UPDATE's `session_id`, VOICE_SERVER_UPDATE's
+    /// `token`) before the events go out, so a `SimulatedVoiceServer` can accept that Identify (`grant`).
+    public var voiceSessionGranted: @Sendable (_ userID: UInt64, _ sessionID: String, _ token: String) -> Void
     /// Interaction callbacks later than this are refused (Discord's 3 s).
     public var interactionDeadlineSeconds: Double
 
@@ -48,6 +51,7 @@ public struct SimulatorConfiguration: Sendable {
         maxSendsPerMinute = 120
         voiceEndpoint = { _, _, _ in "127.0.0.1:1" }
         voiceServerFirst = false
+        voiceSessionGranted = { _, _, _ in }
         interactionDeadlineSeconds = 3
     }
 }

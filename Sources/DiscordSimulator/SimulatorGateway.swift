@@ -265,11 +265,10 @@ extension DiscordSimulator {
         var serverEvent: String?
         if let channelID {
             let endpoint = configuration.voiceEndpoint(guildID, channelID, userID)
+            let token = String(UUID().uuidString.prefix(16).lowercased())
+            configuration.voiceSessionGranted(userID, voiceSession, token)
             serverEvent = SimJSON.encode(
-                [
-                    "token": UUID().uuidString.prefix(16).lowercased(), "guild_id": String(guildID),
-                    "endpoint": endpoint ?? NSNull(),
-                ] as [String: Any])
+                ["token": token, "guild_id": String(guildID), "endpoint": endpoint ?? NSNull()] as [String: Any])
         }
         if configuration.voiceServerFirst, let serverEvent {
             send(&state, sessionID: sessionID, event: "VOICE_SERVER_UPDATE", data: serverEvent)
