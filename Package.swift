@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // DAVE frames: AES-128-GCM with 8-byte tags on one keyed EVP context per key (swift-crypto has neither).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CAllocCounter"),
 
         // The realtime hand-off between the tick thread and network event loops (one SPSC ring of preallocated
@@ -74,13 +76,10 @@ let package = Package(
         ]),
         .target(name: "MLS", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DAVE", dependencies: [
-            "MLS", "Realtime", .product(name: "Crypto", package: "swift-crypto"),
+            "MLS", "Realtime", "CLibCrypto", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
-        // Interop harness: plays the Discord voice server (MLS external sender) and our DAVE member for the
-        // Python driver that runs dave.py and davey members beside it (Tests/interop).
-        .executableTarget(name: "dave-interop", dependencies: ["DAVE", "MLS", "Realtime"]),
 
         // Discord: the main gateway and REST (knows nothing of the graph).
         .target(name: "Discord", dependencies: [
@@ -117,6 +116,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "discord-simulator", dependencies: ["DiscordSimulator"]),
+        // Interop harness: our DAVE member (`VoiceE2EE`) beside dave.py and davey members hosted by a Python driver
+        // (Tests/interop), in one call run by the simulator's voice server role (`InMemoryDAVECall`).
+        .executableTarget(name: "dave-interop", dependencies: [
+            "DAVE", "MLS", "Realtime", "DiscordSimulator", "DiscordVoice",
+        ]),
         .executableTarget(name: "discord-bench", dependencies: ["Discord", "DiscordSimulator"]),
         // voice-bench: per-frame transport/DAVE costs, allocations per packet, send pacing against the simulator.
         .executableTarget(name: "voice-bench", dependencies: [

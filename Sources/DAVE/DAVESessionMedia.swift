@@ -2,6 +2,27 @@
 extension DAVESession {
     // MARK: - Media
 
+    /// DAVE-encrypts one outgoing Opus frame into `output` (at least `opus.count +
+    /// DAVEFrameFormat.maximumOverhead` bytes; plain copy while protocol 0 is in effect); returns its length.
+    /// Allocates nothing: the send path's form.
+    public func encrypt(opus: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        try encryptor.encrypt(opus: opus, into: output)
+    }
+
+    /// Decrypts one incoming frame from `userID` into `output` (at least `frame.count` bytes); returns the Opus
+    /// frame's length. Allocates nothing: the receive path's form. Rules as `decrypt(userID:frame:into:)`.
+    public func decrypt(
+        userID: UInt64, frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        if let decryptor = decryptors[userID] { return try decryptor.decrypt(frame: frame, into: output) }
+        guard executedProtocolVersion == 0, ParsedDAVEFrame.parse(frame) == nil else {
+            throw DAVESessionError.unknownUser(userID)
+        }
+        guard output.count >= frame.count else { throw DAVEFrameError.frameTooLarge }
+        output.copyMemory(from: frame)
+        return frame.count
+    }
+
     /// DAVE-encrypts one outgoing Opus frame into `output` (plain copy while protocol 0 is in effect).
     public func encrypt(opus: [UInt8], into output: inout [UInt8]) throws {
         try encryptor.encrypt(opus: opus, into: &output)

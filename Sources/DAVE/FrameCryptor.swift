@@ -16,13 +16,14 @@ public enum DAVEFrameError: Error, Equatable {
     case authenticationFailed
     /// The underlying AES-GCM primitive failed.
     case cipherFailure
+    /// The output buffer is smaller than the frame (plus `DAVEFrameFormat.maximumOverhead` when encrypting).
+    case frameTooLarge
 }
 
 /// Encrypts our outgoing Opus frames with our sender ratchet (libdave `Encryptor`).
 ///
-/// Per-frame cost: one AES-128-GCM pass over the frame; the generation's key is derived once and cached.
-/// Output goes into a caller-owned buffer (cleared, capacity kept). swift-crypto's `seal` still allocates its
-/// sealed box internally (one `Data` per frame).
+/// Per-frame cost: one AES-128-GCM pass over the frame; the generation's key is derived and keyed once.
+/// Output goes into a caller-owned buffer (cleared, capacity kept): with enough capacity, no heap allocation.
 public final class FrameEncryptor {
     private var ratchet: SenderKeyRatchet?
     private var cipher: TruncatedAESGCM?
@@ -47,12 +48,16 @@ public final class FrameEncryptor {
         truncatedNonce = 0
     }
 
-    /// Encrypts `opus` into `output` (cleared first). Silence and passthrough frames are copied unchanged.
-    public func encrypt(opus: [UInt8], into output: inout [UInt8]) throws {
-        output.removeAll(keepingCapacity: true)
+    /// Encrypts `opus` into `output` (at least `opus.count + DAVEFrameFormat.maximumOverhead` bytes) and returns
+    /// the frame's length. Silence and passthrough frames are copied unchanged. Allocates nothing.
+    public func encrypt(opus: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
         if passthrough || DAVEFrameFormat.isOpusSilence(opus) {
-            output.append(contentsOf: opus)
-            return
+            guard output.count >= opus.count else { throw DAVEFrameError.frameTooLarge }
+            output.copyMemory(from: opus)
+            return opus.count
+        }
+        guard output.count >= opus.count + DAVEFrameFormat.maximumOverhead else {
+            throw DAVEFrameError.frameTooLarge
         }
         guard let ratchet else { throw DAVEFrameError.missingKey }
         truncatedNonce &+= 1
@@ -65,23 +70,38 @@ public final class FrameEncryptor {
             currentGeneration = generation
             cipher = TruncatedAESGCM(key: key)
         }
-        guard let cipher else { throw DAVEFrameError.missingKey }
-        let nonceLength = DAVEFrameFormat.leb128Length(UInt64(truncatedNonce))
-        output.reserveCapacity(opus.count + DAVEFrameFormat.tagLength + nonceLength + 3)
-        do {
-            try cipher.seal(opus, truncatedNonce: truncatedNonce, appendingTo: &output)
-        } catch {
+        guard let cipher else { throw DAVEFrameError.cipherFailure }
+        let sealedLength = opus.count + DAVEFrameFormat.tagLength
+        guard cipher.seal(opus, truncatedNonce: truncatedNonce, into: .init(rebasing: output[0..<sealedLength])) else {
             throw DAVEFrameError.cipherFailure
         }
+        var cursor = sealedLength
         var nonce = truncatedNonce
         repeat {
             let low = UInt8(nonce & 0x7F)
             nonce >>= 7
-            output.append(nonce == 0 ? low : low | 0x80)
+            output[cursor] = nonce == 0 ? low : low | 0x80
+            cursor += 1
         } while nonce != 0
-        output.append(UInt8(DAVEFrameFormat.tagLength + nonceLength + 1 + 2))
-        output.append(0xFA)
-        output.append(0xFA)
+        output[cursor] = UInt8(cursor - opus.count + 3)
+        output[cursor + 1] = 0xFA
+        output[cursor + 2] = 0xFA
+        return cursor + 3
+    }
+
+    /// Encrypts `opus` into `output` (cleared first; capacity kept).
+    public func encrypt(opus: [UInt8], into output: inout [UInt8]) throws {
+        output.removeAll(keepingCapacity: true)
+        output.append(contentsOf: repeatElement(0, count: opus.count + DAVEFrameFormat.maximumOverhead))
+        do {
+            let length = try output.withUnsafeMutableBytes { out in
+                try opus.withUnsafeBytes { try encrypt(opus: $0, into: out) }
+            }
+            output.removeLast(output.count - length)
+        } catch {
+            output.removeAll(keepingCapacity: true)
+            throw error
+        }
     }
 
     /// Convenience returning a new array.
@@ -101,8 +121,9 @@ public final class FrameEncryptor {
 /// Decrypts one remote sender's frames (libdave `Decryptor`): tries the newest ratchet first, keeps superseded
 /// ratchets for 10 s after a transition, and accepts plain frames only while passthrough is allowed.
 ///
-/// Per-frame cost: trailer parse, replay-window check, two AES-128-GCM passes (see `TruncatedAESGCM`); keys are
-/// derived once per generation and cached.
+/// Per-frame cost: trailer parse, replay-window check, one AES-128-GCM pass with an 8-byte tag check (see
+/// `TruncatedAESGCM`); keys are derived and keyed once per generation. No heap allocation per frame once `output`
+/// has capacity.
 public final class FrameDecryptor {
     private let clock: any MonotonicClock
     private var windows: [ReceiveKeyWindow] = []
@@ -138,32 +159,48 @@ public final class FrameDecryptor {
     /// Whether plain frames are accepted right now.
     public var allowsPassthrough: Bool { passthroughUntil > clock.nowNanoseconds() }
 
-    /// Decrypts `frame` into `output` (cleared first).
+    /// Decrypts `frame` into `output` (at least `frame.count` bytes) and returns the Opus frame's length. Allocates
+    /// nothing. On failure `output` may hold unauthenticated bytes, which the caller must not use.
+    public func decrypt(frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard output.count >= frame.count else { throw DAVEFrameError.frameTooLarge }
+        if DAVEFrameFormat.isOpusSilence(frame) {
+            output.copyMemory(from: frame)
+            return frame.count
+        }
+        while !windows.isEmpty, windows[0].isExpired { windows.removeFirst() }
+        guard let parsed = ParsedDAVEFrame.parse(frame) else {
+            guard allowsPassthrough else { throw DAVEFrameError.unencryptedFrameRejected }
+            output.copyMemory(from: frame)
+            return frame.count
+        }
+        guard !parsed.hasUnencryptedRanges else { throw DAVEFrameError.unsupportedUnencryptedRanges }
+        guard !windows.isEmpty else { throw DAVEFrameError.missingKey }
+        // Newest ratchet first. An index loop and a returned error: unoptimised builds allocate for the generic
+        // `reversed()` iteration and the throw/catch per frame.
+        var lastError = DAVEFrameError.authenticationFailed
+        var index = windows.count
+        while index > 0 {
+            index -= 1
+            guard let error = attempt(parsed, bytes: frame, window: windows[index], into: output) else {
+                return parsed.ciphertextLength
+            }
+            lastError = error
+        }
+        throw lastError
+    }
+
+    /// Decrypts `frame` into `output` (cleared first; capacity kept).
     public func decrypt(frame: [UInt8], into output: inout [UInt8]) throws {
         output.removeAll(keepingCapacity: true)
-        if DAVEFrameFormat.isOpusSilence(frame) {
-            output.append(contentsOf: frame)
-            return
-        }
-        while let first = windows.first, first.isExpired { windows.removeFirst() }
-        try frame.withUnsafeBytes { bytes in
-            guard let parsed = ParsedDAVEFrame.parse(bytes) else {
-                guard allowsPassthrough else { throw DAVEFrameError.unencryptedFrameRejected }
-                output.append(contentsOf: bytes)
-                return
+        output.append(contentsOf: repeatElement(0, count: frame.count))
+        do {
+            let length = try output.withUnsafeMutableBytes { out in
+                try frame.withUnsafeBytes { try decrypt(frame: $0, into: out) }
             }
-            guard !parsed.hasUnencryptedRanges else { throw DAVEFrameError.unsupportedUnencryptedRanges }
-            guard !windows.isEmpty else { throw DAVEFrameError.missingKey }
-            var lastError = DAVEFrameError.authenticationFailed
-            for window in windows.reversed() {
-                do {
-                    try decrypt(parsed, bytes: bytes, window: window, into: &output)
-                    return
-                } catch let error as DAVEFrameError {
-                    lastError = error
-                }
-            }
-            throw lastError
+            output.removeLast(output.count - length)
+        } catch {
+            output.removeAll(keepingCapacity: true)
+            throw error
         }
     }
 
@@ -174,27 +211,24 @@ public final class FrameDecryptor {
         return output
     }
 
-    private func decrypt(
+    /// Decrypts with one window's ratchet; `nil` on success, else why it failed.
+    private func attempt(
         _ parsed: ParsedDAVEFrame, bytes: UnsafeRawBufferPointer, window: ReceiveKeyWindow,
-        into output: inout [UInt8]
-    ) throws {
+        into output: UnsafeMutableRawBufferPointer
+    ) -> DAVEFrameError? {
         let generation = window.unwrapGeneration(UInt64(parsed.truncatedNonce >> 24))
         guard window.canProcess(generation: generation, truncatedNonce: parsed.truncatedNonce) else {
-            throw DAVEFrameError.replayedNonce
+            return .replayedNonce
         }
-        guard let cipher = window.cipher(forGeneration: generation) else { throw DAVEFrameError.generationUnavailable }
+        guard let cipher = window.cipher(forGeneration: generation) else { return .generationUnavailable }
         let ciphertext = UnsafeRawBufferPointer(rebasing: bytes[0..<parsed.ciphertextLength])
         let tag = UnsafeRawBufferPointer(
             rebasing: bytes[parsed.tagOffset..<(parsed.tagOffset + DAVEFrameFormat.tagLength)])
-        let opened: Bool
-        do {
-            opened = try cipher.open(
-                ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce,
-                appendingTo: &output)
-        } catch {
-            throw DAVEFrameError.cipherFailure
-        }
-        guard opened else { throw DAVEFrameError.authenticationFailed }
+        let opened = cipher.open(
+            ciphertext: ciphertext, tag: tag, truncatedNonce: parsed.truncatedNonce,
+            into: .init(rebasing: output[0..<parsed.ciphertextLength]))
+        guard opened else { return .authenticationFailed }
         window.reportSuccess(generation: generation, truncatedNonce: parsed.truncatedNonce)
+        return nil
     }
 }

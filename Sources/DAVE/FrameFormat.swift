@@ -6,6 +6,8 @@ public enum DAVEFrameFormat {
     public static let marker: (UInt8, UInt8) = (0xFA, 0xFA)
     /// Smallest possible supplemental section: tag, one nonce byte, size byte, marker.
     public static let minimumSupplementalLength = tagLength + 1 + 1 + 2
+    /// Largest supplemental section we write: tag, a 5-byte ULEB128 u32 nonce, size byte, marker.
+    public static let maximumOverhead = tagLength + 5 + 1 + 2
     /// The Opus silence frame, passed through unencrypted by both sides.
     public static let opusSilence: [UInt8] = [0xF8, 0xFF, 0xFE]
 
@@ -24,6 +26,11 @@ public enum DAVEFrameFormat {
     /// Whether `frame` is exactly the Opus silence frame.
     public static func isOpusSilence<C: Collection>(_ frame: C) -> Bool where C.Element == UInt8 {
         frame.count == 3 && frame.elementsEqual(opusSilence)
+    }
+
+    /// Whether `frame` is exactly the Opus silence frame (no generic dispatch: the per-frame path).
+    public static func isOpusSilence(_ frame: UnsafeRawBufferPointer) -> Bool {
+        frame.count == 3 && frame[0] == 0xF8 && frame[1] == 0xFF && frame[2] == 0xFE
     }
 }
 

@@ -72,7 +72,7 @@ final class ReceiveKeyWindow {
         let cipherExpiry =
             generation < newestGeneration
             ? Nanoseconds.adding(clock.nowNanoseconds(), Self.transitionExpiry) : Nanoseconds.never
-        let cipher = TruncatedAESGCM(key: key)
+        guard let cipher = TruncatedAESGCM(key: key) else { return nil }
         ciphers[generation] = CachedCipher(cipher: cipher, expiry: cipherExpiry)
         return cipher
     }
@@ -85,7 +85,8 @@ final class ReceiveKeyWindow {
                 let oldestKept = nonce > Self.maxRecordedGaps ? nonce - Self.maxRecordedGaps : 0
                 if let firstKept = gaps.firstIndex(where: { $0 >= oldestKept }) {
                     gaps.removeFirst(firstKept)
-                } else {
+                } else if !gaps.isEmpty {
+                    // Guarded: clearing an empty array "keeping capacity" still allocates a buffer every time.
                     gaps.removeAll(keepingCapacity: true)
                 }
                 var missing = max(oldestKept, newest + 1)

@@ -1,9 +1,15 @@
+import DiscordSimulator
 import Foundation
 
 /// Cross-member assertions after each transition.
 struct Checks {
-    let server: VoiceServer
+    let call: InMemoryDAVECall
     let log: (String) -> Void
+
+    /// Members of the established group, as the voice server counts them.
+    private var groupMembers: [any InteropMember] {
+        call.groupMembers.compactMap { call.participants[$0] as? any InteropMember }
+    }
 
     /// Same epoch, authenticator and privacy code everywhere; frames from every member decrypt byte-exact at every
     /// other member; optionally our verification codes equal the peers'.
@@ -13,7 +19,7 @@ struct Checks {
     /// `get_last_epoch_authenticator` and `has_established_group` only), so for it the equal epoch authenticator
     /// stands in: it is derived from the epoch secret, whose GroupContext includes the epoch.
     func verify(checkVerificationCodes: Bool = false) throws {
-        let members = server.groupMembers
+        let members = groupMembers
         guard members.count >= 2 else { throw InteropFailure("group has \(members.count) members") }
         var reference: MemberState?
         var referenceName = ""
@@ -22,9 +28,9 @@ struct Checks {
             let verifying = checkVerificationCodes && member.computesVerificationCodes
             let peers = verifying ? members.filter { $0 !== member }.map(\.userID) : []
             let state = try member.state(verifying: peers)
-            if member.exposesEpoch, state.epoch != server.epoch {
+            if member.exposesEpoch, state.epoch != call.epoch {
                 throw InteropFailure(
-                    "\(member.name) is at epoch \(state.epoch.map(String.init) ?? "none"), server at \(server.epoch)")
+                    "\(member.name) is at epoch \(state.epoch.map(String.init) ?? "none"), server at \(call.epoch)")
             }
             guard !state.authenticator.isEmpty, state.privacyCode.count == 30 else {
                 throw InteropFailure("\(member.name) has no epoch authenticator / privacy code")
@@ -45,7 +51,7 @@ struct Checks {
         if checkVerificationCodes, comparedCodes == 0 { throw InteropFailure("no peer exposed a verification code") }
         try verifyFrames()
         log(
-            "epoch \(server.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")"
+            "epoch \(call.epoch): \(members.map(\.name).joined(separator: ", ")) agree; code \(reference?.privacyCode ?? "")"
         )
     }
 
@@ -53,11 +59,11 @@ struct Checks {
     /// them back to the exact bytes. With `logPairs`, logs one `frames <sender> → <receiver>: n byte-exact` line
     /// per ordered pair.
     func verifyFrames(framesPerSender: Int = 3, logPairs: Bool = false) throws {
-        let members = server.groupMembers
+        let members = groupMembers
         for sender in members {
             var decrypted: [ObjectIdentifier: Int] = [:]
             for index in 0..<framesPerSender {
-                let opus = Self.opusFrame(seed: sender.userID &+ UInt64(index) &+ server.epoch)
+                let opus = Self.opusFrame(seed: sender.userID &+ UInt64(index) &+ call.epoch)
                 let frame = try sender.encrypt(opus)
                 guard frame != opus, frame.suffix(2) == [0xFA, 0xFA] else {
                     throw InteropFailure("\(sender.name) did not DAVE-encrypt")

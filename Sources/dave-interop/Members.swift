@@ -1,12 +1,7 @@
+import DAVE
+import DiscordSimulator
+import DiscordVoice
 import Foundation
-
-/// What a member answered to op 29 / op 30.
-enum TransitionOutcome: Equatable {
-    /// Processed; will acknowledge with op 23.
-    case ready
-    /// Answered op 31 and re-initialised with this new op 26 key package.
-    case invalid(newKeyPackage: [UInt8])
-}
 
 /// The member state compared across implementations.
 struct MemberState {
@@ -16,15 +11,10 @@ struct MemberState {
     let verificationCodes: [UInt64: String]
 }
 
-/// A DAVE client the harness (voice server) talks to: our Swift session or a Python-hosted peer.
-protocol InteropMember: AnyObject {
+/// A DAVE client in the interop call: driven by the simulator's voice server role through `InMemoryDAVECall`
+/// (`InMemoryDAVEMember`), and inspected and made to encrypt/decrypt frames by `Checks`.
+protocol InteropMember: InMemoryDAVEMember {
     var name: String { get }
-    var userID: UInt64 { get }
-    func start(externalSender: [UInt8], recognized: [UInt64]) throws -> [UInt8]
-    func proposals(_ payload: [UInt8], recognized: [UInt64]) throws -> [UInt8]?
-    func announceCommit(_ payload: [UInt8]) throws -> TransitionOutcome
-    func welcome(_ payload: [UInt8], recognized: [UInt64]) throws -> TransitionOutcome
-    func execute(transitionID: UInt16) throws
     func state(verifying peers: [UInt64]) throws -> MemberState
     func encrypt(_ frame: [UInt8]) throws -> [UInt8]
     func decrypt(sender: UInt64, _ frame: [UInt8]) throws -> [UInt8]?
@@ -34,18 +24,21 @@ protocol InteropMember: AnyObject {
     var exposesEpoch: Bool { get }
 }
 
-/// A dave.py (libdave) or davey member living in the Python driver.
+/// A dave.py (libdave) or davey member living in the Python driver; each DAVE op becomes one driver request.
 final class PythonMember: InteropMember {
     let name: String
     let userID: UInt64
     let computesVerificationCodes = false
     let exposesEpoch: Bool
     private let driver: PythonDriver
+    /// Users the voice gateway announced (ops 11/13), and ourselves: the recognised set libdave checks Adds against.
+    private var recognized: Set<UInt64>
 
     init(kind: String, name: String, userID: UInt64, channelID: UInt64, driver: PythonDriver) throws {
         self.name = name
         self.userID = userID
         self.driver = driver
+        recognized = [userID]
         exposesEpoch = kind == "davey"
         _ = try driver.call([
             "cmd": "new", "member": name, "kind": kind, "user_id": String(userID),
@@ -64,33 +57,54 @@ final class PythonMember: InteropMember {
         return try Hex.decode(text)
     }
 
-    func start(externalSender: [UInt8], recognized: [UInt64]) throws -> [UInt8] {
-        _ = try call("external_sender", externalSender)
-        guard let keyPackage = try payload(call("key_package")) else { throw InteropFailure("\(name): no key package") }
-        return keyPackage
+    private var recognizedIDs: [String] { recognized.sorted().map(String.init) }
+
+    func usersConnected(_ ids: [UInt64]) { recognized.formUnion(ids) }
+
+    func userDisconnected(_ id: UInt64) { recognized.remove(id) }
+
+    /// The session starts on op 25 (the driver's members are created with protocol version 1).
+    func start(protocolVersion: UInt16) throws -> [DAVEClientMessage] {
+        guard protocolVersion == 1 else { throw InteropFailure("\(name): the driver runs protocol version 1 only") }
+        return []
     }
 
-    func proposals(_ payload: [UInt8], recognized: [UInt64]) throws -> [UInt8]? {
-        try self.payload(call("proposals", payload, extra: ["recognized": recognized.map(String.init)]))
-    }
-
-    func announceCommit(_ payload: [UInt8]) throws -> TransitionOutcome { try outcome(call("commit", payload)) }
-
-    func welcome(_ payload: [UInt8], recognized: [UInt64]) throws -> TransitionOutcome {
-        try outcome(call("welcome", payload, extra: ["recognized": recognized.map(String.init)]))
-    }
-
-    private func outcome(_ reply: [String: Any]) throws -> TransitionOutcome {
-        switch reply["outcome"] as? String {
-        case "ready": return .ready
-        case "invalid":
-            guard let keyPackage = try payload(reply) else { throw InteropFailure("\(name): op 31 without op 26") }
-            return .invalid(newKeyPackage: keyPackage)
-        default: throw InteropFailure("\(name): unexpected outcome \(reply["outcome"] ?? "none")")
+    func handle(_ event: VoiceGatewayEvent) throws -> [DAVEClientMessage] {
+        switch event {
+        case .daveBinary(opcode: 25, let payload):
+            _ = try call("external_sender", payload)
+            return try [.keyPackage(keyPackage(call("key_package")))]
+        case .daveBinary(opcode: 27, let payload):
+            let reply = try call("proposals", payload, extra: ["recognized": recognizedIDs])
+            return try self.payload(reply).map { [.commitWelcome($0)] } ?? []
+        case .daveBinary(opcode: 29, let payload):
+            return try transition(payload, reply: call("commit", payload))
+        case .daveBinary(opcode: 30, let payload):
+            return try transition(payload, reply: call("welcome", payload, extra: ["recognized": recognizedIDs]))
+        case .daveExecuteTransition:
+            _ = try call("execute")
+            return []
+        default:
+            // The interop scenarios never downgrade or reset; the driver implements only the ops above.
+            throw InteropFailure("\(name): the Python driver does not handle \(event)")
         }
     }
 
-    func execute(transitionID: UInt16) throws { _ = try call("execute") }
+    private func keyPackage(_ reply: [String: Any]) throws -> [UInt8] {
+        guard let keyPackage = try payload(reply) else { throw InteropFailure("\(name): no key package") }
+        return keyPackage
+    }
+
+    /// Op 23 when the member took the commit or Welcome, else op 31 and the new op 26 it re-initialised with.
+    private func transition(_ payload: [UInt8], reply: [String: Any]) throws -> [DAVEClientMessage] {
+        guard payload.count >= 2 else { throw InteropFailure("\(name): op 29/30 without a transition id") }
+        let id = UInt16(payload[0]) << 8 | UInt16(payload[1])
+        switch reply["outcome"] as? String {
+        case "ready": return [.readyForTransition(transitionID: id)]
+        case "invalid": return [.invalidCommitWelcome(transitionID: id), .keyPackage(try keyPackage(reply))]
+        default: throw InteropFailure("\(name): unexpected outcome \(reply["outcome"] ?? "none")")
+        }
+    }
 
     func state(verifying peers: [UInt64]) throws -> MemberState {
         let reply = try call("state", extra: ["peers": peers.map(String.init)])

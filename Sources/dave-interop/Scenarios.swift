@@ -1,6 +1,8 @@
 import DAVE
+import DiscordSimulator
 import Foundation
 import MLS
+import Realtime
 
 /// The interop scenarios; each builds a channel with our member, a dave.py member and a davey member.
 struct Scenarios {
@@ -45,113 +47,122 @@ struct Scenarios {
             channelID: Self.channelID, driver: driver)
     }
 
-    private func server() throws -> VoiceServer {
-        let server = try VoiceServer(channelID: Self.channelID)
-        server.log = log
-        return server
+    /// A call on the simulator's voice server role (`InMemoryDAVECall`); `committer` wins every commit.
+    private func call(committer: any InteropMember) throws -> InMemoryDAVECall {
+        let call = try InMemoryDAVECall(channelID: Self.channelID, clock: SystemClock.shared, log: log)
+        call.preferredCommitter = committer.userID
+        return call
     }
 
     /// Our member, dave.py and davey agree on epoch, authenticator, privacy code and verification codes, and every
     /// member's frames decrypt byte-exact at the other two.
     private mutating func threeMembers() throws {
-        let server = try server()
         let ours = swiftMember(), libdave = try python("libdave"), davey = try python("davey")
-        for member in [davey, ours, libdave] as [InteropMember] { try server.connect(member) }
-        try server.commit(committer: davey)
-        try Checks(server: server, log: log).verify(checkVerificationCodes: true)
+        let call = try call(committer: davey)
+        for member in [davey, ours, libdave] as [any InteropMember] { try call.join(member) }
+        try Checks(call: call, log: log).verify(checkVerificationCodes: true)
     }
 
     /// Opus frames encrypted by each of the three members are decrypted byte-exact by the other two; one log line
     /// per ordered pair (six), in a group committed by libdave so each implementation's ratchets come from a
     /// foreign commit or Welcome.
     private mutating func framesEachWay() throws {
-        let server = try server()
         let ours = swiftMember(), libdave = try python("libdave"), davey = try python("davey")
-        for member in [libdave, davey, ours] as [InteropMember] { try server.connect(member) }
-        try server.commit(committer: libdave)
-        try Checks(server: server, log: log).verifyFrames(framesPerSender: 5, logPairs: true)
+        let call = try call(committer: libdave)
+        for member in [libdave, davey, ours] as [any InteropMember] { try call.join(member) }
+        try Checks(call: call, log: log).verifyFrames(framesPerSender: 5, logPairs: true)
     }
 
     /// Our member commits: the group forms, a member joins, one leaves (Remove), and it re-joins.
     private mutating func swiftCommits() throws {
-        let server = try server()
-        let checks = Checks(server: server, log: log)
         let ours = swiftMember(), libdave = try python("libdave")
-        try server.connect(ours)
-        try server.connect(libdave)
-        try server.commit(committer: ours)
+        let call = try call(committer: ours)
+        let checks = Checks(call: call, log: log)
+        try call.join(ours)
+        try call.join(libdave)
         try checks.verify()
         let davey = try python("davey")
-        try server.connect(davey)
-        try server.commit(committer: ours)
+        try call.join(davey)
         try checks.verify()
-        guard let leaf = server.disconnect(davey) else { throw InteropFailure("davey has no leaf") }
-        try server.commit(removing: [leaf], committer: ours)
+        try call.leave(davey.userID)
         try checks.verify()
         let daveyAgain = try PythonMember(
             kind: "davey", name: "davey-rejoin", userID: davey.userID,
             channelID: Self.channelID, driver: driver)
-        try server.connect(daveyAgain)
-        try server.commit(committer: ours)
+        try call.join(daveyAgain)
         try checks.verify()
     }
 
     /// Our member is welcomed: into a group formed by davey, after a leave, and again after leaving and re-joining.
     private mutating func swiftWelcomed() throws {
-        let server = try server()
-        let checks = Checks(server: server, log: log)
         let davey = try python("davey"), libdave = try python("libdave")
-        try server.connect(davey)
-        try server.connect(libdave)
-        try server.commit(committer: davey)
+        let call = try call(committer: davey)
+        let checks = Checks(call: call, log: log)
+        try call.join(davey)
+        try call.join(libdave)
         try checks.verify()
         let ours = swiftMember()
-        try server.connect(ours)
-        try server.commit(committer: libdave)
+        call.preferredCommitter = libdave.userID
+        try call.join(ours)
         try checks.verify()
-        guard let leaf = server.disconnect(ours) else { throw InteropFailure("swift member has no leaf") }
-        try server.commit(removing: [leaf], committer: davey)
+        call.preferredCommitter = davey.userID
+        try call.leave(ours.userID)
         try checks.verify()
-        let oursAgain = SwiftMember(userID: ours.userID, channelID: Self.channelID)
-        try server.connect(oursAgain)
-        try server.commit(committer: davey)
+        try call.join(SwiftMember(userID: ours.userID, channelID: Self.channelID))
         try checks.verify()
     }
 
-    /// A damaged op 29 makes a member answer op 31 with a new key package; the server removes its stale leaf and
-    /// re-adds it, after which all three agree again. Done for our member and for davey.
+    /// A damaged op 29 makes a member answer op 31 with a new key package; the voice server removes its stale leaf
+    /// and re-adds it, after which all agree again. Done for our member and for davey.
     private mutating func invalidCommit() throws {
-        let server = try server()
-        let checks = Checks(server: server, log: log)
         let ours = swiftMember(), libdave = try python("libdave"), davey = try python("davey")
-        for member in [libdave, ours, davey] as [InteropMember] { try server.connect(member) }
-        try server.commit(committer: libdave)
+        let call = try call(committer: libdave)
+        let checks = Checks(call: call, log: log)
+        for member in [libdave, ours, davey] as [any InteropMember] { try call.join(member) }
         try checks.verify()
-        for victim in [ours, davey] as [InteropMember] {
-            let extra = try python("libdave")
-            try server.connect(extra)
-            let failed = try server.commit(committer: libdave, corrupting: [victim.userID])
-            guard failed.count == 1, failed[0] === victim else {
-                throw InteropFailure("expected only \(victim.name) to answer op 31, got \(failed.map(\.name))")
+        for victim in [ours, davey] as [any InteropMember] {
+            let before = call.sent.mapValues { $0.filter(Self.isInvalid).count }
+            let answersBefore = call.invalidAnswers
+            call.corruptNextCommit(for: victim.userID)
+            try call.join(python("libdave"))
+            let answered = call.sent.filter { $0.value.filter(Self.isInvalid).count > before[$0.key] ?? 0 }.map(\.key)
+            guard answered == [victim.userID], call.invalidAnswers == answersBefore + 1 else {
+                throw InteropFailure("expected only \(victim.name) to answer op 31, got \(answered)")
             }
-            guard let stale = server.leaf(of: victim) else { throw InteropFailure("no stale leaf") }
-            try server.commit(removing: [stale], committer: libdave)
+            log("\(victim.name) answered op 31 and was re-added")
+            guard call.groupMembers.contains(victim.userID) else { throw InteropFailure("\(victim.name) not re-added") }
             try checks.verify()
         }
     }
 
-    /// Every implementation accepts our signed external Add (commits it, op 28) and honours a revoke of it.
+    private static func isInvalid(_ message: DAVEClientMessage) -> Bool {
+        if case .invalidCommitWelcome = message { return true }
+        return false
+    }
+
+    /// Every implementation accepts the voice server's signed external Add (commits it, op 28) and honours a revoke
+    /// of it.
     private mutating func externalProposals() throws {
         for kind in ["swift", "libdave", "davey"] {
-            let server = try server()
-            let member: InteropMember = kind == "swift" ? swiftMember() : try python(kind)
+            let role = try InMemoryDAVECall(channelID: Self.channelID, clock: SystemClock.shared).externalSender
+            let member: any InteropMember = kind == "swift" ? swiftMember() : try python(kind)
             let joiner = try python("davey")
             let recognized = [member.userID, joiner.userID]
-            _ = try member.start(externalSender: server.role.package.encoded, recognized: recognized)
-            let joinerPackage = try joiner.start(externalSender: server.role.package.encoded, recognized: recognized)
-            let add = try server.role.add(keyPackagePayload: joinerPackage, epoch: 0)
+            func keyPackage(_ client: any InteropMember) throws -> [UInt8] {
+                client.usersConnected(recognized)
+                let sent =
+                    try client.start(protocolVersion: 1)
+                    + client.handle(.daveBinary(opcode: 25, payload: role.package.encoded))
+                guard case .keyPackage(let keyPackage)? = sent.last else {
+                    throw InteropFailure("\(client.name): no op 26 after op 25")
+                }
+                return keyPackage
+            }
+            _ = try keyPackage(member)
+            let add = try role.add(keyPackagePayload: keyPackage(joiner), epoch: 0)
             let append = DAVEProposalsPayload.append([add.message]).encoded
-            guard let commit = try member.proposals(append, recognized: recognized) else {
+            guard case .commitWelcome(let commit)? = try member.handle(.daveBinary(opcode: 27, payload: append)).first
+            else {
                 throw InteropFailure("\(member.name) did not commit our external Add")
             }
             let parsed = try DAVECommitWelcome(payload: commit)
@@ -159,7 +170,7 @@ struct Scenarios {
             let revoke = DAVEProposalsPayload.revoke([add.reference]).encoded
             // davey and our session answer a revoke that empties the queue with no commit; libdave may answer
             // with an empty commit. Either way the revoked Add must be gone.
-            if let recommit = try member.proposals(revoke, recognized: recognized) {
+            if case .commitWelcome(let recommit)? = try member.handle(.daveBinary(opcode: 27, payload: revoke)).first {
                 let parsed = try DAVECommitWelcome(payload: recommit)
                 guard case .publicMessage(let message) = parsed.commit, case .commit(let body) = message.content.body,
                     parsed.welcome == nil, !body.proposals.contains(.reference(add.reference))

@@ -1,54 +1,28 @@
 import DAVE
+import DiscordSimulator
+import DiscordVoice
+import Realtime
 
-/// Our member: a `DAVESession` driven exactly as the voice gateway connection will drive it.
+/// Our member: the `VoiceE2EE` a `VoiceConnection` runs, driven by the same DAVE ops.
 final class SwiftMember: InteropMember {
     let name = "swift"
     let computesVerificationCodes = true
     let exposesEpoch = true
-    let userID: UInt64
-    private let session: DAVESession
+    let e2ee: VoiceE2EE
 
     init(userID: UInt64, channelID: UInt64) {
-        self.userID = userID
-        session = DAVESession(selfUserID: userID, channelID: channelID)
+        e2ee = VoiceE2EE(selfUserID: userID, channelID: channelID, clock: SystemClock.shared)
     }
 
-    func start(externalSender: [UInt8], recognized: [UInt64]) throws -> [UInt8] {
-        session.addRecognizedUsers(recognized)
-        let sent = try session.handleSelectProtocol(version: 1) + session.handleExternalSender(externalSender)
-        guard sent.count == 1, case .keyPackage(let keyPackage) = sent[0] else {
-            throw InteropFailure("swift: expected exactly one op 26, got \(sent.map(\.opcode))")
-        }
-        return keyPackage
-    }
+    var userID: UInt64 { e2ee.userID }
+    private var session: DAVESession { e2ee.session }
 
-    func proposals(_ payload: [UInt8], recognized: [UInt64]) throws -> [UInt8]? {
-        session.addRecognizedUsers(recognized)
-        let sent = try session.handleProposals(payload)
-        if case .commitWelcome(let body)? = sent.first { return body }
-        return nil
+    func usersConnected(_ ids: [UInt64]) { e2ee.usersConnected(ids) }
+    func userDisconnected(_ id: UInt64) { e2ee.userDisconnected(id) }
+    func start(protocolVersion: UInt16) throws -> [DAVEClientMessage] {
+        try e2ee.start(protocolVersion: protocolVersion)
     }
-
-    func announceCommit(_ payload: [UInt8]) throws -> TransitionOutcome {
-        try outcome(session.handleAnnounceCommit(payload))
-    }
-
-    func welcome(_ payload: [UInt8], recognized: [UInt64]) throws -> TransitionOutcome {
-        session.addRecognizedUsers(recognized)
-        return try outcome(session.handleWelcome(payload))
-    }
-
-    private func outcome(_ sent: [DAVEClientMessage]) throws -> TransitionOutcome {
-        switch (sent.first, sent.dropFirst().first) {
-        case (.readyForTransition?, nil): return .ready
-        case (.invalidCommitWelcome?, .keyPackage(let keyPackage)?): return .invalid(newKeyPackage: keyPackage)
-        default: throw InteropFailure("swift: unexpected reply ops \(sent.map(\.opcode))")
-        }
-    }
-
-    func execute(transitionID: UInt16) throws {
-        session.handleExecuteTransition(DAVEExecuteTransition(transitionID: transitionID))
-    }
+    func handle(_ event: VoiceGatewayEvent) throws -> [DAVEClientMessage] { try e2ee.handle(event) }
 
     func state(verifying peers: [UInt64]) throws -> MemberState {
         var codes: [UInt64: String] = [:]

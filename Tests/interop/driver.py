@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """DAVE interop driver: hosts a dave.py (libdave) member and a davey (OpenMLS) member for the Swift harness.
 
-The harness (`dave-interop scenario ...`) plays Discord's voice server and our Swift member. It starts this
+The harness (`dave-interop scenario ...`) runs the call with the simulator's voice server role (InMemoryDAVECall)
+and our Swift member (VoiceE2EE). It starts this
 script as a child process and sends one JSON request per line on stdin; every request gets one JSON reply line
 on stdout: {"ok": true, ...} or {"ok": false, "error": "..."}. Binary payloads are hex strings. Ops are the DAVE
 voice gateway opcodes; payloads are exactly the binary bodies (op 27/29/30 as sent by the server, op 26/28 as

@@ -82,4 +82,5 @@ def main():
     print(json.dumps({"ok": True, "opened": len(request["packets"]), "packets": packets, "payloads": payloads}))
 
 
-main()
+if __name__ == "__main__":
+    main()

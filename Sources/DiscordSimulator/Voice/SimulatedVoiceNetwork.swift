@@ -32,7 +32,7 @@ public final class SimulatedVoiceNetwork: Sendable {
             }
             guard let join, let server = server(join.channelID) else { return }
             membership.withLock { $0[key] = join.channelID }
-            server.eventLoop.execute { server.accept(userID: userID, sessionID: join.sessionID, token: join.token) }
+            server.grant(userID: userID, sessionID: join.sessionID, token: join.token)
         }
     }
 

@@ -97,10 +97,11 @@ public final class SimulatedVoiceServer: @unchecked Sendable {
         try? await eventLoop.submit { self.authorized[sessionID] = (userID, token) }.get()
     }
 
-    /// Event loop only: `authorize` for a caller already on the loop's queue (the main gateway's op 4 hook).
-    func accept(userID: UInt64, sessionID: String, token: String) {
-        eventLoop.assertInEventLoop()
-        authorized[sessionID] = (userID, token)
+    /// `authorize` without waiting, for a synchronous caller such as `SimulatorConfiguration.voiceStateChanged`:
+    /// the grant is queued on the event loop before the caller hands the session to its client, so it is in place
+    /// before that client's Identify can arrive.
+    public func grant(userID: UInt64, sessionID: String, token: String) {
+        eventLoop.execute { self.authorized[sessionID] = (userID, token) }
     }
 
     /// Event loop only: the user left the channel (the main gateway's op 4 with no channel, or a move).

@@ -86,6 +86,7 @@ final class VoiceDAVECoordinator {
             return
         }
         current.committed = true
+        log("DAVE: transition \(current.id) committed by \(userID)")
         let announce = DAVEAnnounceCommit(transitionID: current.id, commit: parsed.commit).encoded
         for member in current.existing where !departed.contains(member) {
             var payload = announce

@@ -26,23 +26,33 @@ public final class VoiceE2EE {
     public var failureTolerance = 36
     /// How long after a user's key arrives failures count as early (dave.md §4.11).
     public var startupGrace: UInt64 = 100 * Nanoseconds.perMillisecond
-    public private(set) var counters: [UInt64: UserCounters] = [:]
+    /// Per-user receive counters, by user id.
+    public var counters: [UInt64: UserCounters] { userCounters.mapValues(\.value) }
+    /// Boxed so the per-frame increment changes a class field, not a dictionary entry (whose `_modify` accessor
+    /// allocates its coroutine frame in unoptimised builds).
+    private final class CounterBox {
+        var value = UserCounters()
+    }
+    private var userCounters: [UInt64: CounterBox] = [:]
     /// Times op 31 was sent after a run of failures.
     public private(set) var selfHealings = 0
     private var consecutiveFailures = 0
     private var keyArrival: [UInt64: UInt64] = [:]
     private var lastTransitionID: UInt16 = 0
     private var transitionPending = false
-    private var frameScratch: [UInt8] = []
-    private var output: [UInt8] = []
-    private var encrypted: [UInt8] = []
+    /// Largest frame handled: a UDP datagram cannot carry more, nor can the send ring's slots.
+    static let maximumFrameBytes = 1 << 16
+    /// Fixed-size buffers written in place (no per-frame allocation); the lengths say how much is valid.
+    private var output: [UInt8]
+    private var outputLength = 0
+    private var encrypted: [UInt8]
+    private var encryptedLength = 0
 
     public init(selfUserID: UInt64, channelID: UInt64, clock: any Realtime.MonotonicClock) {
         self.clock = clock
         session = DAVESession(selfUserID: selfUserID, channelID: channelID, clock: clock)
-        frameScratch.reserveCapacity(4096)
-        output.reserveCapacity(4096)
-        encrypted.reserveCapacity(4096)
+        output = [UInt8](repeating: 0, count: Self.maximumFrameBytes)
+        encrypted = [UInt8](repeating: 0, count: Self.maximumFrameBytes + DAVEFrameFormat.maximumOverhead)
     }
 
     /// The call's effective protocol version (0 = plain Opus).
@@ -115,25 +125,26 @@ public final class VoiceE2EE {
     }
 
     /// DAVE-encrypts `opus` (silence and protocol 0 pass plain); read the result with `withEncrypted`.
+    /// Allocates nothing.
     public func encrypt(opus: UnsafeRawBufferPointer) throws {
-        frameScratch.removeAll(keepingCapacity: true)
-        frameScratch.append(contentsOf: opus)
-        if frameScratch == Self.silenceFrame || session.executedProtocolVersion == 0 {
-            encrypted.removeAll(keepingCapacity: true)
-            encrypted.append(contentsOf: frameScratch)
+        encryptedLength = 0
+        guard opus.count <= Self.maximumFrameBytes else { throw DAVEFrameError.frameTooLarge }
+        if DAVEFrameFormat.isOpusSilence(opus) || session.executedProtocolVersion == 0 {
+            encrypted.withUnsafeMutableBytes { $0.copyMemory(from: opus) }
+            encryptedLength = opus.count
         } else {
-            try session.encrypt(opus: frameScratch, into: &encrypted)
+            encryptedLength = try encrypted.withUnsafeMutableBytes { try session.encrypt(opus: opus, into: $0) }
         }
     }
 
     /// The last `encrypt` result.
     public func withEncrypted<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try encrypted.withUnsafeBytes(body)
+        try encrypted.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<encryptedLength])) }
     }
 
-    /// The last successfully decrypted Opus frame.
+    /// The Opus frame of the last `decrypt` that returned `.opus` (empty after a dropped frame).
     public func withDecrypted<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try output.withUnsafeBytes(body)
+        try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<outputLength])) }
     }
 
     /// The outcome of decrypting one received frame.
@@ -145,26 +156,36 @@ public final class VoiceE2EE {
     }
 
     /// DAVE-decrypts `frame` from `userID`. Never returns undecryptable data as Opus.
+    /// Allocates nothing while the frame decrypts.
     public func decrypt(userID: UInt64, frame: UnsafeRawBufferPointer) -> Decrypted {
-        frameScratch.removeAll(keepingCapacity: true)
-        frameScratch.append(contentsOf: frame)
+        outputLength = 0
         do {
-            try session.decrypt(userID: userID, frame: frameScratch, into: &output)
+            guard frame.count <= Self.maximumFrameBytes else { throw DAVEFrameError.frameTooLarge }
+            outputLength = try output.withUnsafeMutableBytes {
+                try session.decrypt(userID: userID, frame: frame, into: $0)
+            }
             consecutiveFailures = 0
-            counters[userID, default: UserCounters()].decrypted += 1
+            counter(userID).value.decrypted += 1
             return .opus
         } catch {
             return .dropped(replies: failed(userID: userID))
         }
     }
 
+    private func counter(_ userID: UInt64) -> CounterBox {
+        if let box = userCounters[userID] { return box }
+        let box = CounterBox()
+        userCounters[userID] = box
+        return box
+    }
+
     private func failed(userID: UInt64) -> [DAVEClientMessage] {
         let now = clock.nowNanoseconds()
         if let arrived = keyArrival[userID], now &- arrived < startupGrace {
-            counters[userID, default: UserCounters()].early += 1
+            counter(userID).value.early += 1
             return []
         }
-        counters[userID, default: UserCounters()].failed += 1
+        counter(userID).value.failed += 1
         guard !transitionPending, session.executedProtocolVersion > 0 else { return [] }
         consecutiveFailures += 1
         guard consecutiveFailures > failureTolerance else { return [] }
