@@ -50,7 +50,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a pipeline.",
         discussion:
-            "Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node failure exits 1."
+            "Ends by itself when every source has ended (exit 0); Ctrl-C stops it gracefully (exit 0); a node failure exits 1. "
+            + "A pipeline with DiscordIn or DiscordOut runs the Discord bot, one graph per voice session (without "
+            + "DISCORD_TOKEN: the demo against the built-in simulator and PersonaPlex stand-in)."
     )
 
     @OptionGroup var pipeline: PipelineOptions
