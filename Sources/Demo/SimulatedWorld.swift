@@ -140,6 +140,10 @@ public final class SimulatedWorld: Sendable {
     {
         let guildID = guilds[guild].id
         let channel = channel ?? guilds[guild].voiceChannelIDs[0]
+        // A first human starts a session: wait until the bot says it is running (its graph ticks), not only until
+        // the bot is in the call (it joins voice before the session has finished starting).
+        let startsSession = botVoiceChannel(guildID: guildID) != channel
+        let startedBefore = sessionsStarted
         let userID = simulator.addMember(guildID: guildID, name: name)
         let connection = try await voice.connectHuman(
             simulator, userID: userID, guildID: guildID, channelID: channel)
@@ -154,6 +158,10 @@ public final class SimulatedWorld: Sendable {
             return snapshot.groupMembers.contains(botID) && snapshot.groupMembers.contains(userID)
         }
         guard joined else { throw DemoError("the bot did not join \(name) in the voice channel") }
+        if startsSession {
+            let running = await Self.waitFor(seconds: timeout) { self.sessionsStarted > startedBefore }
+            guard running else { throw DemoError("the bot's session for \(name) did not start: \(chat.suffix(3))") }
+        }
         return human
     }
 
@@ -162,6 +170,9 @@ public final class SimulatedWorld: Sendable {
         await voice.disconnectHuman(
             simulator, human.connection, userID: human.userID, guildID: human.guildID, channelID: human.channelID)
     }
+
+    /// How many "Voice session started" messages the bot posted.
+    public var sessionsStarted: Int { chat.filter { $0.contains("Voice session started") }.count }
 
     /// What the bot posted, in order.
     public var chat: [String] { simulator.postedMessages.map(\.content) }

@@ -49,7 +49,6 @@ final class BridgeSessionTests: XCTestCase {
         let speaker = try XCTUnwrap(world.summaries.first?.speakers.first)
         XCTAssertGreaterThan(speaker.concealed, 5, speaker.summary)
         XCTAssertGreaterThan(speaker.frames, 180, "continuous audio while she spoke: \(speaker.summary)")
-        XCTAssertGreaterThan(speaker.duplicates + speaker.reordered + speaker.late, 0, speaker.summary)
     }
 
     func testGarbageAndUnknownSSRCsAreCountedAndIgnored() async throws {
@@ -163,6 +162,8 @@ final class BridgeVoiceEndTests: XCTestCase {
         defer { Task { await world.shutdown() } }
         let alice = try await world.humanJoins("alice")
         let server = try XCTUnwrap(world.voice.server(alice.channelID))
+        let running = await world.waitForChat("Voice session started")
+        XCTAssertNotNil(running, "the session is running (not still starting) when its connection dies")
         await server.close(userID: world.simulator.botUserID, code: 4004)  // authentication failed: never retried
         let told = await world.waitForChat("the voice connection was lost", seconds: 10)
         XCTAssertNotNil(told, "\(world.chat)")
